@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at release time: -ldflags "-X main.version={{.Version}}".
+var version = "dev"
+
+// Globals are the flags every command accepts (SPEC §2).
+type Globals struct {
+	Store   string           `help:"Store directory." default:"./pki" env:"KEYWRIGHT_STORE" placeholder:"DIR"`
+	Force   bool             `help:"Replace files that exist."`
+	NoInput bool             `help:"Never prompt; fail instead."`
+	Quiet   bool             `short:"q" help:"Print errors and warnings only."`
+	JSON    bool             `help:"Print one JSON document on stdout."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// CLI is the whole command tree.
+type CLI struct {
+	Globals
+
+	Key     KeyCmd     `cmd:"" help:"Private keys: new, pub, passwd."`
+	Inspect InspectCmd `cmd:"" help:"Describe a key, request, certificate, chain or SSH key."`
+}
+
+// exitPanic carries kong's request to exit (after --help or --version) out
+// of the parser without ending the process, so run can return a code.
+type exitPanic int
+
+func newParser(cli *CLI, e *Env) (*kong.Kong, error) {
+	return kong.New(cli,
+		kong.Name("keywright"),
+		kong.Description("Keys, certificate requests, certificates, a local CA and SSH keys, in one store."),
+		kong.Writers(e.Stdout, e.Stderr),
+		kong.Exit(func(code int) { panic(exitPanic(code)) }),
+		kong.Vars{"version": version},
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Bind(e),
+	)
+}
+
+// run parses args and runs the command, returning the exit code.
+func run(args []string, e *Env) (code int) {
+	cli := &CLI{}
+	e.Globals = &cli.Globals
+	e.UI = &UI{Err: e.Stderr}
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitPanic)
+			if !ok {
+				panic(r)
+			}
+			code = int(c)
+			if code != 0 {
+				code = exitUsage
+			}
+		}
+	}()
+	parser, err := newParser(cli, e)
+	if err != nil {
+		panic(err) // the grammar itself is wrong: a programming error
+	}
+	ctx, err := parser.Parse(args)
+	if err != nil {
+		var perr *kong.ParseError
+		if errors.As(err, &perr) {
+			fmt.Fprintf(e.Stderr, "keywright: error: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(e.Stderr, "keywright: hint: run 'keywright %s--help' for usage\n", commandPath(perr.Context))
+			return exitUsage
+		}
+		reportError(e.Stderr, err)
+		return exitCode(err)
+	}
+	e.UI.Quiet = cli.Quiet
+	err = ctx.Run(&cli.Globals)
+	if err != nil {
+		reportError(e.Stderr, err)
+	}
+	return exitCode(err)
+}
+
+func commandPath(ctx *kong.Context) string {
+	if ctx == nil || ctx.Command() == "" {
+		return ""
+	}
+	path := ""
+	for _, p := range ctx.Path {
+		if p.Command != nil {
+			path += p.Command.Name + " "
+		}
+	}
+	return path
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"crypto"
+	"encoding/pem"
+	"errors"
+	"fmt"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// InspectCmd is `inspect NAME|FILE`.
+type InspectCmd struct {
+	Ref    string `arg:"" name:"name-or-file" help:"Store NAME (its key, request and certificate) or a file ('-' for stdin)."`
+	Passin string `help:"Passphrase source for an encrypted key (without one, an encrypted key is described without its contents)." placeholder:"SRC"`
+}
+
+// inspectKinds are the store files `inspect NAME` describes, in this order.
+var inspectKinds = []store.Kind{store.Cert, store.CSR, store.Key}
+
+// pemDescriber describes one PEM block of the type it is registered for.
+type pemDescriber func(e *Env, c *InspectCmd, file string, block *pem.Block) (*report, error)
+
+// pemDescribers maps a PEM block type to the code that describes it.
+var pemDescribers = map[string]pemDescriber{
+	keygen.BlockPKCS8:     describePrivateKeyBlock,
+	keygen.BlockEncrypted: describePrivateKeyBlock,
+	keygen.BlockPKCS1:     describePrivateKeyBlock,
+	keygen.BlockSEC1:      describePrivateKeyBlock,
+	keygen.BlockPublic:    describePublicKeyBlock,
+}
+
+func (c *InspectCmd) Run(e *Env) error {
+	files, err := c.files(e)
+	if err != nil {
+		return err
+	}
+	var reports []*report
+	for _, f := range files {
+		data, err := store.ReadFile(f, e.Stdin)
+		if err != nil {
+			return err
+		}
+		rs, err := c.describe(e, displayPath(f), data)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, rs...)
+	}
+	return writeReports(e, reports)
+}
+
+// files lists what to read: the path given, or the store files of NAME.
+func (c *InspectCmd) files(e *Env) ([]string, error) {
+	if store.IsPath(c.Ref) {
+		return []string{c.Ref}, nil
+	}
+	var files []string
+	for _, k := range inspectKinds {
+		p, err := e.Store().Path(c.Ref, k)
+		if err != nil {
+			return nil, err
+		}
+		if store.Exists(p) {
+			files = append(files, p)
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no key, request or certificate named %q in store %s", c.Ref, c.Ref, e.Globals.Store)
+	}
+	return files, nil
+}
+
+// describe recognises data by content and reports every object in it.
+func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, error) {
+	var reports []*report
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		d, ok := pemDescribers[block.Type]
+		if !ok {
+			return nil, fmt.Errorf("%s: PEM block of type %q is not something keywright reads", file, block.Type)
+		}
+		r, err := d(e, c, file, block)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, r)
+	}
+	if len(reports) == 0 {
+		return nil, fmt.Errorf("%s: %w", file, keygen.ErrNoPEM)
+	}
+	return reports, nil
+}
+
+func describePrivateKeyBlock(e *Env, c *InspectCmd, file string, block *pem.Block) (*report, error) {
+	data := pem.EncodeToMemory(block)
+	encrypted := keygen.IsEncrypted(data)
+	r := (&report{}).add("file", file).add("kind", "private key")
+	if encrypted && c.Passin == "" && !e.CanPrompt() {
+		// Without the passphrase nothing but the fact is visible.
+		return r.add("encrypted", true), nil
+	}
+	d, err := keygen.ParsePEM(data, func() ([]byte, error) {
+		return passphraseIn(e, "--passin", c.Passin, file)
+	})
+	if err != nil {
+		return nil, keyError(file, err)
+	}
+	r.add("format", d.Format).add("encrypted", d.Encrypted)
+	return addPublicKey(r, d.Key.Public())
+}
+
+func describePublicKeyBlock(_ *Env, _ *InspectCmd, file string, block *pem.Block) (*report, error) {
+	pub, err := parsePublicKeyDER(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	r := (&report{}).add("file", file).add("kind", "public key")
+	return addPublicKey(r, pub)
+}
+
+// addPublicKey adds the key type, size and fingerprints of pub.
+func addPublicKey(r *report, pub crypto.PublicKey) (*report, error) {
+	spec, err := keygen.SpecOf(pub)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := keygen.FingerprintOf(pub)
+	if err != nil {
+		return nil, err
+	}
+	r.add("key_type", spec.Type).add("key_size", spec.Size())
+	if spec.Type == keygen.ECDSA {
+		r.add("curve", spec.Curve)
+	}
+	r.add("spki_sha256", fp.Hex())
+	if fpSSH, err := sshFingerprint(pub); err == nil {
+		r.add("ssh_sha256", fpSSH)
+	}
+	return r, nil
+}
+
+var errNotPublicKey = errors.New("malformed public key")

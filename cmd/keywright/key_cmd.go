@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// KeyCmd groups the private key commands.
+type KeyCmd struct {
+	New    KeyNewCmd    `cmd:"" help:"Generate a private key as NAME.key (PKCS#8 PEM)."`
+	Pub    KeyPubCmd    `cmd:"" help:"Print the public key of a private key."`
+	Passwd KeyPasswdCmd `cmd:"" help:"Add, change or remove a key's passphrase, in place."`
+}
+
+// KeyNewCmd is `key new NAME`.
+type KeyNewCmd struct {
+	Name     string `arg:"" help:"Key name (or a path ending in .key)."`
+	KeyFlags `embed:""`
+	Encrypt  bool   `help:"Encrypt the key; the passphrase comes from --passout or a prompt."`
+	Passout  string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+}
+
+func (c *KeyNewCmd) Run(e *Env) error {
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
+	path, err := e.Store().Resolve(c.Name, store.Key)
+	if err != nil {
+		return err
+	}
+	if store.Exists(path) && !e.Globals.Force {
+		return fmt.Errorf("%s: %w", path, store.ErrExists) // before the slow part
+	}
+	var pass []byte
+	if c.Encrypt || c.Passout != "" {
+		if pass, err = passphraseNew(e, "--passout", c.Passout, path); err != nil {
+			return err
+		}
+	}
+	key, err := keygen.Generate(spec)
+	if err != nil {
+		return err
+	}
+	pemBytes, err := encodeKey(key, pass)
+	if err != nil {
+		return err
+	}
+	if err := store.WriteFile(path, pemBytes, store.Key.Mode, e.Globals.Force); err != nil {
+		return err
+	}
+	e.UI.Infof("wrote %s key to %s%s", spec, path, map[bool]string{true: " (encrypted)"}[pass != nil])
+	return nil
+}
+
+// KeyPubCmd is `key pub NAME`.
+type KeyPubCmd struct {
+	Name   string `arg:"" help:"Key name or file ('-' for stdin)."`
+	SSH    bool   `help:"Print one OpenSSH authorized_keys line instead of PEM."`
+	Passin string `help:"Passphrase source for an encrypted key." placeholder:"SRC"`
+}
+
+func (c *KeyPubCmd) Run(e *Env) error {
+	k, err := loadKey(e, c.Name, "--passin", c.Passin)
+	if err != nil {
+		return err
+	}
+	if !c.SSH {
+		out, err := keygen.MarshalPublicPEM(k.Key.Public())
+		if err != nil {
+			return err
+		}
+		_, err = e.Stdout.Write(out)
+		return err
+	}
+	pub, err := ssh.NewPublicKey(k.Key.Public())
+	if err != nil {
+		return fmt.Errorf("%s: %w", displayPath(k.Path), err)
+	}
+	_, err = e.Stdout.Write(ssh.MarshalAuthorizedKey(pub))
+	return err
+}
+
+// KeyPasswdCmd is `key passwd NAME`.
+type KeyPasswdCmd struct {
+	Name         string `arg:"" help:"Key name or file."`
+	Passin       string `help:"Current passphrase source (when the key is encrypted)." placeholder:"SRC"`
+	Passout      string `help:"New passphrase source." placeholder:"SRC"`
+	NoPassphrase bool   `help:"Remove the passphrase: write the key unencrypted." xor:"newpass"`
+}
+
+func (c *KeyPasswdCmd) Run(e *Env) error {
+	if c.NoPassphrase && c.Passout != "" {
+		return usagef("--no-passphrase and --passout cannot be used together")
+	}
+	k, err := loadKey(e, c.Name, "--passin", c.Passin)
+	if err != nil {
+		return err
+	}
+	if k.Path == "-" {
+		return usagef("key passwd rewrites a file in place; give a NAME or a path, not '-'")
+	}
+	var pass []byte
+	if !c.NoPassphrase {
+		if pass, err = passphraseNew(e, "--passout", c.Passout, k.Path); err != nil {
+			return err
+		}
+	}
+	pemBytes, err := encodeKey(k.Key, pass)
+	if err != nil {
+		return err
+	}
+	// In place: the one command that replaces a key without --force.
+	if err := store.WriteFile(k.Path, pemBytes, store.Key.Mode, true); err != nil {
+		return err
+	}
+	if pass == nil {
+		e.UI.Infof("%s is no longer encrypted", k.Path)
+	} else {
+		e.UI.Infof("%s is encrypted with the new passphrase", k.Path)
+	}
+	return nil
+}

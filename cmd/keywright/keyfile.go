@@ -1,0 +1,78 @@
+package main
+
+import (
+	"crypto"
+	"errors"
+	"fmt"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// KeyFlags are the key-choosing flags of `key new`, `csr new` and `issue`.
+type KeyFlags struct {
+	Type  string `help:"Key type: ecdsa, rsa or ed25519." enum:"ecdsa,rsa,ed25519" default:"ecdsa"`
+	Bits  int    `help:"RSA key size: 2048, 3072 (default) or 4096."`
+	Curve string `help:"ECDSA curve: p256 (default), p384 or p521."`
+}
+
+func (k KeyFlags) spec() (keygen.Spec, error) {
+	s, err := keygen.Spec{Type: k.Type, Bits: k.Bits, Curve: k.Curve}.Normalize()
+	if err != nil {
+		return s, &usageError{err}
+	}
+	return s, nil
+}
+
+// loadedKey is a private key read from a file.
+type loadedKey struct {
+	Path string
+	*keygen.Decoded
+}
+
+// loadKey reads the private key at ref (a NAME or a path); when it is
+// encrypted the passphrase comes from passin or a prompt.
+func loadKey(e *Env, ref, passFlag, passin string) (*loadedKey, error) {
+	path, err := e.Store().Resolve(ref, store.Key)
+	if err != nil {
+		return nil, err
+	}
+	data, err := store.ReadFile(path, e.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	what := displayPath(path)
+	d, err := keygen.ParsePEM(data, func() ([]byte, error) {
+		return passphraseIn(e, passFlag, passin, what)
+	})
+	if err != nil {
+		return nil, keyError(what, err)
+	}
+	return &loadedKey{Path: path, Decoded: d}, nil
+}
+
+// keyError names the file and, for a wrong passphrase, says only that.
+func keyError(what string, err error) error {
+	switch {
+	case errors.Is(err, keygen.ErrWrongPassphrase):
+		return fmt.Errorf("%s: wrong passphrase", what)
+	case errors.Is(err, ErrAborted), errors.Is(err, errNoPassphrase):
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// encodeKey produces the PEM for key, encrypted when pass is non-nil.
+func encodeKey(key crypto.Signer, pass []byte) ([]byte, error) {
+	if pass == nil {
+		return keygen.MarshalPEM(key)
+	}
+	return keygen.MarshalEncryptedPEM(key, pass, keygen.EncryptOptions{})
+}
+
+func displayPath(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}

@@ -1,0 +1,9 @@
+// Command keywright manages keys, certificate requests, certificates, a local
+// certificate authority and SSH keys in one store. See README.md.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], processEnv()))
+}

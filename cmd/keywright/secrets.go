@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Passphrase sources (SPEC §3), as openssl's -passin/-passout know them:
+// env:VAR, file:PATH (first line), fd:N (first line), stdin (next line).
+// pass:STRING is refused: argv is visible to every user through ps.
+
+// maxPassphrase bounds what a source may hold.
+const maxPassphrase = 4096
+
+var errNoPassphrase = errors.New("no passphrase given and no terminal to ask on")
+
+// readSource reads the passphrase that SRC names.
+func readSource(e *Env, flag, src string) ([]byte, error) {
+	kind, arg, _ := strings.Cut(src, ":")
+	switch kind {
+	case "pass":
+		return nil, &usageError{withHint(fmt.Errorf("%s pass:...: a passphrase on the command line is visible to other users", flag),
+			"use %s env:VAR, file:PATH, fd:N or stdin", flag)}
+	case "env":
+		v := e.Getenv(arg)
+		if arg == "" || v == "" {
+			return nil, fmt.Errorf("%s env:%s: the variable is unset or empty", flag, arg)
+		}
+		return []byte(v), nil
+	case "file":
+		f, err := os.Open(arg)
+		if err != nil {
+			return nil, fmt.Errorf("%s file:%s: %w", flag, arg, errors.Unwrap(err))
+		}
+		defer f.Close()
+		return firstLine(flag, src, bufio.NewReader(f))
+	case "fd":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 0 {
+			return nil, usagef("%s fd:%s: not a file descriptor number", flag, arg)
+		}
+		f := os.NewFile(uintptr(n), "fd:"+arg)
+		if f == nil {
+			return nil, fmt.Errorf("%s fd:%d: not an open file descriptor", flag, n)
+		}
+		defer f.Close()
+		return firstLine(flag, src, bufio.NewReader(f))
+	case "stdin":
+		if arg != "" {
+			break
+		}
+		return firstLine(flag, src, e.stdinLines())
+	}
+	return nil, usagef("%s %q: not a passphrase source; use env:VAR, file:PATH, fd:N or stdin", flag, src)
+}
+
+// firstLine reads one line, without its line ending, refusing empty ones.
+func firstLine(flag, src string, r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("%s %s: the passphrase line is too long", flag, src)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s %s: no passphrase line to read", flag, src)
+		}
+		return nil, fmt.Errorf("%s %s: %w", flag, src, err)
+	}
+	pass := bytes.TrimRight(line, "\r\n")
+	if len(pass) == 0 {
+		return nil, fmt.Errorf("%s %s: the passphrase is empty", flag, src)
+	}
+	if len(pass) > maxPassphrase {
+		return nil, fmt.Errorf("%s %s: the passphrase is longer than %d bytes", flag, src, maxPassphrase)
+	}
+	return bytes.Clone(pass), nil
+}
+
+// passphraseIn returns the passphrase to read an existing key: from src, or
+// asked once on a terminal.
+func passphraseIn(e *Env, flag, src, what string) ([]byte, error) {
+	if src != "" {
+		return readSource(e, flag, src)
+	}
+	if !e.CanPrompt() {
+		return nil, withHint(fmt.Errorf("%s is encrypted: %w", what, errNoPassphrase),
+			"give it with %s env:VAR, file:PATH, fd:N or stdin", flag)
+	}
+	pass, err := e.Prompter().Password("Passphrase for " + what)
+	if err != nil {
+		return nil, err
+	}
+	if len(pass) == 0 {
+		return nil, fmt.Errorf("%s: empty passphrase", what)
+	}
+	return pass, nil
+}
+
+// passphraseNew returns the passphrase for a key being written: from src, or
+// asked twice on a terminal.
+func passphraseNew(e *Env, flag, src, what string) ([]byte, error) {
+	if src != "" {
+		return readSource(e, flag, src)
+	}
+	if !e.CanPrompt() {
+		return nil, withHint(fmt.Errorf("%s needs a passphrase: %w", what, errNoPassphrase),
+			"give it with %s env:VAR, file:PATH, fd:N or stdin", flag)
+	}
+	p := e.Prompter()
+	pass, err := p.Password("New passphrase for " + what)
+	if err != nil {
+		return nil, err
+	}
+	if len(pass) == 0 {
+		return nil, fmt.Errorf("%s: empty passphrase", what)
+	}
+	again, err := p.Password("Repeat the passphrase")
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(pass, again) {
+		return nil, fmt.Errorf("%s: the two passphrases differ", what)
+	}
+	return pass, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+// This file owns every message keywright prints for people and every exit
+// code. Rules (as age's tui.go): messages go to stderr as "keywright: ..."
+// lines, lowercase, no final period; an error is one "keywright: error:"
+// line, optionally followed by "keywright: hint:" lines; stdout carries data
+// only. Errors never echo secret material.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// Exit codes (SPEC §4).
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitCheckFailed = 3
+	exitInterrupted = 130
+)
+
+// UI prints messages for people on stderr.
+type UI struct {
+	Err   io.Writer
+	Quiet bool
+}
+
+// Infof prints an informational line, unless --quiet.
+func (u *UI) Infof(format string, args ...any) {
+	if !u.Quiet {
+		fmt.Fprintf(u.Err, "keywright: "+format+"\n", args...)
+	}
+}
+
+// Warnf prints a warning; --quiet does not silence warnings.
+func (u *UI) Warnf(format string, args ...any) {
+	fmt.Fprintf(u.Err, "keywright: warning: "+format+"\n", args...)
+}
+
+// hintError carries a hint for the user along with an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint attaches a hint to err.
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// usageError is a mistake in the command line: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// checkFailed reports that a check (verify, list --expiring) found problems;
+// the lines have been printed already. Exit 3.
+type checkFailed struct{ n int }
+
+func (e *checkFailed) Error() string { return fmt.Sprintf("%d check(s) failed", e.n) }
+
+// errInterrupted is returned when the user aborts (Ctrl-C): exit 130.
+var errInterrupted = errors.New("interrupted")
+
+// exitCode maps an error to the code of SPEC §4.
+func exitCode(err error) int {
+	var u *usageError
+	var c *checkFailed
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errInterrupted), errors.Is(err, ErrAborted):
+		return exitInterrupted
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &c):
+		return exitCheckFailed
+	}
+	return exitError
+}
+
+// reportError prints err (and its hints) as SPEC §4 lines.
+func reportError(w io.Writer, err error) {
+	var c *checkFailed
+	if errors.As(err, &c) {
+		return // the failed checks are already on stderr, one line each
+	}
+	if errors.Is(err, errInterrupted) || errors.Is(err, ErrAborted) {
+		fmt.Fprintln(w, "keywright: interrupted")
+		return
+	}
+	fmt.Fprintf(w, "keywright: error: %s\n", oneLine(err.Error()))
+	for _, h := range hintsFor(err) {
+		fmt.Fprintf(w, "keywright: hint: %s\n", h)
+	}
+}
+
+// hintsFor collects explicit hints and adds the standard ones for errors
+// the libraries return.
+func hintsFor(err error) []string {
+	var hints []string
+	walkErrors(err, func(e error) {
+		if h, ok := e.(*hintError); ok {
+			hints = append(hints, h.hint)
+		}
+	})
+	switch {
+	case errors.Is(err, store.ErrExists):
+		hints = append(hints, "use --force to replace it")
+	case errors.Is(err, store.ErrInvalidName):
+		hints = append(hints, "a NAME has letters, digits, '.', '_' and '-' and no '/'; to use a file, give a path such as ./"+"name.key")
+	case errors.Is(err, keygen.ErrPassphraseRequired):
+		hints = append(hints, "give the passphrase with --passin env:VAR, file:PATH, fd:N or stdin")
+	}
+	return hints
+}
+
+// walkErrors calls fn on err and every error it wraps, depth first.
+func walkErrors(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	fn(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		walkErrors(u.Unwrap(), fn)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walkErrors(e, fn)
+		}
+	}
+}
+
+// oneLine keeps an error on one line, whatever a library put in it.
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", "; ")
+}

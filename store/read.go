@@ -1,0 +1,46 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxFileSize caps every file keywright reads: no key, request, certificate
+// chain or CRL it handles comes near it, and a hostile or mistaken input
+// (a disk image, /dev/zero) is refused instead of read into memory.
+const MaxFileSize = 4 << 20
+
+// ErrTooLarge is returned for an input over MaxFileSize.
+var ErrTooLarge = errors.New("file too large")
+
+// ReadFile reads path ("-" is stdin) up to MaxFileSize.
+func ReadFile(path string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		r = stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", displayName(path), err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w (over %d MiB)", displayName(path), ErrTooLarge, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
