@@ -45,3 +45,18 @@ func (f Fingerprint) Hex() string { return hex.EncodeToString(f[:]) }
 func (f Fingerprint) Base64() string {
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(f[:])
 }
+
+// DescribeEncryption names the scheme of an encrypted PKCS#8 PEM key, such
+// as "PBES2 PBKDF2-HMAC-SHA256 600000 iterations AES-256-CBC". It derives
+// nothing, so it is cheap even for hostile parameters.
+func DescribeEncryption(data []byte) (string, error) {
+	block, _ := firstKeyBlock(data)
+	if block == nil || block.Type != BlockEncrypted {
+		return "", ErrNotKey
+	}
+	info, err := parseEncryptedInfo(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	return "PBES2 " + info.kdfName + " " + info.cipherName, nil
+}

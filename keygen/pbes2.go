@@ -98,6 +98,8 @@ type encryptedInfo struct {
 	keyLen     int
 	iv         []byte
 	ciphertext []byte
+	kdfName    string // "PBKDF2-HMAC-SHA256 600000 iterations", "scrypt N=16384 r=8 p=1"
+	cipherName string // "AES-256-CBC"
 }
 
 var nullParams = asn1.RawValue{Tag: asn1.TagNull}
@@ -163,27 +165,27 @@ func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 		return nil, fmt.Errorf("%w: bad PBES2 parameters", ErrMalformed)
 	}
 	out := &encryptedInfo{ciphertext: info.EncryptedData}
-	if err := out.setCipher(params.EncryptionScheme); err != nil {
+	var err error
+	if err = out.setCipher(params.EncryptionScheme); err != nil {
 		return nil, err
 	}
-	derive, err := parseKDF(params.KeyDerivationFunc, out.keyLen)
+	out.derive, out.kdfName, err = parseKDF(params.KeyDerivationFunc, out.keyLen)
 	if err != nil {
 		return nil, err
 	}
-	out.derive = derive
 	return out, nil
 }
 
 func (e *encryptedInfo) setCipher(alg pkix.AlgorithmIdentifier) error {
 	switch {
 	case alg.Algorithm.Equal(oidAES128CBC):
-		e.keyLen, e.newCipher = 16, aes.NewCipher
+		e.keyLen, e.newCipher, e.cipherName = 16, aes.NewCipher, "AES-128-CBC"
 	case alg.Algorithm.Equal(oidAES192CBC):
-		e.keyLen, e.newCipher = 24, aes.NewCipher
+		e.keyLen, e.newCipher, e.cipherName = 24, aes.NewCipher, "AES-192-CBC"
 	case alg.Algorithm.Equal(oidAES256CBC):
-		e.keyLen, e.newCipher = 32, aes.NewCipher
+		e.keyLen, e.newCipher, e.cipherName = 32, aes.NewCipher, "AES-256-CBC"
 	case alg.Algorithm.Equal(oidDESEDE3CBC):
-		e.keyLen, e.newCipher = 24, des.NewTripleDESCipher
+		e.keyLen, e.newCipher, e.cipherName = 24, des.NewTripleDESCipher, "DES-EDE3-CBC"
 	default:
 		return fmt.Errorf("%w: cipher %s", ErrUnsupportedEncryption, alg.Algorithm)
 	}
@@ -200,72 +202,74 @@ func (e *encryptedInfo) setCipher(alg pkix.AlgorithmIdentifier) error {
 	return nil
 }
 
-func parseKDF(alg pkix.AlgorithmIdentifier, keyLen int) (kdf, error) {
+func parseKDF(alg pkix.AlgorithmIdentifier, keyLen int) (kdf, string, error) {
 	switch {
 	case alg.Algorithm.Equal(oidPBKDF2):
 		return parsePBKDF2(alg.Parameters.FullBytes, keyLen)
 	case alg.Algorithm.Equal(oidScrypt):
 		return parseScrypt(alg.Parameters.FullBytes, keyLen)
 	}
-	return nil, fmt.Errorf("%w: key derivation %s", ErrUnsupportedEncryption, alg.Algorithm)
+	return nil, "", fmt.Errorf("%w: key derivation %s", ErrUnsupportedEncryption, alg.Algorithm)
 }
 
-func parsePBKDF2(der []byte, keyLen int) (kdf, error) {
+func parsePBKDF2(der []byte, keyLen int) (kdf, string, error) {
 	var p pbkdf2Params
 	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("%w: bad PBKDF2 parameters", ErrMalformed)
+		return nil, "", fmt.Errorf("%w: bad PBKDF2 parameters", ErrMalformed)
 	}
 	if p.KeyLength != 0 && p.KeyLength != keyLen {
-		return nil, fmt.Errorf("%w: PBKDF2 key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
+		return nil, "", fmt.Errorf("%w: PBKDF2 key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
 	}
 	if p.Iterations < 1 || p.Iterations > MaxPBKDF2Iterations {
-		return nil, fmt.Errorf("%w: PBKDF2 iteration count %d (limit %d)", ErrKDFLimit, p.Iterations, MaxPBKDF2Iterations)
+		return nil, "", fmt.Errorf("%w: PBKDF2 iteration count %d (limit %d)", ErrKDFLimit, p.Iterations, MaxPBKDF2Iterations)
 	}
-	h, err := prfHash(p.PRF.Algorithm)
+	h, hname, err := prfHash(p.PRF.Algorithm)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	name := fmt.Sprintf("PBKDF2-HMAC-%s %d iterations", hname, p.Iterations)
 	return func(pass []byte, n int) ([]byte, error) {
 		return pbkdf2.Key(h, string(pass), p.Salt, p.Iterations, n)
-	}, nil
+	}, name, nil
 }
 
-func prfHash(oid asn1.ObjectIdentifier) (func() hash.Hash, error) {
+func prfHash(oid asn1.ObjectIdentifier) (func() hash.Hash, string, error) {
 	switch {
 	case len(oid) == 0 || oid.Equal(oidHMACSHA1): // DEFAULT hmacWithSHA1
-		return sha1.New, nil
+		return sha1.New, "SHA1", nil
 	case oid.Equal(oidHMACSHA224):
-		return sha256.New224, nil
+		return sha256.New224, "SHA224", nil
 	case oid.Equal(oidHMACSHA256):
-		return sha256.New, nil
+		return sha256.New, "SHA256", nil
 	case oid.Equal(oidHMACSHA384):
-		return sha512.New384, nil
+		return sha512.New384, "SHA384", nil
 	case oid.Equal(oidHMACSHA512):
-		return sha512.New, nil
+		return sha512.New, "SHA512", nil
 	}
-	return nil, fmt.Errorf("%w: PBKDF2 PRF %s", ErrUnsupportedEncryption, oid)
+	return nil, "", fmt.Errorf("%w: PBKDF2 PRF %s", ErrUnsupportedEncryption, oid)
 }
 
-func parseScrypt(der []byte, keyLen int) (kdf, error) {
+func parseScrypt(der []byte, keyLen int) (kdf, string, error) {
 	var p scryptParams
 	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("%w: bad scrypt parameters", ErrMalformed)
+		return nil, "", fmt.Errorf("%w: bad scrypt parameters", ErrMalformed)
 	}
 	if p.KeyLength != 0 && p.KeyLength != keyLen {
-		return nil, fmt.Errorf("%w: scrypt key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
+		return nil, "", fmt.Errorf("%w: scrypt key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
 	}
 	if p.N < 2 || p.N&(p.N-1) != 0 || p.R < 1 || p.P < 1 {
-		return nil, fmt.Errorf("%w: scrypt parameters N=%d r=%d p=%d", ErrMalformed, p.N, p.R, p.P)
+		return nil, "", fmt.Errorf("%w: scrypt parameters N=%d r=%d p=%d", ErrMalformed, p.N, p.R, p.P)
 	}
 	// Compare in float64-free integer steps that cannot overflow: each
 	// factor is bounded before the product is taken.
 	if p.N > MaxScryptMemory/128 || p.R > MaxScryptMemory/128/p.N || p.P > MaxScryptWork/p.N {
-		return nil, fmt.Errorf("%w: scrypt N=%d r=%d p=%d (limit %d MiB, N·p ≤ %d)",
+		return nil, "", fmt.Errorf("%w: scrypt N=%d r=%d p=%d (limit %d MiB, N·p ≤ %d)",
 			ErrKDFLimit, p.N, p.R, p.P, MaxScryptMemory>>20, MaxScryptWork)
 	}
+	name := fmt.Sprintf("scrypt N=%d r=%d p=%d", p.N, p.R, p.P)
 	return func(pass []byte, n int) ([]byte, error) {
 		return scrypt.Key(pass, p.Salt, p.N, p.R, p.P, n)
-	}, nil
+	}, name, nil
 }
 
 func (e *encryptedInfo) decrypt(pass []byte) ([]byte, error) {
