@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
 )
 
@@ -17,7 +18,7 @@ type InspectCmd struct {
 }
 
 // inspectKinds are the store files `inspect NAME` describes, in this order.
-var inspectKinds = []store.Kind{store.Cert, store.CSR, store.Key}
+var inspectKinds = []store.Kind{store.Cert, store.CSR, store.Key, store.SSHCert, store.SSHPublic}
 
 // pemDescriber describes one PEM block of the type it is registered for.
 type pemDescriber func(e *Env, c *InspectCmd, file string, block *pem.Block) (*report, error)
@@ -29,6 +30,7 @@ var pemDescribers = map[string]pemDescriber{
 	keygen.BlockPKCS1:     describePrivateKeyBlock,
 	keygen.BlockSEC1:      describePrivateKeyBlock,
 	keygen.BlockPublic:    describePublicKeyBlock,
+	sshkeys.BlockOpenSSH:  describeOpenSSHPrivateBlock,
 }
 
 func (c *InspectCmd) Run(e *Env) error {
@@ -66,6 +68,11 @@ func (c *InspectCmd) files(e *Env) ([]string, error) {
 			files = append(files, p)
 		}
 	}
+	if len(files) == 0 && store.Exists(c.Ref) {
+		// Not in the store, but a file of that name is here: read-only
+		// commands may take it (`inspect cert.txt`).
+		return []string{c.Ref}, nil
+	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: no key, request or certificate named %q in store %s", c.Ref, c.Ref, e.Globals.Store)
 	}
@@ -91,6 +98,12 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 			return nil, err
 		}
 		reports = append(reports, r)
+	}
+	if len(reports) == 0 && !isPEM(data) {
+		// Not PEM: OpenSSH one-line keys and certificates (inspect_ssh.go).
+		if rs, err := describeSSHText(e, file, data); rs != nil || err != nil {
+			return rs, err
+		}
 	}
 	if len(reports) == 0 {
 		return nil, fmt.Errorf("%s: %w", file, keygen.ErrNoPEM)

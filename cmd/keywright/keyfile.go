@@ -62,12 +62,17 @@ func keyError(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// testOnlyIterations, when non-zero, replaces the PBKDF2 iteration count of
+// keys keywright writes. Only the test binary's wrapper of main sets it, so
+// end-to-end scripts do not spend seconds per encrypted key.
+var testOnlyIterations int
+
 // encodeKey produces the PEM for key, encrypted when pass is non-nil.
 func encodeKey(key crypto.Signer, pass []byte) ([]byte, error) {
 	if pass == nil {
 		return keygen.MarshalPEM(key)
 	}
-	return keygen.MarshalEncryptedPEM(key, pass, keygen.EncryptOptions{})
+	return keygen.MarshalEncryptedPEM(key, pass, keygen.EncryptOptions{Iterations: testOnlyIterations})
 }
 
 func displayPath(path string) string {

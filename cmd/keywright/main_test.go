@@ -21,7 +21,9 @@ import (
 
 // TestMain lets testscript run this test binary as `keywright`: scripts
 // `exec keywright ...` and get main in a subprocess. KEYWRIGHT_TEST_UMASK
-// (octal) sets the child's umask, so scripts can check modes under any umask.
+// (octal) sets the child's umask, so scripts can check modes under any umask;
+// KEYWRIGHT_TEST_ITERATIONS sets the PBKDF2 count of keys written (scripts
+// get openssl's 2048 unless they clear it to test the real default).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"keywright": func() {
@@ -31,6 +33,9 @@ func TestMain(m *testing.M) {
 					panic(err)
 				}
 				syscall.Umask(int(mask))
+			}
+			if v := os.Getenv("KEYWRIGHT_TEST_ITERATIONS"); v != "" {
+				testOnlyIterations, _ = strconv.Atoi(v)
 			}
 			main()
 		},
@@ -45,6 +50,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("COLUMNS", "100")
+			env.Setenv("KEYWRIGHT_TEST_ITERATIONS", "2048")
 			env.Setenv("KEYWRIGHT_REQUIRE_INTEROP", os.Getenv("KEYWRIGHT_REQUIRE_INTEROP"))
 			return nil
 		},

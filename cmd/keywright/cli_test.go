@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runInProcess runs keywright in this process with the given stdin and
+// environment, returning the exit code and both outputs.
+func runInProcess(t *testing.T, stdin string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &Env{
+		Ctx:    context.Background(),
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &out,
+		Stderr: &errOut,
+		Getenv: func(k string) string { return env[k] },
+		Now:    time.Now,
+	}
+	code := run(args, e)
+	return code, out.String(), errOut.String()
+}
+
+func TestPassphraseFromFD(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "pki")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(w, "fd-secret")
+	w.Close()
+	code, _, stderr := runInProcess(t, "", nil, "--store", store, "key", "new", "k", "--passout", fmt.Sprintf("fd:%d", r.Fd()))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	code, out, stderr := runInProcess(t, "fd-secret\n", nil, "--store", store, "key", "pub", "k", "--passin", "stdin")
+	if code != 0 || !strings.Contains(out, "BEGIN PUBLIC KEY") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runInProcess(t, "", nil, "--store", store, "key", "pub", "k", "--passin", "fd:999")
+	if code != 1 || !strings.Contains(stderr, "fd:999: not an open file descriptor") && !strings.Contains(stderr, "bad file descriptor") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("boom"), 1},
+		{usagef("bad flag"), 2},
+		{fmt.Errorf("wrapped: %w", usagef("bad flag")), 2},
+		{&checkFailed{n: 2}, 3},
+		{fmt.Errorf("prompt: %w", ErrAborted), 130},
+		{errInterrupted, 130},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+// Errors from anywhere are printed as exactly one error line plus hints.
+func TestReportErrorOneLine(t *testing.T) {
+	var b bytes.Buffer
+	reportError(&b, withHint(errors.New("line one\nline two\r"), "try %s", "this"))
+	want := "keywright: error: line one; line two \nkeywright: hint: try this\n"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}
+
+// Without a terminal nothing hangs waiting for a passphrase.
+func TestNoTerminalNeverPrompts(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "pki")
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := runInProcess(t, "", nil, "--store", store, "key", "new", "k", "--encrypt")
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		if code != 1 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("key new --encrypt without a terminal did not return")
+	}
+	if _, err := os.Stat(filepath.Join(store, "k.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("key written: %v", err)
+	}
+}

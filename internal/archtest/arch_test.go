@@ -1,0 +1,71 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/keywright/keywright/"
+
+// allowed lists, for each library package, the project packages and the
+// outside modules it may depend on (directly or not). The standard library
+// is always allowed.
+var allowed = map[string][]string{
+	"store":   {"github.com/gofrs/flock", "golang.org/x/sys"},
+	"keygen":  {"golang.org/x/crypto"},
+	"csr":     {module + "keygen", "golang.org/x/crypto", "golang.org/x/net", "golang.org/x/text"},
+	"sshkeys": {module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys"},
+	"ca": {module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
+		"golang.org/x/net", "golang.org/x/text", "github.com/gofrs/flock", "golang.org/x/sys",
+		"software.sslmate.com/src/go-pkcs12"},
+}
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", module+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestLibraryDependencies(t *testing.T) {
+	for pkg, ok := range allowed {
+		t.Run(pkg, func(t *testing.T) {
+			for _, d := range deps(t, pkg) {
+				if d == module+pkg || strings.HasPrefix(d, module+pkg+"/") {
+					continue
+				}
+				if !allowedDep(d, ok) {
+					t.Errorf("%s depends on %s, which STYLE.md does not allow", pkg, d)
+				}
+			}
+		})
+	}
+}
+
+func allowedDep(dep string, ok []string) bool {
+	if strings.HasPrefix(dep, "vendor/") || strings.HasPrefix(dep, "internal/") {
+		return true // the standard library's own vendored packages
+	}
+	for _, prefix := range ok {
+		if dep == prefix || strings.HasPrefix(dep, prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// The test itself must be able to fail: the CLI does depend on kong.
+func TestCheckerSeesForbiddenEdge(t *testing.T) {
+	found := false
+	for _, d := range deps(t, "cmd/keywright") {
+		if d == "github.com/alecthomas/kong" {
+			found = true
+		}
+	}
+	if !found || allowedDep("github.com/alecthomas/kong", allowed["ca"]) {
+		t.Fatal("the dependency check cannot see kong in the CLI, or would allow it in a library")
+	}
+}
