@@ -26,6 +26,7 @@ type CLI struct {
 
 	Key     KeyCmd     `cmd:"" help:"Private keys: new, pub, passwd."`
 	Inspect InspectCmd `cmd:"" help:"Describe a key, request, certificate, chain or SSH key."`
+	SSH     SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
 }
 
 // exitPanic carries kong's request to exit (after --help or --version) out

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/sshkeys"
+	"github.com/keywright/keywright/store"
+)
+
+// authKeyFlags are the authorized_keys options of `ssh authorized-key`,
+// `ssh authorized-keys add` and `ssh install` (sshd(8) AUTHORIZED_KEYS FILE FORMAT).
+type authKeyFlags struct {
+	From              []string `help:"from=: client host patterns or CIDRs, comma-separated." placeholder:"PATTERNS"`
+	Command           string   `help:"command=: force this command." placeholder:"CMD"`
+	Restrict          bool     `help:"restrict: no forwarding, no pty, no ~/.ssh/rc."`
+	Expires           string   `help:"expiry-time=: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM][Z] or a duration such as 30d." placeholder:"DATE"`
+	NoPortForwarding  bool     `name:"no-port-forwarding" help:"no-port-forwarding."`
+	NoAgentForwarding bool     `name:"no-agent-forwarding" help:"no-agent-forwarding."`
+	NoPTY             bool     `name:"no-pty" help:"no-pty."`
+	NoX11Forwarding   bool     `name:"no-x11-forwarding" help:"no-X11-forwarding."`
+	NoUserRC          bool     `name:"no-user-rc" help:"no-user-rc."`
+	PermitOpen        []string `name:"permit-open" help:"permitopen=: allow -L forwarding to HOST:PORT (repeatable)." placeholder:"HOST:PORT"`
+	PermitListen      []string `name:"permit-listen" help:"permitlisten=: allow -R listening on [HOST:]PORT (repeatable)." placeholder:"[HOST:]PORT"`
+	Principals        []string `help:"principals=: accepted certificate principals, comma-separated (with --cert-authority)." placeholder:"P"`
+	CertAuthority     bool     `name:"cert-authority" help:"cert-authority: trust certificates signed by this key."`
+	Environment       []string `help:"environment=: set NAME=VALUE (repeatable; needs PermitUserEnvironment on the server)." sep:"none" placeholder:"K=V"`
+	Tunnel            string   `help:"tunnel=: force this tun device number." placeholder:"N"`
+	Comment           string   `help:"Comment at the end of the line (default: the key's own comment)."`
+}
+
+func (f *authKeyFlags) options(e *Env) (sshkeys.Options, error) {
+	o := sshkeys.Options{
+		Restrict: f.Restrict, CertAuthority: f.CertAuthority, Command: f.Command, From: f.From,
+		NoPortForwarding: f.NoPortForwarding, NoAgentForwarding: f.NoAgentForwarding, NoPTY: f.NoPTY,
+		NoX11Forwarding: f.NoX11Forwarding, NoUserRC: f.NoUserRC, PermitOpen: f.PermitOpen,
+		PermitListen: f.PermitListen, Principals: f.Principals, Environment: f.Environment, Tunnel: f.Tunnel,
+	}
+	for flag, v := range map[string]string{"--command": f.Command, "--comment": f.Comment, "--tunnel": f.Tunnel} {
+		if err := checkNoNewline(flag, v); err != nil {
+			return o, err
+		}
+	}
+	if f.Expires != "" {
+		t, err := parseExpires(f.Expires, e.Now())
+		if err != nil {
+			return o, &usageError{err}
+		}
+		if !t.After(e.Now()) {
+			e.UI.Warnf("--expires %s is in the past: sshd will refuse this key", f.Expires)
+		}
+		o.Expires = t
+	}
+	if _, err := o.List(); err != nil {
+		return o, &usageError{err}
+	}
+	return o, nil
+}
+
+// entry builds the line for key, with --comment or the key's own comment.
+func (f *authKeyFlags) entry(e *Env, k *sshkeys.PublicKey) (*sshkeys.Entry, error) {
+	opts, err := f.options(e)
+	if err != nil {
+		return nil, err
+	}
+	comment := f.Comment
+	if comment == "" {
+		comment = k.Comment
+	}
+	if len(opts.Environment) > 0 {
+		e.UI.Warnf("environment= is ignored unless the server sets PermitUserEnvironment")
+	}
+	return sshkeys.NewEntry(k.Key, opts, comment)
+}
+
+// parseExpires reads --expires: a calendar date (UTC), RFC 3339, sshd's own
+// YYYYMMDD[HHMM[SS]][Z], or a duration from now ("30d", "12h").
+func parseExpires(v string, now time.Time) (time.Time, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		if days, err := strconv.Atoi(n); err == nil && days > 0 {
+			return now.Add(time.Duration(days) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(d), nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := sshkeys.ParseExpiry(v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--expires %q: not a date; use YYYY-MM-DD, RFC 3339 (2027-01-31T12:00:00Z), YYYYMMDDHHMMZ or a duration such as 30d", v)
+}
+
+// SSHAuthorizedKeyCmd is `ssh authorized-key NAME|PUBFILE`.
+type SSHAuthorizedKeyCmd struct {
+	Key          string `arg:"" name:"name-or-pubfile" help:"SSH key NAME, store key NAME, or a public or private key file."`
+	authKeyFlags `embed:""`
+	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+}
+
+func (c *SSHAuthorizedKeyCmd) Run(e *Env) error {
+	if _, err := c.options(e); err != nil {
+		return err // flags first: nothing to read if they are wrong
+	}
+	k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
+	if err != nil {
+		return err
+	}
+	entry, err := c.entry(e, k)
+	if err != nil {
+		return err
+	}
+	line, err := entry.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.Stdout, line)
+	return err
+}
+
+// SSHAuthorizedKeysCmd groups the authorized_keys file edits.
+type SSHAuthorizedKeysCmd struct {
+	Add    SSHAKAddCmd    `cmd:"" help:"Add a key (or update its options) in an authorized_keys file."`
+	Remove SSHAKRemoveCmd `cmd:"" help:"Remove a key, by key or SHA256 fingerprint, from an authorized_keys file."`
+	List   SSHAKListCmd   `cmd:"" help:"List the keys of an authorized_keys file."`
+}
+
+// readAuthorizedKeys reads FILE for an in-place edit: a symlink is refused
+// up front, a missing file is empty. It returns the file's owner too.
+func readAuthorizedKeys(e *Env, path string, mustExist bool) (*sshkeys.AuthorizedKeys, *fileOwner, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !mustExist:
+		return sshkeys.ParseAuthorizedKeys(nil), nil, nil
+	case err != nil:
+		return nil, nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, nil, fmt.Errorf("%s: %w", path, store.ErrSymlink)
+	case !fi.Mode().IsRegular():
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := store.ReadFile(path, e.Stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := sshkeys.ParseAuthorizedKeys(data)
+	for _, bad := range f.Invalid() {
+		e.UI.Warnf("%s:%d: %v (sshd skips this line; kept as it is)", path, bad.Line, bad.Err)
+	}
+	return f, ownerOf(fi), nil
+}
+
+// writeAuthorizedKeys replaces FILE atomically with mode 0600, keeping its
+// owner when root edits another user's file (sshd's StrictModes checks it).
+func writeAuthorizedKeys(path string, f *sshkeys.AuthorizedKeys, owner *fileOwner) error {
+	if err := store.WriteFile(path, f.Bytes(), sshkeys.FileMode, true); err != nil {
+		return err
+	}
+	return owner.restore(path)
+}
+
+// SSHAKAddCmd is `ssh authorized-keys add FILE KEY`.
+type SSHAKAddCmd struct {
+	File         string `arg:"" help:"The authorized_keys file (created 0600 if missing)."`
+	Key          string `arg:"" help:"SSH key NAME, store key NAME, or a public or private key file."`
+	authKeyFlags `embed:""`
+	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+}
+
+func (c *SSHAKAddCmd) Run(e *Env) error {
+	if _, err := c.options(e); err != nil {
+		return err
+	}
+	k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
+	if err != nil {
+		return err
+	}
+	entry, err := c.entry(e, k)
+	if err != nil {
+		return err
+	}
+	f, owner, err := readAuthorizedKeys(e, c.File, false)
+	if err != nil {
+		return err
+	}
+	change, line, err := f.Add(entry)
+	if err != nil {
+		return err
+	}
+	if change == sshkeys.Unchanged {
+		e.UI.Infof("%s: key %s already there (line %d); nothing to do", c.File, sshkeys.Fingerprint(k.Key), line)
+		return nil
+	}
+	if err := writeAuthorizedKeys(c.File, f, owner); err != nil {
+		return err
+	}
+	e.UI.Infof("%s: %s key %s (line %d)", c.File, change, sshkeys.Fingerprint(k.Key), line)
+	return nil
+}
+
+// SSHAKRemoveCmd is `ssh authorized-keys remove FILE KEY|FINGERPRINT`.
+type SSHAKRemoveCmd struct {
+	File   string `arg:"" help:"The authorized_keys file."`
+	Key    string `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, key file, or SHA256:... fingerprint."`
+	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+}
+
+func (c *SSHAKRemoveCmd) Run(e *Env) error {
+	var match = sshkeys.MatchFingerprint(c.Key)
+	if !strings.HasPrefix(c.Key, "SHA256:") {
+		k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
+		if err != nil {
+			return err
+		}
+		match = sshkeys.MatchPublicKey(k.Key)
+	}
+	f, owner, err := readAuthorizedKeys(e, c.File, true)
+	if err != nil {
+		return err
+	}
+	removed := f.Remove(match)
+	if len(removed) == 0 {
+		e.UI.Infof("%s: no such key; nothing to do", c.File)
+		return nil
+	}
+	if err := writeAuthorizedKeys(c.File, f, owner); err != nil {
+		return err
+	}
+	e.UI.Infof("%s: removed %d line(s): %s", c.File, len(removed), joinInts(removed))
+	return nil
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// SSHAKListCmd is `ssh authorized-keys list FILE`.
+type SSHAKListCmd struct {
+	File string `arg:"" help:"The authorized_keys file ('-' for stdin)."`
+}
+
+type akListEntry struct {
+	Line        int      `json:"line"`
+	Type        string   `json:"type"`
+	Bits        int      `json:"bits"`
+	Fingerprint string   `json:"fingerprint"`
+	Comment     string   `json:"comment"`
+	Options     []string `json:"options"`
+}
+
+type akInvalid struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+func (c *SSHAKListCmd) Run(e *Env) error {
+	data, err := store.ReadFile(c.File, e.Stdin)
+	if err != nil {
+		return err
+	}
+	f := sshkeys.ParseAuthorizedKeys(data)
+	entries := []akListEntry{}
+	for _, le := range f.Entries() {
+		bits, _ := keyBitsAndLabel(le.Key)
+		opts := []string{}
+		for _, o := range le.Options {
+			if o.HasValue {
+				opts = append(opts, o.Name+`="`+strings.ReplaceAll(o.Value, `"`, `\"`)+`"`)
+			} else {
+				opts = append(opts, o.Name)
+			}
+		}
+		entries = append(entries, akListEntry{le.Line, le.Key.Type(), bits, sshkeys.Fingerprint(le.Key), le.Comment, opts})
+	}
+	invalid := []akInvalid{}
+	for _, bad := range f.Invalid() {
+		invalid = append(invalid, akInvalid{bad.Line, bad.Err.Error()})
+		e.UI.Warnf("%s:%d: %v", displayPath(c.File), bad.Line, bad.Err)
+	}
+	if e.Globals.JSON {
+		return sshWriteJSON(e, map[string]any{"file": displayPath(c.File), "entries": entries, "invalid": invalid})
+	}
+	for _, le := range entries {
+		fmt.Fprintf(e.Stdout, "%d %s %s", le.Line, le.Fingerprint, le.Type)
+		if le.Comment != "" {
+			fmt.Fprintf(e.Stdout, " %s", le.Comment)
+		}
+		if len(le.Options) > 0 {
+			fmt.Fprintf(e.Stdout, " [%s]", strings.Join(le.Options, ","))
+		}
+		fmt.Fprintln(e.Stdout)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"crypto"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/sshkeys"
+	"github.com/keywright/keywright/store"
+)
+
+// SSHCACmd groups the SSH CA commands.
+type SSHCACmd struct {
+	Init SSHCAInitCmd `cmd:"" help:"Create an SSH CA key pair: ssh/NAME (encrypted) and ssh/NAME.pub."`
+}
+
+// SSHCAInitCmd is `ssh ca init NAME`.
+type SSHCAInitCmd struct {
+	Name         string `arg:"" help:"CA name (ssh/NAME in the store) or a path."`
+	sshKeyFlags  `embed:""`
+	NoPassphrase bool   `help:"Write the CA key unencrypted."`
+	Passout      string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+}
+
+func (c *SSHCAInitCmd) Run(e *Env) error {
+	if c.NoPassphrase && c.Passout != "" {
+		return usagef("--no-passphrase and --passout cannot be used together")
+	}
+	if _, err := c.spec(); err != nil {
+		return err
+	}
+	if c.Comment == "" {
+		c.Comment = store.BaseName(c.Name) + " SSH CA"
+	}
+	var pass []byte
+	if !c.NoPassphrase {
+		var err error
+		if pass, err = passphraseNew(e, "--passout", c.Passout, c.Name); err != nil {
+			return err
+		}
+	}
+	spec, path, err := writeSSHPair(e, c.Name, c.sshKeyFlags, pass)
+	if err != nil {
+		return err
+	}
+	e.UI.Infof("wrote %s SSH CA key to %s and %s.pub%s", spec, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
+	e.UI.Infof("trust it on servers with: TrustedUserCAKeys FILE holding %s.pub (sshd_config)", path)
+	return nil
+}
+
+// SSHSignCmd is `ssh sign PUBKEY --ca NAME --identity ID --principal P...`.
+type SSHSignCmd struct {
+	Key           string   `arg:"" name:"pubkey" help:"SSH key NAME (its ssh/NAME.pub) or a public key file."`
+	CA            string   `name:"ca" required:"" help:"SSH CA NAME (ssh/NAME) or private key file." placeholder:"NAME"`
+	Identity      string   `required:"" help:"Key id, logged by sshd on every use." placeholder:"ID"`
+	Principal     []string `required:"" help:"User name (or host name with --host) the certificate is valid for; repeat or comma-separate." placeholder:"P"`
+	Host          bool     `help:"Make a host certificate (default: a user certificate)."`
+	Days          int      `help:"Validity in days from now (it starts 5 minutes ago)." default:"90"`
+	ForceCommand  string   `name:"force-command" help:"User certificates: critical option force-command." placeholder:"CMD"`
+	SourceAddress []string `name:"source-address" help:"User certificates: critical option source-address (CIDRs, comma-separated)." placeholder:"CIDR"`
+	NoExtensions  bool     `name:"no-extensions" help:"User certificates: leave out permit-pty, permit-port-forwarding and the other default extensions."`
+	CAPassin      string   `name:"ca-passin" help:"Passphrase source for the CA key." placeholder:"SRC"`
+}
+
+func (c *SSHSignCmd) Run(e *Env) error {
+	if c.Days <= 0 {
+		return usagef("--days %d: must be at least 1", c.Days)
+	}
+	if err := checkNoNewline("--force-command", c.ForceCommand); err != nil {
+		return err
+	}
+	if err := checkNoNewline("--identity", c.Identity); err != nil {
+		return err
+	}
+	k, pubPath, err := loadSSHPublicKey(e, c.Key, "")
+	if err != nil {
+		return err
+	}
+	certPath, err := sshCertPath(e, c.Key, pubPath)
+	if err != nil {
+		return err
+	}
+	if store.Exists(certPath) && !e.Globals.Force {
+		return fmt.Errorf("%s: %w", certPath, store.ErrExists)
+	}
+	ca, err := loadSSHCAKey(e, c.CA, c.CAPassin)
+	if err != nil {
+		return err
+	}
+	cert, err := sshkeys.SignCert(ca, sshkeys.CertRequest{
+		Key: k.Key, Host: c.Host, Identity: c.Identity, Principals: c.Principal,
+		ValidFor: time.Duration(c.Days) * 24 * time.Hour, Now: e.Now(),
+		ForceCommand: c.ForceCommand, SourceAddrs: c.SourceAddress, NoExtensions: c.NoExtensions,
+	})
+	if err != nil {
+		return &usageError{err}
+	}
+	out, err := sshkeys.MarshalCert(cert, k.Comment)
+	if err != nil {
+		return err
+	}
+	if err := store.WriteFile(certPath, out, store.SSHCert.Mode, e.Globals.Force); err != nil {
+		return err
+	}
+	kind := map[bool]string{true: "host", false: "user"}[c.Host]
+	e.UI.Infof("wrote %s certificate %s (serial %d, principals %s, valid until %s)", kind, certPath,
+		cert.Serial, strings.Join(c.Principal, ","), time.Unix(int64(cert.ValidBefore), 0).UTC().Format(time.RFC3339))
+	return nil
+}
+
+// sshCertPath is where the certificate of ref goes: ssh/NAME-cert.pub, or
+// next to a public key file (id.pub gives id-cert.pub).
+func sshCertPath(e *Env, ref, pubPath string) (string, error) {
+	if !store.IsPath(ref) {
+		return e.Store().Path(ref, store.SSHCert)
+	}
+	if pubPath == "-" {
+		return "", usagef("ssh sign writes the certificate next to the public key; give a NAME or a file, not '-'")
+	}
+	return strings.TrimSuffix(pubPath, ".pub") + "-cert.pub", nil
+}
+
+// loadSSHCAKey reads the CA private key: ssh/NAME, or a file.
+func loadSSHCAKey(e *Env, ref, passin string) (crypto.Signer, error) {
+	path, err := e.Store().Resolve(ref, store.SSHPrivate)
+	if err != nil {
+		return nil, err
+	}
+	return loadSSHPrivate(e, path, "--ca-passin", passin)
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/sshkeys"
+	"github.com/keywright/keywright/store"
+)
+
+// SSHCmd groups the SSH commands (SPEC §2 SSH).
+type SSHCmd struct {
+	Keygen         SSHKeygenCmd         `cmd:"" help:"Generate an OpenSSH key pair: ssh/NAME and ssh/NAME.pub."`
+	AuthorizedKey  SSHAuthorizedKeyCmd  `cmd:"" name:"authorized-key" help:"Print one authorized_keys line for a public key."`
+	AuthorizedKeys SSHAuthorizedKeysCmd `cmd:"" name:"authorized-keys" help:"Edit an authorized_keys file: add, remove, list."`
+	Fingerprint    SSHFingerprintCmd    `cmd:"" help:"Print SHA-256 fingerprints as ssh-keygen -l does."`
+	CA             SSHCACmd             `cmd:"" name:"ca" help:"SSH certificate authorities."`
+	Sign           SSHSignCmd           `cmd:"" help:"Sign a public key into an SSH user or host certificate."`
+	Install        SSHInstallCmd        `cmd:"" help:"Put a public key into a remote account's authorized_keys over SSH."`
+}
+
+// sshKeyFlags choose an SSH key: Ed25519 by default, as ssh-keygen.
+type sshKeyFlags struct {
+	Type    string `help:"Key type: ed25519, ecdsa or rsa." enum:"ed25519,ecdsa,rsa" default:"ed25519"`
+	Bits    int    `help:"RSA: 2048, 3072 (default) or 4096; ECDSA: 256 (default), 384 or 521, as ssh-keygen -b."`
+	Comment string `help:"Comment for the public key (default: the NAME)."`
+}
+
+func (f sshKeyFlags) spec() (keygen.Spec, error) {
+	s := keygen.Spec{Type: f.Type, Bits: f.Bits}
+	if f.Type == keygen.ECDSA && f.Bits != 0 {
+		curves := map[int]string{256: keygen.P256, 384: keygen.P384, 521: keygen.P521}
+		if s.Curve = curves[f.Bits]; s.Curve == "" {
+			return s, usagef("ecdsa --bits %d: use 256, 384 or 521", f.Bits)
+		}
+		s.Bits = 0
+	}
+	s, err := sshkeys.NormalizeSpec(s)
+	if err != nil {
+		return s, &usageError{err}
+	}
+	return s, nil
+}
+
+// sshPairPaths are where an SSH key pair goes: ssh/NAME and ssh/NAME.pub in
+// the store, or PATH and PATH.pub for a path.
+func sshPairPaths(e *Env, ref string) (priv, pub string, err error) {
+	if store.IsPath(ref) {
+		return ref, ref + ".pub", nil
+	}
+	if priv, err = e.Store().Path(ref, store.SSHPrivate); err != nil {
+		return "", "", err
+	}
+	pub, err = e.Store().Path(ref, store.SSHPublic)
+	return priv, pub, err
+}
+
+// writeSSHPair generates a key and writes both files, all or nothing.
+func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, string, error) {
+	spec, err := f.spec()
+	if err != nil {
+		return spec, "", err
+	}
+	if err := checkNoNewline("--comment", f.Comment); err != nil {
+		return spec, "", err
+	}
+	privPath, pubPath, err := sshPairPaths(e, ref)
+	if err != nil {
+		return spec, "", err
+	}
+	for _, p := range []string{privPath, pubPath} {
+		if store.Exists(p) && !e.Globals.Force {
+			return spec, "", fmt.Errorf("%s: %w", p, store.ErrExists)
+		}
+	}
+	comment := f.Comment
+	if comment == "" {
+		comment = store.BaseName(ref)
+	}
+	key, err := keygen.Generate(spec)
+	if err != nil {
+		return spec, "", err
+	}
+	privPEM, err := sshkeys.MarshalPrivate(key, comment, pass)
+	if err != nil {
+		return spec, "", err
+	}
+	pub, err := sshkeys.NewPublicKey(key.Public())
+	if err != nil {
+		return spec, "", err
+	}
+	pubLine, err := sshkeys.MarshalPublic(pub, comment)
+	if err != nil {
+		return spec, "", err
+	}
+	tx := store.Tx{Force: e.Globals.Force}
+	tx.Add(privPath, privPEM, store.SSHPrivate.Mode)
+	tx.Add(pubPath, pubLine, store.SSHPublic.Mode)
+	return spec, privPath, tx.Commit()
+}
+
+// SSHKeygenCmd is `ssh keygen NAME`.
+type SSHKeygenCmd struct {
+	Name        string `arg:"" help:"Key name (ssh/NAME in the store) or a path."`
+	sshKeyFlags `embed:""`
+	Encrypt     bool   `help:"Encrypt the key; the passphrase comes from --passout or a prompt."`
+	Passout     string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+}
+
+func (c *SSHKeygenCmd) Run(e *Env) error {
+	if _, err := c.spec(); err != nil {
+		return err
+	}
+	var pass []byte
+	if c.Encrypt || c.Passout != "" {
+		var err error
+		if pass, err = passphraseNew(e, "--passout", c.Passout, c.Name); err != nil {
+			return err
+		}
+	}
+	spec, path, err := writeSSHPair(e, c.Name, c.sshKeyFlags, pass)
+	if err != nil {
+		return err
+	}
+	e.UI.Infof("wrote %s SSH key to %s and %s.pub%s", spec, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
+	return nil
+}
+
+// SSHFingerprintCmd is `ssh fingerprint NAME|FILE`.
+type SSHFingerprintCmd struct {
+	Ref    string `arg:"" name:"name-or-file" help:"SSH key NAME, store key NAME, or a file: public key, authorized_keys, certificate, private key."`
+	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+}
+
+func (c *SSHFingerprintCmd) Run(e *Env) error {
+	keys, err := loadSSHPublicKeys(e, c.Ref, c.Passin)
+	if err != nil {
+		return err
+	}
+	var out []map[string]any
+	for _, k := range keys {
+		bits, label := keyBitsAndLabel(k.Key)
+		comment := k.Comment
+		if e.Globals.JSON {
+			out = append(out, map[string]any{"bits": bits, "fingerprint": sshkeys.Fingerprint(k.Key),
+				"comment": comment, "type": label, "key_type": k.Key.Type()})
+			continue
+		}
+		if comment == "" {
+			comment = "no comment"
+		}
+		fmt.Fprintf(e.Stdout, "%d %s %s (%s)\n", bits, sshkeys.Fingerprint(k.Key), comment, label)
+	}
+	if e.Globals.JSON {
+		return sshWriteJSON(e, map[string]any{"keys": out})
+	}
+	return nil
+}
+
+// keyBitsAndLabel are the size and the "(ED25519)" label ssh-keygen -l prints.
+func keyBitsAndLabel(k ssh.PublicKey) (int, string) {
+	suffix := ""
+	if cert, ok := k.(*ssh.Certificate); ok {
+		k, suffix = cert.Key, "-CERT"
+	}
+	label := strings.ToUpper(strings.TrimPrefix(k.Type(), "ssh-"))
+	switch {
+	case strings.HasPrefix(k.Type(), "ecdsa-sha2-"):
+		label = "ECDSA"
+	case strings.HasPrefix(k.Type(), "sk-ecdsa"):
+		label = "ECDSA-SK"
+	case strings.HasPrefix(k.Type(), "sk-ssh-ed25519"):
+		label = "ED25519-SK"
+	}
+	bits := 256
+	if ck, ok := k.(ssh.CryptoPublicKey); ok {
+		if spec, err := keygen.SpecOf(ck.CryptoPublicKey()); err == nil {
+			bits = spec.Size()
+		}
+	}
+	return bits, label + suffix
+}
+
+// loadSSHPublicKeys reads every public key ref stands for: a NAME is its
+// ssh/NAME.pub, else ssh/NAME (private), else the store key NAME.key; a
+// file may hold one key (any form) or many (an authorized_keys file).
+func loadSSHPublicKeys(e *Env, ref, passin string) ([]*sshkeys.PublicKey, error) {
+	path, err := resolveSSHPublic(e, ref)
+	if err != nil {
+		return nil, err
+	}
+	data, err := store.ReadFile(path, e.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	what := displayPath(path)
+	if !isPEM(data) {
+		f := sshkeys.ParseAuthorizedKeys(data)
+		for _, bad := range f.Invalid() {
+			e.UI.Warnf("%s:%d: %v", what, bad.Line, bad.Err)
+		}
+		var keys []*sshkeys.PublicKey
+		for _, le := range f.Entries() {
+			keys = append(keys, &sshkeys.PublicKey{Key: le.Key, Comment: le.Comment, Source: "openssh"})
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("%s: %w", what, sshkeys.ErrNoKey)
+		}
+		return keys, nil
+	}
+	k, err := sshkeys.ParsePublic(data, func() ([]byte, error) { return passphraseIn(e, "--passin", passin, what) })
+	if err != nil {
+		return nil, keyError(what, err)
+	}
+	return []*sshkeys.PublicKey{k}, nil
+}
+
+// loadSSHPublicKey reads the one public key ref stands for.
+func loadSSHPublicKey(e *Env, ref, passin string) (*sshkeys.PublicKey, string, error) {
+	keys, err := loadSSHPublicKeys(e, ref, passin)
+	if err != nil {
+		return nil, "", err
+	}
+	path, _ := resolveSSHPublic(e, ref)
+	if len(keys) > 1 {
+		return nil, "", fmt.Errorf("%s: holds %d keys; give a file with one", displayPath(path), len(keys))
+	}
+	return keys[0], path, nil
+}
+
+// resolveSSHPublic maps a NAME to the first store file that holds its key.
+func resolveSSHPublic(e *Env, ref string) (string, error) {
+	if store.IsPath(ref) {
+		return ref, nil
+	}
+	var tried []string
+	for _, k := range []store.Kind{store.SSHPublic, store.SSHPrivate, store.Key} {
+		p, err := e.Store().Path(ref, k)
+		if err != nil {
+			return "", err
+		}
+		if store.Exists(p) {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	return "", fmt.Errorf("%s: no SSH key in the store (looked for %s)", ref, strings.Join(tried, ", "))
+}
+
+func isPEM(data []byte) bool {
+	return strings.Contains(string(data), "-----BEGIN ")
+}
+
+// checkNoNewline refuses a flag value that would split a line.
+func checkNoNewline(flag, v string) error {
+	if strings.ContainsAny(v, "\n\r\x00") {
+		return usagef("%s: newline, carriage return or NUL is not allowed", flag)
+	}
+	return nil
+}
+
+// sshWriteJSON prints v as the one JSON document of --json.
+func sshWriteJSON(e *Env, v any) error {
+	enc := json.NewEncoder(e.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

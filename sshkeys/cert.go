@@ -1,0 +1,166 @@
+package sshkeys
+
+import (
+	"crypto"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// ErrBadCert: a certificate request keywright will not sign.
+var ErrBadCert = errors.New("sshkeys: bad certificate request")
+
+// DefaultUserExtensions are the extensions ssh-keygen puts in a user
+// certificate unless told otherwise (ssh-keygen(1), -O clear).
+var DefaultUserExtensions = []string{
+	"permit-X11-forwarding",
+	"permit-agent-forwarding",
+	"permit-port-forwarding",
+	"permit-pty",
+	"permit-user-rc",
+}
+
+// Backdate is how far before now a certificate becomes valid, for clocks
+// that run a little behind.
+const Backdate = 5 * time.Minute
+
+// CertRequest describes the certificate to sign.
+type CertRequest struct {
+	Key          ssh.PublicKey // the key to certify (not a certificate)
+	Host         bool          // a host certificate; else a user certificate
+	Identity     string        // key id, logged by sshd
+	Principals   []string      // user names, or host names for Host
+	ValidFor     time.Duration // from Now-Backdate to Now+ValidFor
+	Now          time.Time
+	ForceCommand string    // critical option force-command (user only)
+	SourceAddrs  []string  // critical option source-address: CIDRs (user only)
+	NoExtensions bool      // leave out DefaultUserExtensions
+	Rand         io.Reader // serial and nonce; nil means crypto/rand
+}
+
+// SignCert signs req with the CA key and returns the certificate.
+func SignCert(ca crypto.Signer, req CertRequest) (*ssh.Certificate, error) {
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	rnd := req.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var serial [8]byte
+	if _, err := io.ReadFull(rnd, serial[:]); err != nil {
+		return nil, fmt.Errorf("sshkeys: %w", err)
+	}
+	cert := &ssh.Certificate{
+		Key:             req.Key,
+		Serial:          binary.BigEndian.Uint64(serial[:]),
+		CertType:        ssh.UserCert,
+		KeyId:           req.Identity,
+		ValidPrincipals: req.Principals,
+		ValidAfter:      uint64(req.Now.Add(-Backdate).Unix()),
+		ValidBefore:     uint64(req.Now.Add(req.ValidFor).Unix()),
+		Permissions:     req.permissions(),
+	}
+	if req.Host {
+		cert.CertType = ssh.HostCert
+	}
+	signer, err := ssh.NewSignerFromSigner(ca)
+	if err != nil {
+		return nil, fmt.Errorf("sshkeys: CA key: %w", err)
+	}
+	if err := cert.SignCert(rnd, signer); err != nil {
+		return nil, fmt.Errorf("sshkeys: signing: %w", err)
+	}
+	return cert, nil
+}
+
+func (r CertRequest) check() error {
+	if r.Key == nil {
+		return fmt.Errorf("%w: no key to certify", ErrBadCert)
+	}
+	if _, ok := r.Key.(*ssh.Certificate); ok {
+		return fmt.Errorf("%w: the key is a certificate already; give the plain public key", ErrBadCert)
+	}
+	if err := CheckKey(r.Key); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Identity) == "" {
+		return fmt.Errorf("%w: an identity (key id) is required", ErrBadCert)
+	}
+	if err := checkText("identity", r.Identity); err != nil {
+		return err
+	}
+	if len(r.Principals) == 0 {
+		// An empty list means "any principal" to sshd: never by accident.
+		return fmt.Errorf("%w: at least one principal is required", ErrBadCert)
+	}
+	for _, p := range r.Principals {
+		if err := CheckPrincipal(p); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadCert, err)
+		}
+	}
+	if r.ValidFor <= 0 {
+		return fmt.Errorf("%w: validity must be positive", ErrBadCert)
+	}
+	if r.Host && (r.ForceCommand != "" || len(r.SourceAddrs) > 0) {
+		return fmt.Errorf("%w: force-command and source-address apply to user certificates only", ErrBadCert)
+	}
+	if err := checkText("force-command", r.ForceCommand); err != nil {
+		return err
+	}
+	for _, a := range r.SourceAddrs {
+		if err := checkSourceAddress(a); err != nil {
+			return fmt.Errorf("%w: source-address %q: %w", ErrBadCert, a, err)
+		}
+	}
+	return nil
+}
+
+// checkSourceAddress: an address or a CIDR block without host bits.
+func checkSourceAddress(a string) error {
+	if !strings.Contains(a, "/") {
+		if _, err := netip.ParseAddr(a); err != nil {
+			return errors.New("not an IP address or CIDR block")
+		}
+		return nil
+	}
+	p, err := netip.ParsePrefix(a)
+	if err != nil {
+		return errors.New("not an IP address or CIDR block")
+	}
+	if p.Masked() != p {
+		return fmt.Errorf("host bits set; did you mean %s", p.Masked())
+	}
+	return nil
+}
+
+func (r CertRequest) permissions() ssh.Permissions {
+	p := ssh.Permissions{CriticalOptions: map[string]string{}, Extensions: map[string]string{}}
+	if r.Host {
+		return p
+	}
+	if r.ForceCommand != "" {
+		p.CriticalOptions["force-command"] = r.ForceCommand
+	}
+	if len(r.SourceAddrs) > 0 {
+		p.CriticalOptions["source-address"] = strings.Join(r.SourceAddrs, ",")
+	}
+	if !r.NoExtensions {
+		for _, e := range DefaultUserExtensions {
+			p.Extensions[e] = ""
+		}
+	}
+	return p
+}
+
+// MarshalCert is the -cert.pub line: "TYPE-cert-v01@openssh.com BASE64 COMMENT\n".
+func MarshalCert(cert *ssh.Certificate, comment string) ([]byte, error) {
+	return MarshalPublic(cert, comment)
+}
