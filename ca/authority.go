@@ -1,0 +1,267 @@
+package ca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// Record is the store kind of a CA's record.
+var RecordKind = store.Kind{Label: "CA record", Suffix: ".db", Mode: 0o644}
+
+// Errors of loading a CA.
+var (
+	ErrNotCA       = errors.New("not a CA certificate")
+	ErrNoRoot      = errors.New("the root of the chain is not in the store")
+	ErrKeyMismatch = errors.New("the key does not match the certificate")
+)
+
+// Paths are the files of one CA.
+type Paths struct {
+	Name   string // NAME, for messages
+	Cert   string // NAME.crt
+	Key    string // NAME.key
+	Chain  string // NAME.pem (intermediates only)
+	Record string // NAME.db
+	Lock   string // .NAME.lock
+}
+
+// PathsFor returns the files of CA ref: a NAME in st, or a path to its
+// certificate (the other files are its siblings).
+func PathsFor(st *store.Store, ref string) (Paths, error) {
+	p := Paths{Name: store.BaseName(ref)}
+	var err error
+	if p.Cert, err = st.Resolve(ref, store.Cert); err != nil {
+		return p, err
+	}
+	for _, f := range []struct {
+		dst  *string
+		kind store.Kind
+	}{{&p.Key, store.Key}, {&p.Chain, store.Chain}, {&p.Record, RecordKind}} {
+		if *f.dst, err = st.Sibling(ref, f.kind); err != nil {
+			return p, err
+		}
+	}
+	p.Lock = filepath.Join(filepath.Dir(p.Record), "."+p.Name+".lock")
+	return p, nil
+}
+
+// Lock takes the CA's exclusive lock, waiting at most timeout (then
+// store.ErrBusy). Every change to the CA's record happens under it.
+func (p Paths) LockCA(ctx context.Context, timeout time.Duration) (*store.Lock, error) {
+	return store.LockPath(ctx, p.Lock, timeout)
+}
+
+// Authority is a CA ready to sign: its certificate, the intermediates above
+// it (not the root), the root it chains to, and its key.
+type Authority struct {
+	Paths
+	Cert  *x509.Certificate
+	Chain []*x509.Certificate // issuing intermediates above Cert, nearest first; no root
+	Root  *x509.Certificate   // the self-signed root (Cert itself for a root)
+	Key   crypto.Signer       // nil until SetKey
+}
+
+// Load reads CA ref's certificate and chain from st and finds its root among
+// the certificates in the store (and in the CA's own directory).
+func Load(st *store.Store, ref string) (*Authority, error) {
+	p, err := PathsFor(st, ref)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := ReadCerts(p.Cert)
+	if err != nil {
+		return nil, err
+	}
+	a := &Authority{Paths: p, Cert: certs[0]}
+	if !a.Cert.IsCA || !a.Cert.BasicConstraintsValid {
+		return nil, fmt.Errorf("ca: %s: %w (basic constraints CA:FALSE or absent)", p.Cert, ErrNotCA)
+	}
+	if store.Exists(p.Chain) {
+		chain, err := ReadCerts(p.Chain)
+		if err != nil {
+			return nil, err
+		}
+		if !chain[0].Equal(a.Cert) {
+			return nil, fmt.Errorf("ca: %s does not start with the certificate in %s", p.Chain, p.Cert)
+		}
+		a.Chain = chain[1:]
+	}
+	if err := a.findRoot(st); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// findRoot sets Root: Cert itself when self-signed, else the store
+// certificate that issued the top of the chain.
+func (a *Authority) findRoot(st *store.Store) error {
+	top := a.Cert
+	if len(a.Chain) > 0 {
+		top = a.Chain[len(a.Chain)-1]
+	}
+	if isSelfSigned(top) {
+		a.Root = top
+		a.Chain = trimRoot(a.Chain)
+		return nil
+	}
+	dirs := []string{st.Dir}
+	if d := filepath.Dir(a.Paths.Cert); filepath.Clean(d) != filepath.Clean(st.Dir) {
+		dirs = append(dirs, d)
+	}
+	for _, dir := range dirs {
+		found, _ := ScanDir(dir)
+		for _, s := range found {
+			if isSelfSigned(s.Cert) && issuedBy(top, s.Cert) {
+				a.Root = s.Cert
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("ca: %s: %w (looked for issuer %q)", a.Paths.Cert, ErrNoRoot, top.Issuer.String())
+}
+
+// trimRoot drops a self-signed certificate at the end of a chain.
+func trimRoot(chain []*x509.Certificate) []*x509.Certificate {
+	if n := len(chain); n > 0 && isSelfSigned(chain[n-1]) {
+		return chain[:n-1]
+	}
+	return chain
+}
+
+// SetKey attaches the CA's private key after checking it matches Cert.
+func (a *Authority) SetKey(key crypto.Signer) error {
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(a.Cert.PublicKey) {
+		return fmt.Errorf("ca: %s and %s: %w", a.Paths.Key, a.Paths.Cert, ErrKeyMismatch)
+	}
+	a.Key = key
+	return nil
+}
+
+// Issuers is the chain a certificate signed by a has above it: a.Cert,
+// then a.Chain (the root is not included; SPEC §1 NAME.pem).
+func (a *Authority) Issuers() []*x509.Certificate {
+	if a.Cert == a.Root {
+		return nil
+	}
+	return append([]*x509.Certificate{a.Cert}, a.Chain...)
+}
+
+// ReadCerts reads every CERTIFICATE block of a PEM file (at least one).
+func ReadCerts(path string) ([]*x509.Certificate, error) {
+	data, err := store.ReadFile(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	certs, err := ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %s: %w", path, err)
+	}
+	return certs, nil
+}
+
+// ParseCerts decodes every CERTIFICATE block in PEM data (at least one).
+func ParseCerts(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("expected CERTIFICATE, found a %q PEM block", b.Type)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("malformed certificate: %w", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%w (expected CERTIFICATE)", keygen.ErrNoPEM)
+	}
+	return certs, nil
+}
+
+// EncodeCerts is the PEM of certs, in order.
+func EncodeCerts(certs ...*x509.Certificate) []byte {
+	var b bytes.Buffer
+	for _, c := range certs {
+		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return b.Bytes()
+}
+
+// Stored is a certificate file found in a store.
+type Stored struct {
+	Name string // NAME (the file name without .crt)
+	Path string
+	Cert *x509.Certificate
+}
+
+// IsCA reports whether s is a CA the store can sign with: a CA certificate
+// with its key next to it.
+func (s Stored) IsCA() bool {
+	return s.Cert.IsCA && s.Cert.BasicConstraintsValid &&
+		store.Exists(strings.TrimSuffix(s.Path, store.Cert.Suffix)+store.Key.Suffix)
+}
+
+// ScanDir reads every NAME.crt in dir, sorted by name. Files that do not
+// parse are skipped and reported in the second result.
+func ScanDir(dir string) ([]Stored, []error) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*"+store.Cert.Suffix))
+	sort.Strings(paths)
+	var found []Stored
+	var problems []error
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), store.Cert.Suffix)
+		if store.ValidateName(name) != nil {
+			continue
+		}
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		certs, err := ReadCerts(p)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		found = append(found, Stored{Name: name, Path: p, Cert: certs[0]})
+	}
+	return found, problems
+}
+
+// CAs lists the CAs in a store: the certificates that can sign.
+func CAs(st *store.Store) []Stored {
+	all, _ := ScanDir(st.Dir)
+	var cas []Stored
+	for _, s := range all {
+		if s.IsCA() {
+			cas = append(cas, s)
+		}
+	}
+	return cas
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+}
+
+// issuedBy reports whether parent signed c.
+func issuedBy(c, parent *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, parent.RawSubject) && c.CheckSignatureFrom(parent) == nil
+}

@@ -1,0 +1,145 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// RootRequest describes a new self-signed root CA.
+type RootRequest struct {
+	Subject     pkix.Name // CN (required) and O
+	Key         crypto.Signer
+	Days        int // 0: DefaultRootYears
+	PathLen     int // -1: no path length (the default for a root, BR 7.1.2.1)
+	Constraints Constraints
+	Now         time.Time
+	Serial      *big.Int // nil: NewSerial
+}
+
+// NewRoot makes a self-signed root: CA:TRUE critical, keyCertSign, cRLSign
+// and digitalSignature (critical), SKI, no EKU, no path length unless asked.
+func NewRoot(r RootRequest) (*x509.Certificate, error) {
+	if r.Now.IsZero() {
+		r.Now = time.Now()
+	}
+	if r.Subject.CommonName == "" {
+		return nil, fmt.Errorf("ca: a CA certificate needs a subject common name")
+	}
+	if err := keygen.CheckStrength(r.Key.Public()); err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	w, err := caWindow(r.Now, r.Days, DefaultRootYears)
+	if err != nil {
+		return nil, err
+	}
+	serial := r.Serial
+	if serial == nil {
+		if serial, err = NewSerial(nil); err != nil {
+			return nil, err
+		}
+	}
+	ski, err := csr.SubjectKeyID(r.Key.Public())
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	t := &x509.Certificate{
+		SerialNumber: serial, Subject: r.Subject, NotBefore: w.NotBefore, NotAfter: w.NotAfter,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLen: -1,
+		KeyUsage: caKeyUsage, SubjectKeyId: ski,
+	}
+	if r.PathLen >= 0 {
+		t.MaxPathLen, t.MaxPathLenZero = r.PathLen, r.PathLen == 0
+	}
+	r.Constraints.apply(t)
+	der, err := x509.CreateCertificate(rand.Reader, t, t, r.Key.Public(), r.Key)
+	if err != nil {
+		return nil, fmt.Errorf("ca: self-signing the root: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// CreateRequest is `ca init`: where the new CA goes and what it is.
+type CreateRequest struct {
+	Store       *store.Store
+	Paths       Paths  // of the new CA
+	KeyPEM      []byte // the new CA's key as written (encrypted or not)
+	Root        RootRequest
+	Parent      *Authority // nil: a root
+	Force       bool
+	LockTimeout time.Duration
+}
+
+// Create makes a CA and writes NAME.key, NAME.crt (and NAME.pem for an
+// intermediate) all or nothing. A root records itself in its own record; an
+// intermediate is recorded by its parent, under the parent's lock.
+func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
+	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
+		return nil, err
+	}
+	recorder := &r.Paths
+	if r.Parent != nil {
+		recorder = &r.Parent.Paths
+	}
+	lock, err := recorder.LockCA(ctx, r.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	rec, err := ReadRecord(recorder.Record)
+	if err != nil {
+		return nil, err
+	}
+	if r.Parent == nil {
+		return createRoot(r, rec)
+	}
+	return createIntermediate(r, rec)
+}
+
+func createRoot(r CreateRequest, rec *Record) (*Authority, error) {
+	var err error
+	if r.Root.Serial, err = freshSerial(rec); err != nil {
+		return nil, err
+	}
+	cert, err := NewRoot(r.Root)
+	if err != nil {
+		return nil, err
+	}
+	a := &Authority{Paths: r.Paths, Cert: cert, Root: cert, Key: r.Root.Key}
+	tx := &store.Tx{Force: r.Force}
+	tx.Add(r.Paths.Key, r.KeyPEM, store.Key.Mode)
+	tx.Add(r.Paths.Cert, EncodeCerts(cert), store.Cert.Mode)
+	ev := issuedEvent(r.Store, cert, ProfileRoot, r.Paths.Cert, r.Root.Now)
+	return a, commitRecorded(rec, ev, tx)
+}
+
+func createIntermediate(r CreateRequest, rec *Record) (*Authority, error) {
+	serial, err := freshSerial(rec)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := ProfileByName(ProfileCA)
+	s, err := r.Parent.Sign(SignRequest{
+		Subject: r.Root.Subject, PublicKey: r.Root.Key.Public(), Profile: p, Days: r.Root.Days,
+		Now: r.Root.Now, Serial: serial, PathLen: r.Root.PathLen, Constraints: r.Root.Constraints,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &Authority{Paths: r.Paths, Cert: s.Cert, Chain: s.Chain[1:], Root: r.Parent.Root, Key: r.Root.Key}
+	tx := &store.Tx{Force: r.Force}
+	tx.Add(r.Paths.Key, r.KeyPEM, store.Key.Mode)
+	tx.Add(r.Paths.Cert, EncodeCerts(s.Cert), store.Cert.Mode)
+	tx.Add(r.Paths.Chain, EncodeCerts(s.Chain...), store.Chain.Mode)
+	ev := issuedEvent(r.Store, s.Cert, ProfileCA, r.Paths.Cert, r.Root.Now)
+	return a, commitRecorded(rec, ev, tx)
+}

@@ -1,0 +1,14 @@
+// Package ca owns keywright's local certificate authority: creating root and
+// intermediate CAs (path length, name constraints), the signing policy and
+// profiles every issued certificate follows (SPEC §5), serial numbers, the
+// per-CA record of issued certificates with revocation status, CRLs, and the
+// lock that makes concurrent signing safe.
+//
+// It leaves out what other packages own: SAN and subject parsing and CSR
+// parsing (package csr), key generation and PEM (package keygen), and how
+// bytes reach the disk (package store). It never prints or prompts: the CA
+// key reaches it already decrypted, and warnings come back as values.
+//
+// A CA in a store is the trio NAME.key, NAME.crt and (for an intermediate)
+// NAME.pem, plus its record NAME.db and its lock file .NAME.lock.
+package ca

@@ -1,0 +1,114 @@
+package ca
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+
+	zx509 "github.com/zmap/zcrypto/x509"
+	"github.com/zmap/zlint/v3"
+	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/keywright/keywright/keygen"
+)
+
+// rfcSources are lint sources from which no warning or error is tolerated.
+var rfcSources = map[lint.LintSource]bool{
+	lint.RFC5280: true, lint.RFC3279: true, lint.RFC5480: true, lint.RFC8813: true, lint.RFC5891: true,
+}
+
+func readAllowList(t *testing.T) map[string]bool {
+	f, err := os.Open("testdata/zlint-allow.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	allow := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.Contains(line, "#") {
+			t.Fatalf("allow list: %q has no reason", line)
+		}
+		allow[strings.Fields(line)[0]] = true
+	}
+	return allow
+}
+
+// TestIssuedCertsLint runs zlint over a root, an intermediate with name
+// constraints and every leaf profile for every key type.
+func TestIssuedCertsLint(t *testing.T) {
+	allow := readAllowList(t)
+	reg, err := lint.GlobalRegistry().Filter(lint.FilterOptions{
+		ExcludeSources: lint.SourceList{lint.EtsiEsi, lint.CABFEVGuidelines, lint.CABFSMIMEBaselineRequirements, lint.CABFCSBaselineRequirements},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, func(r *RootRequest) { r.Now = testNowReal() })
+	inter := testCA(t, st, "int", root, func(r *RootRequest) {
+		r.Now = testNowReal()
+		r.Constraints, _ = ParseConstraints(ConstraintValues{PermitDNS: []string{"example.test"}, ExcludeDNS: []string{"example.org"},
+			PermitIP: []string{"10.0.0.0/8", "fd00::/8"}, PermitEmail: []string{"example.test"}})
+	})
+	defer func() { t.Logf("allowed lints that fired: %v", firedAllowed) }()
+	lintCert(t, reg, allow, "root", root.Cert.Raw)
+	lintCert(t, reg, allow, "intermediate", inter.Cert.Raw)
+	for _, spec := range []keygen.Spec{{Type: "ecdsa"}, {Type: "ecdsa", Curve: "p384"}, {Type: "rsa", Bits: 2048}, {Type: "ed25519"}} {
+		key := genKey(t, spec)
+		for _, pname := range []string{ProfileServer, ProfileClient, ProfileServerClient, ProfileCodeSigning, ProfileEmail} {
+			r := leafReq(t, "www.example.test", lintSANs[pname]...)
+			r.PublicKey, r.Profile, r.Now = key.Public(), profile(t, pname), testNowReal()
+			for _, issuer := range []*Authority{root, inter} {
+				s, err := issuer.Sign(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lintCert(t, reg, allow, spec.String()+"/"+pname+"/"+issuer.Paths.Name, s.Cert.Raw)
+			}
+		}
+	}
+}
+
+// lintSANs are names each profile is used with.
+var lintSANs = map[string][]string{
+	ProfileServer:       {"www.example.test", "api.example.test", "*.example.test", "10.1.2.3", "fd00::1"},
+	ProfileServerClient: {"www.example.test", "10.1.2.3"},
+	ProfileClient:       {"www.example.test", "ops@example.test"},
+	ProfileCodeSigning:  {"www.example.test"},
+	ProfileEmail:        {"www.example.test", "ops@example.test"},
+}
+
+var firedAllowed = map[string]int{}
+
+func lintCert(t *testing.T, reg lint.Registry, allow map[string]bool, name string, der []byte) {
+	t.Run(name, func(t *testing.T) {
+		zc, err := zx509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for lname, res := range zlint.LintCertificateEx(zc, reg).Results {
+			if res.Status < lint.Warn {
+				continue
+			}
+			meta := reg.ByName(lname)
+			rfc := meta != nil && rfcSources[meta.Source]
+			if rfc || !allow[lname] {
+				t.Errorf("%s: %s (%v) %s", lname, res.Status, sourceOf(meta), res.Details)
+			}
+			firedAllowed[lname]++
+		}
+	})
+}
+
+func sourceOf(l *lint.Lint) lint.LintSource {
+	if l == nil {
+		return ""
+	}
+	return l.Source
+}
