@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -30,6 +31,9 @@ var pemDescribers = map[string]pemDescriber{
 	keygen.BlockPKCS1:     describePrivateKeyBlock,
 	keygen.BlockSEC1:      describePrivateKeyBlock,
 	keygen.BlockPublic:    describePublicKeyBlock,
+	csr.BlockCert:         describeCertBlock, // inspect_x509.go
+	csr.BlockCSR:          describeCSRBlock,
+	csr.BlockCSRLegacy:    describeCSRBlock,
 	sshkeys.BlockOpenSSH:  describeOpenSSHPrivateBlock,
 }
 
@@ -102,6 +106,12 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 	if len(reports) == 0 && !isPEM(data) {
 		// Not PEM: OpenSSH one-line keys and certificates (inspect_ssh.go).
 		if rs, err := describeSSHText(e, file, data); rs != nil || err != nil {
+			return rs, err
+		}
+	}
+	if len(reports) == 0 && !isPEM(data) {
+		// Not PEM: a DER certificate or request (inspect_x509.go).
+		if rs, err := describeDER(e, file, data); rs != nil || err != nil {
 			return rs, err
 		}
 	}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"crypto"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+
+	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/store"
+)
+
+// CertCmd groups the certificate commands that need no CA.
+type CertCmd struct {
+	SelfSign CertSelfSignCmd `cmd:"" name:"self-sign" help:"Make a self-signed certificate NAME.crt (CA:FALSE) for NAME.key."`
+}
+
+// CertSelfSignCmd is `cert self-sign NAME`.
+type CertSelfSignCmd struct {
+	Name    string   `arg:"" help:"Name of the key (or a path ending in .key); the certificate is NAME.crt next to it."`
+	Days    int      `help:"Validity in days: 90 by default, a warning over 200, at most 825." placeholder:"N"`
+	SAN     []string `name:"san" sep:"none" help:"Subject alternative name (repeat), as for csr new; added to those of NAME.csr if it exists." placeholder:"VALUE"`
+	CN      string   `name:"cn" help:"Common name; without --cn or --subject the subject of NAME.csr (if any) is used." placeholder:"CN"`
+	Subject string   `help:"Whole subject, openssl style: \"/O=Example/CN=web\"." placeholder:"DN"`
+	Passin  string   `help:"Passphrase source for an encrypted NAME.key." placeholder:"SRC"`
+}
+
+func (c *CertSelfSignCmd) Run(e *Env) error {
+	days, err := csr.CheckDays(c.Days)
+	if err != nil {
+		return &usageError{err}
+	}
+	crtPath, keyPath, err := c.paths(e)
+	if err != nil {
+		return err
+	}
+	k, err := loadKey(e, keyPath, "--passin", c.Passin)
+	if err != nil {
+		return err
+	}
+	subject, sans, err := c.names(e, k.Key.Public())
+	if err != nil {
+		return err
+	}
+	if days > csr.WarnDays {
+		e.UI.Warnf("%d days is over %d: browsers and the CA/B Forum rules refuse such long-lived server certificates", days, csr.WarnDays)
+	}
+	crt, err := csr.SelfSign(csr.SelfSignRequest{Subject: subject, SANs: sans, Key: k.Key, Days: days, Now: e.Now()})
+	if err != nil {
+		return err
+	}
+	if err := store.WriteFile(crtPath, crt, store.Cert.Mode, e.Globals.Force); err != nil {
+		return err
+	}
+	e.UI.Infof("wrote self-signed certificate to %s (%d days)", crtPath, days)
+	return nil
+}
+
+func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {
+	if c.Name == "-" {
+		return "", "", usagef("cert self-sign reads NAME.key and writes NAME.crt; give a NAME or a path, not '-'")
+	}
+	if crtPath, err = e.Store().Sibling(c.Name, store.Cert); err != nil {
+		return "", "", err
+	}
+	if keyPath, err = e.Store().Sibling(c.Name, store.Key); err != nil {
+		return "", "", err
+	}
+	if store.Exists(crtPath) && !e.Globals.Force {
+		return "", "", fmt.Errorf("%s: %w", crtPath, store.ErrExists)
+	}
+	if !store.Exists(keyPath) {
+		return "", "", withHint(fmt.Errorf("%s: no such key", keyPath),
+			"make one first: keywright key new %s (or keywright csr new %s)", c.Name, c.Name)
+	}
+	return crtPath, keyPath, nil
+}
+
+// names are the subject and SANs: from the flags, or from NAME.csr (whose
+// signature is checked and whose key must be NAME.key) plus --san.
+func (c *CertSelfSignCmd) names(e *Env, pub crypto.PublicKey) (pkix.Name, csr.SANs, error) {
+	var subject pkix.Name
+	var err error
+	if c.Subject != "" {
+		if subject, err = csr.ParseSubject(c.Subject); err != nil {
+			return subject, csr.SANs{}, err
+		}
+	}
+	if c.CN != "" {
+		if subject.CommonName != "" {
+			return subject, csr.SANs{}, usagef("--cn and --subject both set CN; give it once")
+		}
+		subject.CommonName = c.CN
+	}
+	values := c.SAN
+	if c.CN == "" && c.Subject == "" {
+		fromCSR, sans, err := c.fromCSR(e, pub)
+		if err != nil {
+			return subject, csr.SANs{}, err
+		}
+		subject, values = fromCSR, append(sans, values...)
+	}
+	sans, err := csr.ParseSANs(values)
+	if err != nil {
+		return subject, sans, err
+	}
+	if subject.CommonName == "" && sans.Empty() {
+		return subject, sans, &usageError{withHint(errors.New("cert self-sign: the certificate needs a common name or at least one SAN"),
+			"give --cn or --san, or make NAME.csr first with keywright csr new")}
+	}
+	return subject, sans, nil
+}
+
+// fromCSR reads the sibling NAME.csr, if there is one.
+func (c *CertSelfSignCmd) fromCSR(e *Env, pub crypto.PublicKey) (pkix.Name, []string, error) {
+	path, err := e.Store().Sibling(c.Name, store.CSR)
+	if err != nil || !store.Exists(path) {
+		return pkix.Name{}, nil, err
+	}
+	data, err := store.ReadFile(path, e.Stdin)
+	if err != nil {
+		return pkix.Name{}, nil, err
+	}
+	r, err := csr.ParseCSR(data)
+	if err != nil {
+		return pkix.Name{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !publicKeysEqual(r.PublicKey, pub) {
+		return pkix.Name{}, nil, fmt.Errorf("%s: the request is for another key than %s", path, store.BaseName(c.Name)+".key")
+	}
+	subject := r.Subject
+	subject.Names = nil // as parsed; a template uses the fields
+	return subject, csr.SANsOfCSR(r).Values(), nil
+}
+
+// publicKeysEqual compares two public keys of the types keywright uses.
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	ea, ok := a.(equaler)
+	return ok && ea.Equal(b)
+}
