@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"encoding/pem"
-	"errors"
 	"fmt"
 
 	"github.com/keywright/keywright/csr"
@@ -168,5 +167,3 @@ func addPublicKey(r *report, pub crypto.PublicKey) (*report, error) {
 	}
 	return r, nil
 }
-
-var errNotPublicKey = errors.New("malformed public key")

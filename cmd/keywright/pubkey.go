@@ -3,10 +3,13 @@ package main
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 
 	"golang.org/x/crypto/ssh"
 )
+
+var errNotPublicKey = errors.New("malformed public key")
 
 func parsePublicKeyDER(der []byte) (crypto.PublicKey, error) {
 	pub, err := x509.ParsePKIXPublicKey(der)
