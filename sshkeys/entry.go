@@ -114,10 +114,20 @@ func ParseLine(line string) (*Entry, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadLine, err)
 	}
 	if err := CheckOptions(opts); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLine, err)
+		return nil, badLine{err}
 	}
 	return &Entry{Options: opts, Key: key, Comment: comment}, nil
 }
+
+// badLine is an invalid line because of an option: it is both ErrBadLine
+// and the ErrBadOption inside, and says "sshkeys:" once.
+type badLine struct{ err error }
+
+func (e badLine) Error() string {
+	return ErrBadLine.Error() + ": " + strings.TrimPrefix(e.err.Error(), "sshkeys: ")
+}
+
+func (e badLine) Unwrap() []error { return []error{ErrBadLine, e.err} }
 
 // parseKeyPart reads "TYPE BASE64 [COMMENT]": the type must name the blob's
 // own type (sshkey_read refuses a mismatch).
