@@ -86,6 +86,11 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
+	// Make the certificate before taking a lock, so a refusal leaves no trace.
+	a, err := newAuthority(r)
+	if err != nil {
+		return nil, err
+	}
 	recorder := &r.Paths
 	if r.Parent != nil {
 		recorder = &r.Parent.Paths
@@ -95,51 +100,46 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
+	// Again under the lock: another process may have made it meanwhile.
+	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
+		return nil, err
+	}
 	rec, err := ReadRecord(recorder.Record)
 	if err != nil {
 		return nil, err
 	}
-	if r.Parent == nil {
-		return createRoot(r, rec)
+	if rec.Lookup(FormatSerial(a.Cert.SerialNumber)) != nil {
+		return nil, fmt.Errorf("ca: %w %s: serial %s is taken; run the command again", ErrRecord, rec.Path, FormatSerial(a.Cert.SerialNumber))
 	}
-	return createIntermediate(r, rec)
-}
-
-func createRoot(r CreateRequest, rec *Record) (*Authority, error) {
-	var err error
-	if r.Root.Serial, err = freshSerial(rec); err != nil {
-		return nil, err
-	}
-	cert, err := NewRoot(r.Root)
-	if err != nil {
-		return nil, err
-	}
-	a := &Authority{Paths: r.Paths, Cert: cert, Root: cert, Key: r.Root.Key}
 	tx := &store.Tx{Force: r.Force}
 	tx.Add(r.Paths.Key, r.KeyPEM, store.Key.Mode)
-	tx.Add(r.Paths.Cert, EncodeCerts(cert), store.Cert.Mode)
-	ev := issuedEvent(r.Store, cert, ProfileRoot, r.Paths.Cert, r.Root.Now)
+	tx.Add(r.Paths.Cert, EncodeCerts(a.Cert), store.Cert.Mode)
+	profile := ProfileRoot
+	if r.Parent != nil {
+		profile = ProfileCA
+		tx.Add(r.Paths.Chain, EncodeCerts(a.Issuers()...), store.Chain.Mode)
+	}
+	ev := issuedEvent(r.Store, a.Cert, profile, r.Paths.Cert, r.Root.Now)
 	return a, commitRecorded(rec, ev, tx)
 }
 
-func createIntermediate(r CreateRequest, rec *Record) (*Authority, error) {
-	serial, err := freshSerial(rec)
-	if err != nil {
-		return nil, err
+// newAuthority makes the new CA's certificate: self-signed, or signed by
+// the parent with the ca profile.
+func newAuthority(r CreateRequest) (*Authority, error) {
+	if r.Parent == nil {
+		cert, err := NewRoot(r.Root)
+		if err != nil {
+			return nil, err
+		}
+		return &Authority{Paths: r.Paths, Cert: cert, Root: cert, Key: r.Root.Key}, nil
 	}
 	p, _ := ProfileByName(ProfileCA)
 	s, err := r.Parent.Sign(SignRequest{
 		Subject: r.Root.Subject, PublicKey: r.Root.Key.Public(), Profile: p, Days: r.Root.Days,
-		Now: r.Root.Now, Serial: serial, PathLen: r.Root.PathLen, Constraints: r.Root.Constraints,
+		Now: r.Root.Now, Serial: r.Root.Serial, PathLen: r.Root.PathLen, Constraints: r.Root.Constraints,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := &Authority{Paths: r.Paths, Cert: s.Cert, Chain: s.Chain[1:], Root: r.Parent.Root, Key: r.Root.Key}
-	tx := &store.Tx{Force: r.Force}
-	tx.Add(r.Paths.Key, r.KeyPEM, store.Key.Mode)
-	tx.Add(r.Paths.Cert, EncodeCerts(s.Cert), store.Cert.Mode)
-	tx.Add(r.Paths.Chain, EncodeCerts(s.Chain...), store.Chain.Mode)
-	ev := issuedEvent(r.Store, s.Cert, ProfileCA, r.Paths.Cert, r.Root.Now)
-	return a, commitRecorded(rec, ev, tx)
+	return &Authority{Paths: r.Paths, Cert: s.Cert, Chain: s.Chain[1:], Root: r.Parent.Root, Key: r.Root.Key}, nil
 }

@@ -45,6 +45,12 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	if err := checkFree(r.Force, paths...); err != nil {
 		return nil, err
 	}
+	// Sign before taking the lock: a refused request leaves no trace, not
+	// even a lock file, and the lock is held only for the record and files.
+	s, err := a.Sign(r.Sign)
+	if err != nil {
+		return nil, err
+	}
 	lock, err := a.LockCA(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
@@ -54,11 +60,7 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	if err != nil {
 		return nil, err
 	}
-	if r.Sign.Serial, err = freshSerial(rec); err != nil {
-		return nil, err
-	}
-	s, err := a.Sign(r.Sign)
-	if err != nil {
+	if s, err = a.resignIfUsed(rec, s, r.Sign); err != nil {
 		return nil, err
 	}
 	tx := &store.Tx{Force: r.Force}
@@ -73,6 +75,19 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	}
 	s.Warnings = append(s.Warnings, rec.Warnings...)
 	return &Issued{Signed: s, Entry: rec.Lookup(ev.Serial)}, nil
+}
+
+// resignIfUsed signs again, with a serial the record does not hold, in the
+// (never yet seen) case that s's random serial is taken. Under the lock.
+func (a *Authority) resignIfUsed(rec *Record, s *Signed, r SignRequest) (*Signed, error) {
+	if rec.Lookup(FormatSerial(s.Cert.SerialNumber)) == nil {
+		return s, nil
+	}
+	var err error
+	if r.Serial, err = freshSerial(rec); err != nil {
+		return nil, err
+	}
+	return a.Sign(r)
 }
 
 // commitRecorded appends ev, then commits tx; if the commit fails the event

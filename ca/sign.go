@@ -92,7 +92,15 @@ func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkIssuerTime(a.Paths.Name, append(a.Issuers(), a.Root), r.Now, w); err != nil {
+	chain := append(a.Issuers(), a.Root)
+	if r.Days == 0 {
+		// A default lifetime shortens to fit the CA; an explicit one is refused.
+		if end := chainEnd(chain); w.NotAfter.After(end) && !r.Now.After(end) {
+			w.NotAfter = end
+			warnings = append(warnings, fmt.Sprintf("the certificate ends on %s with CA %q's chain, sooner than the default", day(end), a.Paths.Name))
+		}
+	}
+	if err := checkIssuerTime(a.Paths.Name, chain, r.Now, w); err != nil {
 		return nil, nil, err
 	}
 	t, err := baseTemplate(r, w)
@@ -105,6 +113,17 @@ func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error)
 		err = leafExtensions(t, r)
 	}
 	return t, warnings, err
+}
+
+// chainEnd is the earliest not-after in chain.
+func chainEnd(chain []*x509.Certificate) time.Time {
+	end := chain[0].NotAfter
+	for _, c := range chain[1:] {
+		if c.NotAfter.Before(end) {
+			end = c.NotAfter
+		}
+	}
+	return end
 }
 
 func (r SignRequest) window() (Window, []string, error) {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"crypto"
+	"crypto/x509/pkix"
+	"fmt"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// CACmd groups the certificate authority commands.
+type CACmd struct {
+	Init   CAInitCmd   `cmd:"" help:"Create a root CA, or an intermediate signed by --parent."`
+	Sign   CASignCmd   `cmd:"" help:"Sign a certificate request with a CA."`
+	Revoke CARevokeCmd `cmd:"" help:"Revoke a certificate a CA issued."`
+	CRL    CACRLCmd    `cmd:"" name:"crl" help:"Sign the CA's certificate revocation list as CA.crl."`
+}
+
+// CAInitCmd is `ca init NAME`.
+type CAInitCmd struct {
+	Name         string   `arg:"" help:"CA name: NAME.key, NAME.crt (and NAME.pem for an intermediate) in the store."`
+	CN           string   `name:"cn" help:"Subject common name (default: NAME)." placeholder:"CN"`
+	Org          string   `help:"Subject organization (default: keywright)." placeholder:"O"`
+	Days         int      `help:"Validity in days (default: 10 years for a root, 5 for an intermediate)."`
+	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA"`
+	PathLen      int      `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." default:"-1"`
+	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat)." placeholder:"DOMAIN"`
+	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat)." placeholder:"DOMAIN"`
+	PermitIP     []string `name:"permit-ip" help:"Name constraint: may only sign IP addresses in this range (repeat)." placeholder:"CIDR"`
+	ExcludeIP    []string `name:"exclude-ip" help:"Name constraint: may not sign IP addresses in this range (repeat)." placeholder:"CIDR"`
+	PermitEmail  []string `name:"permit-email" help:"Name constraint: may only sign email addresses at this domain (repeat)." placeholder:"DOMAIN"`
+	ExcludeEmail []string `name:"exclude-email" help:"Name constraint: may not sign email addresses at this domain (repeat)." placeholder:"DOMAIN"`
+	KeyFlags     `embed:""`
+	NoPassphrase bool   `name:"no-passphrase" help:"Write the CA key unencrypted."`
+	Passout      string `help:"Encrypt the CA key with the passphrase from SRC." placeholder:"SRC"`
+	CAKeyFlags   `embed:""`
+}
+
+func (c *CAInitCmd) Run(e *Env) error {
+	req, err := c.request(e)
+	if err != nil {
+		return err
+	}
+	if c.Parent != "" {
+		if req.Parent, err = loadAuthority(e, c.Parent, c.CAKeyFlags); err != nil {
+			return err
+		}
+	}
+	if req.Root.Key, req.KeyPEM, err = c.newKey(e, req.Paths.Key); err != nil {
+		return err
+	}
+	a, err := ca.Create(e.Ctx, req)
+	if err != nil {
+		return err
+	}
+	what := "root CA"
+	if a.Cert != a.Root {
+		what = "intermediate CA signed by " + c.Parent
+	}
+	e.UI.Infof("wrote %s %q to %s and %s (key %s, valid until %s)", what, a.Cert.Subject.CommonName,
+		a.Paths.Cert, a.Paths.Key, map[bool]string{true: "unencrypted", false: "encrypted"}[c.NoPassphrase], day(a.Cert.NotAfter))
+	return nil
+}
+
+// request checks the flags and fills everything but the key.
+func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
+	var req ca.CreateRequest
+	if c.NoPassphrase && c.Passout != "" {
+		return req, usagef("--no-passphrase and --passout cannot be used together")
+	}
+	if err := daysFlag(c.Days); err != nil {
+		return req, err
+	}
+	if c.PathLen < -1 {
+		return req, usagef("--path-len %d: must be 0 or more", c.PathLen)
+	}
+	cons, err := ca.ParseConstraints(ca.ConstraintValues{PermitDNS: c.PermitDNS, ExcludeDNS: c.ExcludeDNS,
+		PermitIP: c.PermitIP, ExcludeIP: c.ExcludeIP, PermitEmail: c.PermitEmail, ExcludeEmail: c.ExcludeEmail})
+	if err != nil {
+		return req, &usageError{err}
+	}
+	paths, err := ca.PathsFor(e.Store(), c.Name)
+	if err != nil {
+		return req, err
+	}
+	for _, p := range []string{paths.Cert, paths.Key} {
+		if store.Exists(p) && !e.Globals.Force {
+			return req, fmt.Errorf("%s: %w", p, store.ErrExists)
+		}
+	}
+	pathLen := c.PathLen
+	if pathLen == -1 && c.Parent != "" {
+		pathLen = 0
+	}
+	req = ca.CreateRequest{Store: e.Store(), Paths: paths, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
+		Root: ca.RootRequest{Subject: caSubject(c.CN, c.Org, paths.Name), Days: c.Days, PathLen: pathLen, Constraints: cons, Now: e.Now()}}
+	return req, nil
+}
+
+func caSubject(cn, org, name string) pkix.Name {
+	if cn == "" {
+		cn = name
+	}
+	if org == "" {
+		org = "keywright"
+	}
+	return pkix.Name{CommonName: cn, Organization: []string{org}}
+}
+
+// newKey makes the CA key and its PEM, encrypted unless --no-passphrase.
+func (c *CAInitCmd) newKey(e *Env, path string) (key crypto.Signer, pemBytes []byte, err error) {
+	spec, err := c.spec()
+	if err != nil {
+		return nil, nil, err
+	}
+	var pass []byte
+	if !c.NoPassphrase {
+		if pass, err = passphraseNew(e, "--passout", c.Passout, path); err != nil {
+			return nil, nil, err
+		}
+	}
+	if key, err = keygen.Generate(spec); err != nil {
+		return nil, nil, err
+	}
+	pemBytes, err = encodeKey(key, pass)
+	return key, pemBytes, err
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/store"
+)
+
+// CAKeyFlags are how a command reaches a CA's key and lock.
+type CAKeyFlags struct {
+	CAPassin    string        `name:"ca-passin" help:"Passphrase source for the CA key: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+	LockTimeout time.Duration `name:"lock-timeout" help:"How long to wait for another keywright process using the same CA." default:"30s"`
+}
+
+// loadAuthority reads CA ref (certificate, chain, root) and its key.
+func loadAuthority(e *Env, ref string, f CAKeyFlags) (*ca.Authority, error) {
+	a, err := loadCACert(e, ref)
+	if err != nil {
+		return nil, err
+	}
+	k, err := loadKey(e, a.Paths.Key, "--ca-passin", f.CAPassin)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.SetKey(k.Key); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadCACert reads CA ref without its key.
+func loadCACert(e *Env, ref string) (*ca.Authority, error) {
+	p, err := ca.PathsFor(e.Store(), ref)
+	if err != nil {
+		return nil, err
+	}
+	if !store.Exists(p.Cert) {
+		return nil, withHint(fmt.Errorf("no CA %q: %s does not exist", ref, p.Cert), "%s", caListHint(e))
+	}
+	a, err := ca.Load(e.Store(), ref)
+	if errors.Is(err, ca.ErrNotCA) {
+		return nil, withHint(err, "%s", caListHint(e))
+	}
+	return a, err
+}
+
+// caListHint names the CAs in the store, or says how to make one.
+func caListHint(e *Env) string {
+	names := caNames(e)
+	if len(names) == 0 {
+		return fmt.Sprintf("store %s has no CA; make one with: keywright ca init NAME", storeName(e))
+	}
+	return "CAs in store " + storeName(e) + ": " + strings.Join(names, ", ")
+}
+
+func caNames(e *Env) []string {
+	var names []string
+	for _, s := range ca.CAs(e.Store()) {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// daysFlag checks a --days value the usual way: 0 means the default.
+func daysFlag(days int) error {
+	if days < 0 {
+		return usagef("--days %d: must be at least 1", days)
+	}
+	return nil
+}
+
+// warnAll prints library warnings.
+func warnAll(e *Env, warnings []string) {
+	for _, w := range warnings {
+		e.UI.Warnf("%s", w)
+	}
+}
+
+// chainSummary says who signed a certificate, for messages.
+func chainSummary(a *ca.Authority) string {
+	if a.Cert == a.Root {
+		return fmt.Sprintf("CA %s", a.Paths.Name)
+	}
+	return fmt.Sprintf("CA %s (root %q)", a.Paths.Name, a.Root.Subject.CommonName)
+}
+
+// day is a date as messages show it.
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// storeName is the store directory as messages show it.
+func storeName(e *Env) string { return filepath.Clean(e.Globals.Store) }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/store"
+)
+
+// CARevokeCmd is `ca revoke NAME|SERIAL --ca CA`.
+type CARevokeCmd struct {
+	Ref         string        `arg:"" name:"name-or-serial" help:"Certificate NAME (or file) or serial number (hex)."`
+	CA          string        `name:"ca" required:"" help:"The CA that issued it." placeholder:"CA"`
+	Reason      string        `help:"unspecified, key-compromise, ca-compromise, affiliation-changed, superseded, cessation-of-operation, privilege-withdrawn, aa-compromise." default:"unspecified"`
+	LockTimeout time.Duration `name:"lock-timeout" help:"How long to wait for another keywright process using the same CA." default:"30s"`
+}
+
+func (c *CARevokeCmd) Run(e *Env) error {
+	if _, err := ca.ParseReason(c.Reason); err != nil {
+		return &usageError{err}
+	}
+	a, err := loadCACert(e, c.CA)
+	if err != nil {
+		return err
+	}
+	serial, err := c.serial(e, a)
+	if err != nil {
+		return err
+	}
+	entry, err := a.Revoke(e.Ctx, ca.RevokeRequest{Serial: serial, Reason: c.Reason, Now: e.Now(), LockTimeout: c.LockTimeout})
+	if err != nil {
+		return err
+	}
+	e.UI.Infof("revoked %s (serial %s, %s) in %s", entry.File, entry.Serial, entry.Subject, a.Paths.Record)
+	e.UI.Infof("publish it with: keywright ca crl %s", c.CA)
+	return nil
+}
+
+// serial is the serial of certificate file NAME when there is one, else
+// Ref read as a serial number.
+func (c *CARevokeCmd) serial(e *Env, a *ca.Authority) (*big.Int, error) {
+	path, err := e.Store().Resolve(c.Ref, store.Cert)
+	if err == nil && store.Exists(path) {
+		certs, err := ca.ReadCerts(path)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(certs[0].RawIssuer, a.Cert.RawSubject) || certs[0].CheckSignatureFrom(a.Cert) != nil {
+			return nil, fmt.Errorf("%s was not issued by CA %s", path, a.Paths.Name)
+		}
+		return certs[0].SerialNumber, nil
+	}
+	n, serr := ca.ParseSerial(c.Ref)
+	if serr != nil {
+		return nil, usagef("%q is neither a certificate in store %s nor a serial number", c.Ref, storeName(e))
+	}
+	return n, nil
+}
+
+// CACRLCmd is `ca crl CA`.
+type CACRLCmd struct {
+	CA         string `arg:"" name:"ca" help:"The CA whose CRL to sign; written as CA.crl (replacing the previous one)."`
+	Days       int    `help:"Days until the CRL's next update." default:"7"`
+	CAKeyFlags `embed:""`
+}
+
+func (c *CACRLCmd) Run(e *Env) error {
+	if c.Days < 1 {
+		return usagef("--days %d: must be at least 1", c.Days)
+	}
+	a, err := loadAuthority(e, c.CA, c.CAKeyFlags)
+	if err != nil {
+		return err
+	}
+	path, err := e.Store().Sibling(c.CA, store.CRL)
+	if err != nil {
+		return err
+	}
+	crl, err := a.CRL(e.Ctx, ca.CRLRequest{Path: path, Days: c.Days, Now: e.Now(), LockTimeout: c.LockTimeout})
+	if err != nil {
+		return err
+	}
+	warnAll(e, crl.Warnings)
+	e.UI.Infof("wrote CRL number %d of %s to %s: %d revoked, next update %s", crl.Number, a.Paths.Name, path,
+		len(crl.List.RevokedCertificateEntries), day(crl.List.NextUpdate))
+	return nil
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// localCA is the CA the zero-config path creates (SPEC §2 issue).
+const localCA = "local-ca"
+
+// IssueCmd is `issue NAME`: key, request, certificate and chain at once.
+type IssueCmd struct {
+	Name       string   `arg:"" help:"Name of the files to write: NAME.key, NAME.csr, NAME.crt, NAME.pem."`
+	CA         string   `name:"ca" help:"The CA that signs (default: the only CA in the store; with none, a new local-ca)." placeholder:"CA"`
+	SAN        []string `name:"san" sep:"none" help:"Subject alternative name (repeat): DNS name, IP address, email or URI (default: NAME)." placeholder:"VALUE"`
+	CN         string   `name:"cn" help:"Subject common name (default: the first DNS name)." placeholder:"CN"`
+	Profile    string   `help:"server, client, server-client, code-signing or email." default:"server" enum:"server,client,server-client,code-signing,email"`
+	Days       int      `help:"Validity in days (default 90, at most 825)."`
+	KeyFlags   `embed:""`
+	Encrypt    bool   `help:"Encrypt the new key; the passphrase comes from --passout or a prompt."`
+	Passout    string `help:"Encrypt the new key with the passphrase from SRC." placeholder:"SRC"`
+	CAPassout  string `name:"ca-passout" help:"When a new local-ca is made: encrypt its key with the passphrase from SRC." placeholder:"SRC"`
+	CAKeyFlags `embed:""`
+}
+
+// issueFiles are the four files of NAME.
+type issueFiles struct{ key, csr, cert, chain string }
+
+func (c *IssueCmd) Run(e *Env) error {
+	spec, subject, sans, err := c.check()
+	if err != nil {
+		return err
+	}
+	files, err := c.files(e)
+	if err != nil {
+		return err
+	}
+	pass, err := c.passphrase(e, files.key)
+	if err != nil {
+		return err
+	}
+	a, err := c.authority(e)
+	if err != nil {
+		return err
+	}
+	key, err := keygen.Generate(spec)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := encodeKey(key, pass)
+	if err != nil {
+		return err
+	}
+	csrPEM, err := csr.Build(csr.Request{Subject: subject, SANs: sans, Key: key})
+	if err != nil {
+		return err
+	}
+	profile, _ := ca.ProfileByName(c.Profile)
+	is, err := a.Issue(e.Ctx, ca.IssueRequest{
+		Store: e.Store(), CertPath: files.cert, ChainPath: files.chain, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
+		Sign:  ca.SignRequest{Subject: subject, SANs: sans, PublicKey: key.Public(), Profile: profile, Days: c.Days, Now: e.Now()},
+		Extra: []store.File{{Path: files.key, Data: keyPEM, Mode: store.Key.Mode}, {Path: files.csr, Data: csrPEM, Mode: store.CSR.Mode}},
+	})
+	if err != nil {
+		return err
+	}
+	e.UI.Infof("wrote %s key to %s", spec, files.key)
+	reportIssued(e, a, is, files.cert, files.chain)
+	return nil
+}
+
+// check validates everything that needs no file, before anything happens.
+func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
+	spec, err := c.spec()
+	if err != nil {
+		return spec, pkix.Name{}, csr.SANs{}, err
+	}
+	if c.Days < 0 || c.Days > ca.MaxLeafDays {
+		return spec, pkix.Name{}, csr.SANs{}, usagef("--days %d: a certificate is valid for 1 to %d days", c.Days, ca.MaxLeafDays)
+	}
+	values := c.SAN
+	if len(values) == 0 && c.CN == "" {
+		values = []string{store.BaseName(c.Name)}
+	}
+	sans, err := csr.ParseSANs(values)
+	if err != nil {
+		return spec, pkix.Name{}, sans, &usageError{withHint(err, "give the names with --san (a NAME is used as the DNS name when there is no --san or --cn)")}
+	}
+	subject := pkix.Name{CommonName: c.CN}
+	if subject.CommonName == "" && len(sans.DNS) > 0 && len(sans.DNS[0]) <= 64 {
+		subject.CommonName = sans.DNS[0]
+	}
+	if sans, err = csr.AddCommonName(subject, sans); err != nil {
+		return spec, subject, sans, &usageError{err}
+	}
+	return spec, subject, sans, nil
+}
+
+// files are NAME's four files; none may exist unless --force.
+func (c *IssueCmd) files(e *Env) (issueFiles, error) {
+	var f issueFiles
+	if c.Name == "-" {
+		return f, usagef("issue writes NAME.key, NAME.csr, NAME.crt and NAME.pem; give a NAME or a path, not '-'")
+	}
+	st := e.Store()
+	for _, x := range []struct {
+		dst  *string
+		kind store.Kind
+	}{{&f.key, store.Key}, {&f.csr, store.CSR}, {&f.cert, store.Cert}, {&f.chain, store.Chain}} {
+		p, err := st.Sibling(c.Name, x.kind)
+		if err != nil {
+			return f, err
+		}
+		if store.Exists(p) && !e.Globals.Force {
+			return f, fmt.Errorf("%s: %w", p, store.ErrExists)
+		}
+		*x.dst = p
+	}
+	return f, nil
+}
+
+func (c *IssueCmd) passphrase(e *Env, keyPath string) ([]byte, error) {
+	if !c.Encrypt && c.Passout == "" {
+		return nil, nil
+	}
+	return passphraseNew(e, "--passout", c.Passout, keyPath)
+}
+
+// authority picks the CA: --ca, the only CA in the store, or a new
+// local-ca (SPEC §2: the zero-config path).
+func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
+	if c.CA != "" {
+		return loadAuthority(e, c.CA, c.CAKeyFlags)
+	}
+	names := caNames(e)
+	switch len(names) {
+	case 0:
+		if err := c.createLocalCA(e); err != nil {
+			return nil, err
+		}
+		return loadAuthority(e, localCA, c.CAKeyFlags)
+	case 1:
+		return loadAuthority(e, names[0], c.CAKeyFlags)
+	}
+	return nil, usagef("store %s has %d CAs (%s): choose one with --ca", storeName(e), len(names), strings.Join(names, ", "))
+}
+
+// createLocalCA makes the zero-config root, unencrypted unless --ca-passout
+// is given. Another keywright that made it first is fine.
+func (c *IssueCmd) createLocalCA(e *Env) error {
+	init := CAInitCmd{Name: localCA, CN: "keywright local CA", PathLen: -1, KeyFlags: KeyFlags{Type: keygen.ECDSA},
+		NoPassphrase: c.CAPassout == "", Passout: c.CAPassout, CAKeyFlags: c.CAKeyFlags}
+	req, err := init.request(e)
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if req.Root.Key, req.KeyPEM, err = init.newKey(e, req.Paths.Key); err != nil {
+		return err
+	}
+	if _, err := ca.Create(e.Ctx, req); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil // made by another keywright at the same moment
+		}
+		return err
+	}
+	if c.CAPassout == "" {
+		e.UI.Infof("made a local root CA: %s (its key %s is NOT encrypted; protect it, or remake it with --ca-passout)", req.Paths.Cert, req.Paths.Key)
+	} else {
+		e.UI.Infof("made a local root CA: %s (key %s, encrypted)", req.Paths.Cert, req.Paths.Key)
+	}
+	e.UI.Infof("trust %s in your browser or system to trust what it signs", req.Paths.Cert)
+	return nil
+}
