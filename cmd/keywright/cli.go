@@ -28,6 +28,8 @@ type CLI struct {
 	Inspect InspectCmd `cmd:"" help:"Describe a key, request, certificate, chain or SSH key."`
 	CSR     CSRCmd     `cmd:"" name:"csr" help:"Certificate requests: new (flags or an interactive prompt)."`
 	Cert    CertCmd    `cmd:"" help:"Certificates without a CA: self-sign."`
+	Issue   IssueCmd   `cmd:"" help:"Key, request, certificate and chain in one step, signed by a CA."`
+	CA      CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
 	SSH     SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
 }
 
