@@ -179,7 +179,7 @@ func TestSelfSign(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkLeaf(t, c, key.Public(), now, 30)
-			if want := []string{"dns:a.example", "dns:cn.example", "ip:10.0.0.1"}; !reflect.DeepEqual(SANsOf(c).Values(), want) {
+			if want := []string{"dns:cn.example", "dns:a.example", "ip:10.0.0.1"}; !reflect.DeepEqual(SANsOf(c).Values(), want) {
 				t.Errorf("SANs %q, want %q (the CN added)", SANsOf(c).Values(), want)
 			}
 		})

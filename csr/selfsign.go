@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/url"
 	"time"
 
@@ -167,23 +166,21 @@ func AddCommonName(subject pkix.Name, sans SANs) (SANs, error) {
 			return SANs{}, fmt.Errorf("csr: CN %q must be written as its SAN is: %q", cn, canon)
 		}
 		if !sans.Contains(kind + ":" + canon) {
-			sans = sans.clone()
-			sans.add(kind, canon)
+			// The CN first: it is the name people think of.
+			var first SANs
+			first.add(kind, canon)
+			sans = SANs{
+				DNS:    append(first.DNS, sans.DNS...),
+				IPs:    append(first.IPs, sans.IPs...),
+				Emails: append([]string(nil), sans.Emails...),
+				URIs:   append([]*url.URL(nil), sans.URIs...),
+			}
 		}
 	}
 	if sans.Empty() {
 		return SANs{}, fmt.Errorf("csr: %w", ErrNoSAN)
 	}
 	return sans, nil
-}
-
-func (s SANs) clone() SANs {
-	return SANs{
-		DNS:    append([]string(nil), s.DNS...),
-		IPs:    append([]net.IP(nil), s.IPs...),
-		Emails: append([]string(nil), s.Emails...),
-		URIs:   append([]*url.URL(nil), s.URIs...),
-	}
 }
 
 // LeafKeyUsage is the key usage of a leaf for pub's type: digitalSignature,
