@@ -30,6 +30,8 @@ type CLI struct {
 	Cert    CertCmd    `cmd:"" help:"Certificates without a CA: self-sign."`
 	Issue   IssueCmd   `cmd:"" help:"Key, request, certificate and chain in one step, signed by a CA."`
 	CA      CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
+	Verify  VerifyCmd  `cmd:"" help:"Check a certificate: chain, validity, revocation, key, host name."`
+	List    ListCmd    `cmd:"" help:"Every certificate in the store with its CA, serial, expiry and status."`
 	SSH     SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
 }
 
