@@ -32,6 +32,7 @@ type CLI struct {
 	CA      CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
 	Verify  VerifyCmd  `cmd:"" help:"Check a certificate: chain, validity, revocation, key, host name."`
 	List    ListCmd    `cmd:"" help:"Every certificate in the store with its CA, serial, expiry and status."`
+	Export  ExportCmd  `cmd:"" help:"Export a key and its certificate chain: p12."`
 	SSH     SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
 }
 
