@@ -63,12 +63,14 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	if s, err = a.resignIfUsed(rec, s, r.Sign); err != nil {
 		return nil, err
 	}
+	// The key and request go first: a process killed half-way through the
+	// commit leaves at most a key without its certificate, never the reverse.
 	tx := &store.Tx{Force: r.Force}
-	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
-	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
 	for _, f := range r.Extra {
 		tx.Add(f.Path, f.Data, f.Mode)
 	}
+	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
+	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
 	ev := issuedEvent(r.Store, s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
 	if err := commitRecorded(rec, ev, tx); err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func (c *CAInitCmd) Run(e *Env) error {
 	}
 	a, err := ca.Create(e.Ctx, req)
 	if err != nil {
-		return err
+		return busyHint(err)
 	}
 	what := "root CA"
 	if a.Cert != a.Root {

@@ -94,3 +94,11 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // storeName is the store directory as messages show it.
 func storeName(e *Env) string { return filepath.Clean(e.Globals.Store) }
+
+// busyHint adds advice to a lock that could not be had.
+func busyHint(err error) error {
+	if errors.Is(err, store.ErrBusy) {
+		return withHint(err, "another keywright command is using this CA; try again, or wait longer with --lock-timeout")
+	}
+	return err
+}

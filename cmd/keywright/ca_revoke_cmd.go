@@ -32,7 +32,7 @@ func (c *CARevokeCmd) Run(e *Env) error {
 	}
 	entry, err := a.Revoke(e.Ctx, ca.RevokeRequest{Serial: serial, Reason: c.Reason, Now: e.Now(), LockTimeout: c.LockTimeout})
 	if err != nil {
-		return err
+		return busyHint(err)
 	}
 	e.UI.Infof("revoked %s (serial %s, %s) in %s", entry.File, entry.Serial, entry.Subject, a.Paths.Record)
 	e.UI.Infof("publish it with: keywright ca crl %s", c.CA)
@@ -81,7 +81,7 @@ func (c *CACRLCmd) Run(e *Env) error {
 	}
 	crl, err := a.CRL(e.Ctx, ca.CRLRequest{Path: path, Days: c.Days, Now: e.Now(), LockTimeout: c.LockTimeout})
 	if err != nil {
-		return err
+		return busyHint(err)
 	}
 	warnAll(e, crl.Warnings)
 	e.UI.Infof("wrote CRL number %d of %s to %s: %d revoked, next update %s", crl.Number, a.Paths.Name, path,

@@ -49,7 +49,7 @@ func (c *CASignCmd) Run(e *Env) error {
 	is, err := a.Issue(e.Ctx, ca.IssueRequest{Store: e.Store(), Sign: sign, CertPath: certPath, ChainPath: chainPath,
 		Force: e.Globals.Force, LockTimeout: c.LockTimeout})
 	if err != nil {
-		return err
+		return busyHint(err)
 	}
 	reportIssued(e, a, is, certPath, chainPath)
 	return nil

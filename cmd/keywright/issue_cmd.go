@@ -69,7 +69,7 @@ func (c *IssueCmd) Run(e *Env) error {
 		Extra: []store.File{{Path: files.key, Data: keyPEM, Mode: store.Key.Mode}, {Path: files.csr, Data: csrPEM, Mode: store.CSR.Mode}},
 	})
 	if err != nil {
-		return err
+		return busyHint(err)
 	}
 	e.UI.Infof("wrote %s key to %s", spec, files.key)
 	reportIssued(e, a, is, files.cert, files.chain)

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/store"
+)
+
+// keywrightExe returns a path that runs this test binary as keywright
+// (testscript.Main dispatches on the program name).
+func keywrightExe(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(t.TempDir(), "keywright")
+	if err := os.Symlink(self, exe); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// TestIssueKilledMidway SIGKILLs signers at varying moments, several at a
+// time, and then checks the store: every certificate has its record line,
+// the record reads (a torn last line at most), no certificate lacks its
+// key, and the CA still issues.
+func TestIssueKilledMidway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: starts 48 processes")
+	}
+	exe := keywrightExe(t)
+	dir := filepath.Join(t.TempDir(), "pki")
+	run := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(exe, append([]string{"--store", dir, "-q"}, args...)...)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1")
+		return cmd
+	}
+	if out, err := run("ca", "init", "root", "--no-passphrase").CombinedOutput(); err != nil {
+		t.Fatalf("ca init: %v\n%s", err, out)
+	}
+	var mu sync.Mutex
+	outcome := map[string]int{}
+	for round := range 12 {
+		var wg sync.WaitGroup
+		for j := range 4 {
+			name := fmt.Sprintf("k%02d-%d", round, j)
+			wg.Go(func() {
+				cmd := run("issue", name, "--ca", "root", "--san", name+".example.test")
+				if err := cmd.Start(); err != nil {
+					t.Error(err)
+					return
+				}
+				// The delay varies where the kill lands; it is not synchronisation.
+				time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+				_ = cmd.Process.Kill()
+				err := cmd.Wait()
+				mu.Lock()
+				outcome[map[bool]string{true: "finished", false: "killed"}[err == nil]]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	t.Logf("outcomes: %v", outcome)
+	checkStoreConsistent(t, dir)
+	if out, err := run("issue", "after", "--ca", "root", "--san", "after.example.test").CombinedOutput(); err != nil {
+		t.Fatalf("issue after the kills: %v\n%s", err, out)
+	}
+	checkStoreConsistent(t, dir)
+}
+
+// checkStoreConsistent: every NAME.crt is in the record with its hash and
+// has its key; record lines without a file are allowed.
+func checkStoreConsistent(t *testing.T, dir string) {
+	t.Helper()
+	rec, err := ca.ReadRecord(filepath.Join(dir, "root.db"))
+	if err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	crts, _ := filepath.Glob(filepath.Join(dir, "*.crt"))
+	missing := 0
+	for _, e := range rec.Entries {
+		if !store.Exists(filepath.Join(dir, e.File)) {
+			missing++
+		}
+	}
+	for _, p := range crts {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs, err := ca.ParseCerts(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		e := rec.Lookup(ca.FormatSerial(certs[0].SerialNumber))
+		sum := sha256.Sum256(certs[0].Raw)
+		if e == nil || e.SHA256 != hex.EncodeToString(sum[:]) || e.File != filepath.Base(p) {
+			t.Errorf("%s: issued but not (correctly) recorded: %+v", p, e)
+		}
+		if key := strings.TrimSuffix(p, ".crt") + ".key"; !store.Exists(key) {
+			t.Errorf("%s: certificate without its key", p)
+		}
+	}
+	t.Logf("%d certificates, %d record entries (%d without a file), warnings %v", len(crts), len(rec.Entries), missing, rec.Warnings)
+}
