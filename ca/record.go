@@ -154,11 +154,15 @@ func (r *Record) apply(line []byte) error {
 	if err := dec.Decode(&ev); err != nil {
 		return fmt.Errorf("not a record event: %w", err)
 	}
-	switch ev.Event {
-	case EventIssued:
-		if _, err := ParseSerial(ev.Serial); err != nil {
+	if ev.Event == EventIssued || ev.Event == EventRevoked {
+		n, err := ParseSerial(ev.Serial)
+		if err != nil {
 			return err
 		}
+		ev.Serial = FormatSerial(n) // one spelling, whoever wrote the line
+	}
+	switch ev.Event {
+	case EventIssued:
 		if r.bySerial[ev.Serial] != nil {
 			return fmt.Errorf("serial %s issued twice", ev.Serial)
 		}

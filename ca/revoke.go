@@ -61,6 +61,15 @@ func ParseReason(s string) (string, error) {
 	return "", fmt.Errorf("ca: unknown revocation reason %q: use one of %s", s, strings.Join(ReasonNames(), ", "))
 }
 
+// ReasonCode is the RFC 5280 CRLReason code of a reason name.
+func ReasonCode(name string) (int, error) {
+	n, err := ParseReason(name)
+	if err != nil {
+		return 0, err
+	}
+	return reasons[n], nil
+}
+
 // RevokeRequest names the certificate to revoke by serial.
 type RevokeRequest struct {
 	Serial      *big.Int

@@ -2,6 +2,7 @@ package ca
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
@@ -27,8 +28,9 @@ func NewSerial(r io.Reader) (*big.Int, error) {
 }
 
 // FormatSerial is the form serials take in records and messages: lower-case
-// hex, as `openssl x509 -serial` prints it (without colons).
-func FormatSerial(n *big.Int) string { return fmt.Sprintf("%x", n) }
+// hex of the big-endian bytes (an even number of digits), as `openssl x509
+// -serial` prints it, without colons.
+func FormatSerial(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }
 
 // ParseSerial reads a serial in hex, with or without colons or 0x.
 func ParseSerial(s string) (*big.Int, error) {

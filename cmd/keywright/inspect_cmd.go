@@ -34,6 +34,7 @@ var pemDescribers = map[string]pemDescriber{
 	csr.BlockCSR:          describeCSRBlock,
 	csr.BlockCSRLegacy:    describeCSRBlock,
 	sshkeys.BlockOpenSSH:  describeOpenSSHPrivateBlock,
+	blockCRL:              describeCRLBlock, // inspect_ca.go
 }
 
 func (c *InspectCmd) Run(e *Env) error {
@@ -116,6 +117,9 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 	}
 	if len(reports) == 0 {
 		return nil, fmt.Errorf("%s: %w", file, keygen.ErrNoPEM)
+	}
+	if tree := chainReport(e, file, data); tree != nil { // inspect_ca.go
+		reports = append(reports, tree)
 	}
 	return reports, nil
 }
