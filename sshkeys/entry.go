@@ -98,16 +98,26 @@ func ParseLine(line string) (*Entry, error) {
 	if line == "" || line[0] == '#' {
 		return nil, ErrNotEntry
 	}
-	if key, comment, err := parseKeyPart(line); err == nil {
+	key, comment, plainErr := parseKeyPart(line)
+	if plainErr == nil {
 		return &Entry{Key: key, Comment: comment}, nil
 	}
 	optText, rest, ok := cutOptions(line)
 	if !ok {
+		if looksLikeKeyType(line) {
+			return nil, fmt.Errorf("%w: %w", ErrBadLine, plainErr)
+		}
 		return nil, fmt.Errorf("%w: unterminated quote in the options, or no key after them", ErrBadLine)
 	}
-	key, comment, err := parseKeyPart(strings.TrimLeft(rest, " \t"))
-	if err != nil {
+	rest = strings.TrimLeft(rest, " \t")
+	key, comment, err := parseKeyPart(rest)
+	switch {
+	case err != nil && looksLikeKeyType(rest):
 		return nil, fmt.Errorf("%w: %w", ErrBadLine, err)
+	case err != nil && looksLikeKeyType(line):
+		return nil, fmt.Errorf("%w: %w", ErrBadLine, plainErr)
+	case err != nil:
+		return nil, fmt.Errorf("%w: no key found (want [OPTIONS] KEYTYPE BASE64 [COMMENT])", ErrBadLine)
 	}
 	opts, err := parseOptions(optText)
 	if err != nil {
@@ -154,6 +164,17 @@ func parseKeyPart(s string) (ssh.PublicKey, string, error) {
 		return nil, "", fmt.Errorf("key type %q does not match the key's own type %q", typ, key.Type())
 	}
 	return key, comment, nil
+}
+
+// looksLikeKeyType reports whether s starts with an OpenSSH key type name,
+// to tell a broken key from a line that holds no key at all.
+func looksLikeKeyType(s string) bool {
+	for _, p := range []string{"ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "rsa-sha2-"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // cutOptions splits off the options field as sshkey_advance_past_options

@@ -179,8 +179,9 @@ func TestParseLine(t *testing.T) {
 		})
 	}
 	bad := []struct{ name, line, want string }{
-		{"garbage", "hello world", "invalid authorized_keys line"},
-		{"type mismatch", "ssh-rsa " + strings.Fields(kt)[1], "invalid authorized_keys line"},
+		{"garbage", "hello world", "no key found"},
+		{"type mismatch", "ssh-rsa " + strings.Fields(kt)[1], `key type "ssh-rsa" does not match the key's own type "ssh-ed25519"`},
+		{"type mismatch after options", "restrict ssh-rsa " + strings.Fields(kt)[1], `does not match`},
 		{"unknown option", "bogus-option " + kt, `unknown option "bogus-option"`},
 		{"unterminated quote", `command="ls ` + kt, "unterminated quote"},
 		{"flag with value", `no-pty="x" ` + kt, "no-pty takes no value"},
@@ -194,7 +195,8 @@ func TestParseLine(t *testing.T) {
 		{"NUL", kt + " a\x00b", "NUL"},
 		{"inner CR", kt + " a\rb", "carriage return"},
 		{"too long", kt + " " + strings.Repeat("x", MaxLineLen), "longer than"},
-		{"bad base64", "ssh-ed25519 AAAA!!!", "invalid authorized_keys line"},
+		{"bad base64", "ssh-ed25519 AAAA!!!", "not valid base64"},
+		{"truncated key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5", "does not parse"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,6 +77,9 @@ func (c *SSHSignCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := sshkeys.CheckKey(k.Key); err != nil {
+		return fmt.Errorf("%s: %w", displayPath(pubPath), err)
+	}
 	certPath, err := sshCertPath(e, c.Key, pubPath)
 	if err != nil {
 		return err
