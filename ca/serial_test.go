@@ -55,3 +55,22 @@ func TestParseSerial(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseSerial(f *testing.F) {
+	for _, s := range []string{"01ab", "0x01AB", "01:ab:cd", "", "-1", "zz", strings.Repeat("f", 41)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSerial(s)
+		if err != nil {
+			return
+		}
+		if n.Sign() <= 0 || len(n.Bytes()) > 20 {
+			t.Fatalf("ParseSerial(%q) = %x: not a valid serial", s, n)
+		}
+		again, err := ParseSerial(FormatSerial(n))
+		if err != nil || again.Cmp(n) != 0 {
+			t.Fatalf("round trip of %x: %v, %v", n, again, err)
+		}
+	})
+}
