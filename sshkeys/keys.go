@@ -99,9 +99,15 @@ func NewPublicKey(pub crypto.PublicKey) (ssh.PublicKey, error) {
 	return k, nil
 }
 
-// Fingerprint is the SHA-256 fingerprint as `ssh-keygen -l` prints it
-// ("SHA256:" and unpadded base64 of the wire-format key).
-func Fingerprint(pub ssh.PublicKey) string { return ssh.FingerprintSHA256(pub) }
+// Fingerprint is the SHA-256 fingerprint as `ssh-keygen -l` and sshd's
+// logs print it ("SHA256:" and unpadded base64 of the wire-format key); for
+// a certificate, that of the key it certifies, as they do.
+func Fingerprint(pub ssh.PublicKey) string {
+	if cert, ok := pub.(*ssh.Certificate); ok {
+		pub = cert.Key
+	}
+	return ssh.FingerprintSHA256(pub)
+}
 
 // CheckKey refuses keys sshd or keywright will not trust: RSA under 2048
 // bits (or over 8192), DSA, unusual curves. A certificate is judged by the

@@ -146,6 +146,10 @@ func TestSSHKeygenInterop(t *testing.T) {
 				check(t, err)
 				certLine, _ := MarshalCert(cert, "")
 				check(t, os.WriteFile(base+"-cert.pub", certLine, 0o644))
+				out = run(t, sshKeygen, "-l", "-f", base+"-cert.pub")
+				if !strings.Contains(out, " "+Fingerprint(cert)+" ") || Fingerprint(cert) != Fingerprint(pub) {
+					t.Errorf("ssh-keygen -l of the certificate: %s, want %s", out, Fingerprint(cert))
+				}
 				out = run(t, sshKeygen, "-L", "-f", base+"-cert.pub")
 				for _, want := range []string{"user certificate", `Key ID: "id-` + name + `"`, "alice", "bob",
 					"force-command uptime", "source-address 127.0.0.1/32", "permit-pty", Fingerprint(pub)} {

@@ -138,6 +138,9 @@ type SSHAuthorizedKeysCmd struct {
 // readAuthorizedKeys reads FILE for an in-place edit: a symlink is refused
 // up front, a missing file is empty. It returns the file's owner too.
 func readAuthorizedKeys(e *Env, path string, mustExist bool) (*sshkeys.AuthorizedKeys, *fileOwner, error) {
+	if path == "-" {
+		return nil, nil, usagef("authorized-keys add and remove edit a file in place; give a path, not '-'")
+	}
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !mustExist:

@@ -88,6 +88,9 @@ func (c *SSHInstallCmd) auth(e *Env) (ssh.AuthMethod, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if keyPath, _ := e.Store().Path(c.Identity, store.Key); !store.IsPath(c.Identity) && !store.Exists(path) && store.Exists(keyPath) {
+		path = keyPath // a store key (NAME.key) logs in as well
+	}
 	key, err := loadSSHPrivate(e, path, "--passin", c.Passin)
 	if err != nil {
 		return nil, nil, err
