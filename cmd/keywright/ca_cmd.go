@@ -55,11 +55,11 @@ func (c *CAInitCmd) Run(e *Env) error {
 	if err != nil {
 		return busyHint(err)
 	}
-	what := "root CA"
+	what := fmt.Sprintf("root CA %q", a.Cert.Subject.CommonName)
 	if a.Cert != a.Root {
-		what = "intermediate CA signed by " + c.Parent
+		what = fmt.Sprintf("intermediate CA %q (signed by %s)", a.Cert.Subject.CommonName, c.Parent)
 	}
-	e.UI.Infof("wrote %s %q to %s and %s (key %s, valid until %s)", what, a.Cert.Subject.CommonName,
+	e.UI.Infof("wrote %s to %s and %s (key %s, valid until %s)", what,
 		a.Paths.Cert, a.Paths.Key, map[bool]string{true: "unencrypted", false: "encrypted"}[c.NoPassphrase], day(a.Cert.NotAfter))
 	return nil
 }
