@@ -12,6 +12,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +20,30 @@ import (
 )
 
 // testKeys has one key of every type keywright makes (RSA at 2048 to keep
-// the tests fast).
+// the tests fast), made once per test binary.
 func testKeys(t testing.TB) map[string]crypto.Signer {
 	t.Helper()
-	keys := map[string]crypto.Signer{}
-	for _, s := range []keygen.Spec{
-		{Type: keygen.ECDSA, Curve: keygen.P256}, {Type: keygen.ECDSA, Curve: keygen.P384},
-		{Type: keygen.ECDSA, Curve: keygen.P521}, {Type: keygen.RSA, Bits: 2048}, {Type: keygen.Ed25519},
-	} {
-		k, err := keygen.Generate(s)
-		if err != nil {
-			t.Fatal(err)
+	keysOnce.Do(func() {
+		keysMade = map[string]crypto.Signer{}
+		for _, s := range []keygen.Spec{
+			{Type: keygen.ECDSA, Curve: keygen.P256}, {Type: keygen.ECDSA, Curve: keygen.P384},
+			{Type: keygen.ECDSA, Curve: keygen.P521}, {Type: keygen.RSA, Bits: 2048}, {Type: keygen.Ed25519},
+		} {
+			k, err := keygen.Generate(s)
+			if err != nil {
+				panic(err)
+			}
+			n, _ := s.Normalize()
+			keysMade[n.String()] = k
 		}
-		n, _ := s.Normalize()
-		keys[n.String()] = k
-	}
-	return keys
+	})
+	return keysMade
 }
+
+var (
+	keysOnce sync.Once
+	keysMade map[string]crypto.Signer
+)
 
 func mustSANs(t testing.TB, v ...string) SANs {
 	t.Helper()
@@ -211,8 +219,8 @@ func checkLeaf(t *testing.T, c *x509.Certificate, pub crypto.PublicKey, now time
 		t.Errorf("not after %v, want %v", c.NotAfter, want)
 	}
 	ski, _ := SubjectKeyID(pub)
-	if len(c.SubjectKeyId) != 20 || string(c.SubjectKeyId) != string(ski) {
-		t.Errorf("SKI %x, want %x", c.SubjectKeyId, ski)
+	if len(c.SubjectKeyId) != 20 || string(c.SubjectKeyId) != string(ski) || string(c.AuthorityKeyId) != string(ski) {
+		t.Errorf("SKI %x, AKI %x, want both %x", c.SubjectKeyId, c.AuthorityKeyId, ski)
 	}
 	for _, ext := range c.Extensions {
 		if ext.Id.Equal([]int{2, 5, 29, 19}) && !ext.Critical {
@@ -288,4 +296,41 @@ func ExampleParseSAN() {
 	_, _, err := ParseSAN("a_b.example")
 	fmt.Println(err)
 	// Output: csr: invalid subject alternative name "a_b.example": '_' is not allowed in a DNS name (RFC 5280 4.2.1.6: preferred name syntax)
+}
+
+func ExampleBuild() {
+	key, err := keygen.Generate(keygen.Spec{})
+	if err != nil {
+		panic(err)
+	}
+	sans, err := ParseSANs([]string{"web.example", "10.0.0.1"})
+	if err != nil {
+		panic(err)
+	}
+	pemBytes, err := Build(Request{Subject: pkix.Name{CommonName: "web.example"}, SANs: sans, Key: key})
+	if err != nil {
+		panic(err)
+	}
+	r, err := ParseCSR(pemBytes) // checks the signature, the key and the SANs
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(r.Subject, SANsOfCSR(r).Values())
+	// Output: CN=web.example [dns:web.example ip:10.0.0.1]
+}
+
+func ExampleSelfSign() {
+	key, err := keygen.Generate(keygen.Spec{})
+	if err != nil {
+		panic(err)
+	}
+	sans, _ := ParseSANs([]string{"localhost", "127.0.0.1"})
+	pemBytes, err := SelfSign(SelfSignRequest{SANs: sans, Key: key, Days: 30})
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	c, _ := x509.ParseCertificate(block.Bytes)
+	fmt.Println(c.Subject, c.IsCA, SANsOf(c).Values(), c.NotAfter.Sub(c.NotBefore).Round(time.Hour))
+	// Output: CN=localhost false [dns:localhost ip:127.0.0.1] 720h0m0s
 }

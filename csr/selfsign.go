@@ -141,6 +141,9 @@ func leafTemplate(s SelfSignRequest, days int) (*x509.Certificate, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          ski,
+		// RFC 5280 4.2.1.1 exempts only self-signed CA certificates from
+		// AKI (zlint e_ext_authority_key_identifier_no_key_identifier).
+		AuthorityKeyId: ski,
 	}
 	sans.ApplyToCert(t)
 	return t, nil
