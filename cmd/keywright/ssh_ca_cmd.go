@@ -63,14 +63,19 @@ type SSHSignCmd struct {
 	CAPassin      string   `name:"ca-passin" help:"Passphrase source for the CA key." placeholder:"SRC"`
 }
 
-func (c *SSHSignCmd) Run(e *Env) error {
+// checkFlags refuses what can be refused before reading anything.
+func (c *SSHSignCmd) checkFlags() error {
 	if c.Days <= 0 {
 		return usagef("--days %d: must be at least 1", c.Days)
 	}
 	if err := checkNoNewline("--force-command", c.ForceCommand); err != nil {
 		return err
 	}
-	if err := checkNoNewline("--identity", c.Identity); err != nil {
+	return checkNoNewline("--identity", c.Identity)
+}
+
+func (c *SSHSignCmd) Run(e *Env) error {
+	if err := c.checkFlags(); err != nil {
 		return err
 	}
 	k, pubPath, err := loadSSHPublicKey(e, c.Key, "")

@@ -64,15 +64,19 @@ func (c *SSHInstallCmd) Run(e *Env) error {
 	if err != nil {
 		return installError(err, known)
 	}
+	reportInstall(e, target, known, sshkeys.Fingerprint(k.Key), res)
+	return nil
+}
+
+func reportInstall(e *Env, target sshkeys.Target, known, fp string, res *sshkeys.InstallResult) {
 	if res.NewHost {
 		e.UI.Infof("recorded host key %s of %s in %s", res.HostKeySHA, target.Addr(), known)
 	}
 	if res.Change == sshkeys.Unchanged {
-		e.UI.Infof("%s: key %s is already in %s; nothing to do", target, sshkeys.Fingerprint(k.Key), res.RemotePath)
-		return nil
+		e.UI.Infof("%s: key %s is already in %s; nothing to do", target, fp, res.RemotePath)
+		return
 	}
-	e.UI.Infof("%s: added key %s to %s", target, sshkeys.Fingerprint(k.Key), res.RemotePath)
-	return nil
+	e.UI.Infof("%s: added key %s to %s", target, fp, res.RemotePath)
 }
 
 // auth logs in with --identity, else with the agent's keys.
