@@ -151,10 +151,13 @@ func (a *Authority) SetKey(key crypto.Signer) error {
 	return nil
 }
 
+// IsRoot reports whether the CA is its own root.
+func (a *Authority) IsRoot() bool { return a.Root != nil && a.Cert.Equal(a.Root) }
+
 // Issuers is the chain a certificate signed by a has above it: a.Cert,
 // then a.Chain (the root is not included; SPEC §1 NAME.pem).
 func (a *Authority) Issuers() []*x509.Certificate {
-	if a.Cert == a.Root {
+	if a.IsRoot() {
 		return nil
 	}
 	return append([]*x509.Certificate{a.Cert}, a.Chain...)

@@ -165,6 +165,9 @@ func issuedEvent(st *store.Store, cert *x509.Certificate, profile, path string, 
 
 // storeRelative names a file relative to the store when it is inside it.
 func storeRelative(st *store.Store, path string) string {
+	if st == nil {
+		return path
+	}
 	abs, err1 := filepath.Abs(path)
 	dir, err2 := filepath.Abs(st.Dir)
 	if err1 == nil && err2 == nil {

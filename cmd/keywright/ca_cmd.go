@@ -56,7 +56,7 @@ func (c *CAInitCmd) Run(e *Env) error {
 		return busyHint(err)
 	}
 	what := fmt.Sprintf("root CA %q", a.Cert.Subject.CommonName)
-	if a.Cert != a.Root {
+	if !a.IsRoot() {
 		what = fmt.Sprintf("intermediate CA %q (signed by %s)", a.Cert.Subject.CommonName, c.Parent)
 	}
 	e.UI.Infof("wrote %s to %s and %s (key %s, valid until %s)", what,

@@ -83,7 +83,7 @@ func warnAll(e *Env, warnings []string) {
 
 // chainSummary says who signed a certificate, for messages.
 func chainSummary(a *ca.Authority) string {
-	if a.Cert == a.Root {
+	if a.IsRoot() {
 		return fmt.Sprintf("CA %s", a.Paths.Name)
 	}
 	return fmt.Sprintf("CA %s (root %q)", a.Paths.Name, a.Root.Subject.CommonName)
