@@ -158,7 +158,11 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 	if err != nil {
 		return name, csr.SANs{}, err
 	}
-	sans, err := csr.ParseSANs(in.sans)
+	values := in.sans
+	if kind, canon, err := csr.ParseSAN(name.CommonName); err == nil && (kind == csr.KindDNS || kind == csr.KindIP) {
+		values = append([]string{kind + ":" + canon}, values...) // the CN first
+	}
+	sans, err := csr.ParseSANs(values)
 	if err != nil {
 		return name, sans, err
 	}
