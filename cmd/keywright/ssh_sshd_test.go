@@ -41,11 +41,9 @@ func startSSHD(t *testing.T, userCAPub string) *sshd {
 	}
 	bin := interop.Tool(t, "sshd")
 	s := &sshd{ssh: interop.Tool(t, "ssh")}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.dir, err = os.MkdirTemp(home, ".keywright-sshd-test-"); err != nil {
+	base := strictModesBase(t)
+	var err error
+	if s.dir, err = os.MkdirTemp(base, ".keywright-sshd-test-"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(s.dir) })
@@ -94,6 +92,29 @@ LogLevel VERBOSE
 	})
 	s.waitReady(t)
 	return s
+}
+
+// strictModesBase is a directory for the test files that sshd's StrictModes
+// accepts: $HOME (root's home as a fallback), with no group- or
+// world-writable directory on the way up to /.
+func strictModesBase(t *testing.T) string {
+	t.Helper()
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		home = "/root"
+	}
+	for d := home; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o022 != 0 {
+			t.Fatalf("%s is group- or world-writable: sshd's StrictModes would refuse test files under %s; set HOME elsewhere", d, home)
+		}
+		if d == filepath.Dir(d) {
+			return home
+		}
+	}
 }
 
 // waitReady polls the port, at most 10 s.
