@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -22,6 +23,9 @@ const (
 // the whole left-most label, with at least two labels after it (CA/B BR
 // 7.1.4.2; zlint e_dnsname_wildcard_only_in_left_label, e_san_bare_wildcard).
 func parseDNS(v string, wildcardOK bool) (string, error) {
+	if !utf8.ValidString(v) {
+		return "", errors.New("a DNS name must be valid UTF-8")
+	}
 	if strings.HasSuffix(v, ".") {
 		return "", errors.New("a DNS name must not end with a dot")
 	}
@@ -173,6 +177,9 @@ func parseURI(v string) (string, error) {
 
 // uriHost checks and lower-cases the host (and port) of u.
 func uriHost(u *url.URL) (string, error) {
+	if strings.Contains(u.Host, "%") {
+		return "", errors.New("a URI host must not be percent-encoded or have a zone")
+	}
 	name, port := u.Hostname(), u.Port()
 	if strings.HasSuffix(u.Host, ":") || (port != "" && !validPort(port)) {
 		return "", fmt.Errorf("URI port %q is not a number from 0 to 65535", port)

@@ -110,6 +110,9 @@ func TestParseSANBad(t *testing.T) {
 		{"https://exa_mple.com/", "'_' is not allowed"},
 		{"https://bücher.example/", "printable ASCII"},
 		{"https://example.com/a b", "printable ASCII"},
+		{"https://exa%41mple.com/", "not a valid"},
+		{"a://0000000.0000%800", "must be valid UTF-8"},
+		{"https://[fe80::1%25eth0]/", "zone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
