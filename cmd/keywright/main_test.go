@@ -52,6 +52,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("COLUMNS", "100")
 			env.Setenv("KEYWRIGHT_TEST_ITERATIONS", "2048")
 			env.Setenv("KEYWRIGHT_REQUIRE_INTEROP", os.Getenv("KEYWRIGHT_REQUIRE_INTEROP"))
+			// A newline and a carriage return, which a script cannot
+			// otherwise put inside an argument (ssh_bad_input).
+			env.Setenv("NL", "\n")
+			env.Setenv("CR", "\r")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
