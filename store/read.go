@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -23,19 +24,30 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", path, bareErr(err))
 		}
 		defer f.Close()
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", displayName(path), err)
+		return nil, fmt.Errorf("%s: %w", displayName(path), bareErr(err))
 	}
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("%s: %w (over %d MiB)", displayName(path), ErrTooLarge, MaxFileSize>>20)
 	}
 	return data, nil
+}
+
+// bareErr drops the "open PATH:" or "read PATH:" of an *fs.PathError, whose
+// path the caller already puts first; errors.Is still sees the cause
+// (fs.ErrNotExist, fs.ErrPermission).
+func bareErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func displayName(path string) string {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,4 +241,27 @@ func TestLockBusy(t *testing.T) {
 		t.Fatalf("after unlock: %v", err)
 	}
 	l2.Unlock()
+}
+
+func TestReadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.crt")
+	tests := []struct {
+		name, path, want string
+		is               error
+	}{
+		{"missing", missing, missing + ": no such file or directory", fs.ErrNotExist},
+		{"directory", dir, dir + ": is a directory", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := store.ReadFile(tt.path, nil)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Fatalf("%v is not %v", err, tt.is)
+			}
+		})
+	}
 }
