@@ -58,10 +58,24 @@ func PathsFor(st *store.Store, ref string) (Paths, error) {
 	return p, nil
 }
 
-// Lock takes the CA's exclusive lock, waiting at most timeout (then
+// LockCA takes the CA's exclusive lock, waiting at most timeout (then
 // store.ErrBusy). Every change to the CA's record happens under it.
 func (p Paths) LockCA(ctx context.Context, timeout time.Duration) (*store.Lock, error) {
 	return store.LockPath(ctx, p.Lock, timeout)
+}
+
+// lockRecord takes the CA's lock and reads its record; the caller changes
+// the record, then calls unlock.
+func (p Paths) lockRecord(ctx context.Context, timeout time.Duration) (rec *Record, unlock func() error, err error) {
+	lock, err := p.LockCA(ctx, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec, err = ReadRecord(p.Record); err != nil {
+		lock.Unlock()
+		return nil, nil, err
+	}
+	return rec, lock.Unlock, nil
 }
 
 // Authority is a CA ready to sign: its certificate, the intermediates above

@@ -95,17 +95,13 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	if r.Parent != nil {
 		recorder = &r.Parent.Paths
 	}
-	lock, err := recorder.LockCA(ctx, r.LockTimeout)
+	rec, unlock, err := recorder.lockRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	// Again under the lock: another process may have made it meanwhile.
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
-		return nil, err
-	}
-	rec, err := ReadRecord(recorder.Record)
-	if err != nil {
 		return nil, err
 	}
 	if rec.Lookup(FormatSerial(a.Cert.SerialNumber)) != nil {

@@ -51,15 +51,11 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	if err != nil {
 		return nil, err
 	}
-	lock, err := a.LockCA(ctx, r.LockTimeout)
+	rec, unlock, err := a.lockRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
-	rec, err := ReadRecord(a.Paths.Record)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if s, err = a.resignIfUsed(rec, s, r.Sign); err != nil {
 		return nil, err
 	}

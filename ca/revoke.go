@@ -88,15 +88,11 @@ func (p Paths) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := p.LockCA(ctx, r.LockTimeout)
+	rec, unlock, err := p.lockRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
-	rec, err := ReadRecord(p.Record)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	serial := FormatSerial(r.Serial)
 	e := rec.Lookup(serial)
 	switch {
@@ -147,15 +143,11 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 	if a.Cert.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, fmt.Errorf("ca: %w: %s lacks the cRLSign key usage", ErrIssuerCannotSign, a.Paths.Name)
 	}
-	lock, err := a.LockCA(ctx, r.LockTimeout)
+	rec, unlock, err := a.lockRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
-	rec, err := ReadRecord(a.Paths.Record)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	out, err := a.signCRL(rec, r)
 	if err != nil {
 		return nil, err
