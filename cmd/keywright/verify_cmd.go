@@ -51,6 +51,12 @@ func (c *VerifyCmd) Run(e *Env) error {
 		return err
 	}
 	v := verifier{e: e, cmd: c, leaf: certs[0], extra: certs[1:], at: at}
+	if c.CA != "" {
+		// a --ca that is not a CA is an error, not a failed check (exit 1, not 3)
+		if v.ca, err = loadCACert(e, c.CA); err != nil {
+			return err
+		}
+	}
 	checks := []checkResult{v.validity()}
 	chain := v.chain()
 	checks = append(checks, chain, v.revocation(), v.key(file))
@@ -130,6 +136,7 @@ type verifier struct {
 	leaf  *x509.Certificate
 	extra []*x509.Certificate // intermediates that came with it
 	at    time.Time
+	ca    *ca.Authority       // --ca, loaded
 	path  []*x509.Certificate // the verified chain, leaf first
 }
 
@@ -185,11 +192,7 @@ func (v *verifier) pools() (roots, inter *x509.CertPool, want *x509.Certificate,
 	for _, c := range v.extra {
 		inter.AddCert(c)
 	}
-	if v.cmd.CA != "" {
-		a, err := loadCACert(v.e, v.cmd.CA)
-		if err != nil {
-			return nil, nil, nil, err
-		}
+	if a := v.ca; a != nil {
 		roots.AddCert(a.Root)
 		for _, c := range a.Issuers() {
 			inter.AddCert(c)
