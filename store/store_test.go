@@ -265,3 +265,18 @@ func TestReadFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// A target that ends in '/' is refused before any directory is made.
+func TestWriteFileTrailingSlash(t *testing.T) {
+	dir := t.TempDir()
+	for _, force := range []bool{false, true} {
+		target := filepath.Join(dir, "new", "sub") + "/"
+		err := store.WriteFile(target, []byte("key"), 0o600, force)
+		if err == nil || !strings.Contains(err.Error(), "not a file name") {
+			t.Fatalf("force=%v: got %v", force, err)
+		}
+		if names := listDir(t, dir); len(names) != 0 {
+			t.Fatalf("force=%v: left behind %v", force, names)
+		}
+	}
+}

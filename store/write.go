@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -119,6 +120,9 @@ func (tx *Tx) check() error {
 			return fmt.Errorf("store: %s: written twice in one command", f.Path)
 		}
 		seen[clean] = true
+		if strings.HasSuffix(f.Path, "/") || strings.HasSuffix(f.Path, string(filepath.Separator)) {
+			return fmt.Errorf("store: %s: a directory, not a file name (give the file name after the '/')", f.Path)
+		}
 		fi, err := os.Lstat(f.Path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
