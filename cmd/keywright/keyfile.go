@@ -37,18 +37,29 @@ func loadKey(e *Env, ref, passFlag, passin string) (*loadedKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := store.ReadFile(path, e.Stdin)
+	d, err := readKeyFile(e, path, passFlag, passin, keygen.ParsePEM)
 	if err != nil {
 		return nil, err
 	}
-	what := displayPath(path)
-	d, err := keygen.ParsePEM(data, func() ([]byte, error) {
-		return passphraseIn(e, passFlag, passin, what)
-	})
-	if err != nil {
-		return nil, keyError(what, err)
-	}
 	return &loadedKey{Path: path, Decoded: d}, nil
+}
+
+// readKeyFile reads the file at path ("-": stdin) and parses it with parse,
+// which asks for a passphrase (from passin, or a prompt) only if the key
+// turns out to be encrypted. Errors name the file. Every key keywright
+// reads, X.509 or SSH, private or public, comes through here.
+func readKeyFile[K any](e *Env, path, passFlag, passin string, parse func([]byte, keygen.PassphraseFunc) (K, error)) (K, error) {
+	var none K
+	data, err := store.ReadFile(path, e.Stdin)
+	if err != nil {
+		return none, err
+	}
+	what := displayPath(path)
+	k, err := parse(data, func() ([]byte, error) { return passphraseIn(e, passFlag, passin, what) })
+	if err != nil {
+		return none, keyError(what, err)
+	}
+	return k, nil
 }
 
 // keyError names the file and, for a wrong passphrase, says only that.

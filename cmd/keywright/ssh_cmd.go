@@ -193,30 +193,33 @@ func loadSSHPublicKeys(e *Env, ref, passin string) ([]*sshkeys.PublicKey, error)
 	if err != nil {
 		return nil, err
 	}
-	data, err := store.ReadFile(path, e.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	what := displayPath(path)
-	if !isPEM(data) {
-		f := sshkeys.ParseAuthorizedKeys(data)
-		for _, bad := range f.Invalid() {
-			e.UI.Warnf("%s:%d: %v", what, bad.Line, bad.Err)
+	return readKeyFile(e, path, "--passin", passin, func(data []byte, pass keygen.PassphraseFunc) ([]*sshkeys.PublicKey, error) {
+		if !isPEM(data) {
+			return authorizedKeysIn(e, displayPath(path), data)
 		}
-		var keys []*sshkeys.PublicKey
-		for _, le := range f.Entries() {
-			keys = append(keys, &sshkeys.PublicKey{Key: le.Key, Comment: le.Comment, Source: "openssh"})
+		k, err := sshkeys.ParsePublic(data, pass)
+		if err != nil {
+			return nil, err
 		}
-		if len(keys) == 0 {
-			return nil, fmt.Errorf("%s: %w", what, sshkeys.ErrNoKey)
-		}
-		return keys, nil
+		return []*sshkeys.PublicKey{k}, nil
+	})
+}
+
+// authorizedKeysIn are the keys of a file in OpenSSH's one-line form (a
+// .pub file or an authorized_keys file), with a warning per invalid line.
+func authorizedKeysIn(e *Env, what string, data []byte) ([]*sshkeys.PublicKey, error) {
+	f := sshkeys.ParseAuthorizedKeys(data)
+	for _, bad := range f.Invalid() {
+		e.UI.Warnf("%s:%d: %v", what, bad.Line, bad.Err)
 	}
-	k, err := sshkeys.ParsePublic(data, func() ([]byte, error) { return passphraseIn(e, "--passin", passin, what) })
-	if err != nil {
-		return nil, keyError(what, err)
+	var keys []*sshkeys.PublicKey
+	for _, le := range f.Entries() {
+		keys = append(keys, &sshkeys.PublicKey{Key: le.Key, Comment: le.Comment, Source: "openssh"})
 	}
-	return []*sshkeys.PublicKey{k}, nil
+	if len(keys) == 0 {
+		return nil, sshkeys.ErrNoKey
+	}
+	return keys, nil
 }
 
 // loadSSHPublicKey reads the one public key ref stands for.

@@ -151,14 +151,9 @@ func installError(err error, known string) error {
 
 // loadSSHPrivate reads a private key in OpenSSH or PEM form.
 func loadSSHPrivate(e *Env, path, passFlag, passin string) (crypto.Signer, error) {
-	data, err := store.ReadFile(path, e.Stdin)
+	k, err := readKeyFile(e, path, passFlag, passin, sshkeys.ParsePrivate)
 	if err != nil {
 		return nil, err
-	}
-	what := displayPath(path)
-	k, err := sshkeys.ParsePrivate(data, func() ([]byte, error) { return passphraseIn(e, passFlag, passin, what) })
-	if err != nil {
-		return nil, keyError(what, err)
 	}
 	return k.Key, nil
 }
