@@ -86,12 +86,15 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 		return spec, pkix.Name{}, csr.SANs{}, usagef("--days %d: a certificate is valid for 1 to %d days", c.Days, ca.MaxLeafDays)
 	}
 	values := c.SAN
-	if len(values) == 0 && c.CN == "" {
+	fromName := len(values) == 0 && c.CN == ""
+	if fromName {
 		values = []string{store.BaseName(c.Name)}
 	}
 	sans, err := csr.ParseSANs(values)
-	if err != nil {
+	if err != nil && fromName {
 		return spec, pkix.Name{}, sans, &usageError{withHint(err, "give the names with --san (a NAME is used as the DNS name when there is no --san or --cn)")}
+	} else if err != nil {
+		return spec, pkix.Name{}, sans, &usageError{err}
 	}
 	subject := pkix.Name{CommonName: c.CN}
 	if subject.CommonName == "" && len(sans.DNS) > 0 && len(sans.DNS[0]) <= 64 {
