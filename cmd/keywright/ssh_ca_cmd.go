@@ -27,24 +27,13 @@ func (c *SSHCAInitCmd) Run(e *Env) error {
 	if c.NoPassphrase && c.Passout != "" {
 		return usagef("--no-passphrase and --passout cannot be used together")
 	}
-	if _, err := c.spec(); err != nil {
-		return err
-	}
 	if c.Comment == "" {
 		c.Comment = store.BaseName(c.Name) + " SSH CA"
 	}
-	var pass []byte
-	if !c.NoPassphrase {
-		var err error
-		if pass, err = passphraseNew(e, "--passout", c.Passout, c.Name); err != nil {
-			return err
-		}
-	}
-	spec, path, err := writeSSHPair(e, c.Name, c.sshKeyFlags, pass)
+	path, err := newSSHPair(e, c.Name, c.sshKeyFlags, !c.NoPassphrase, c.Passout, "SSH CA key")
 	if err != nil {
 		return err
 	}
-	e.UI.Infof("wrote %s SSH CA key to %s and %s.pub%s", spec, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
 	e.UI.Infof("trust it on servers with: TrustedUserCAKeys FILE holding %s.pub (sshd_config)", path)
 	return nil
 }

@@ -112,22 +112,30 @@ type SSHKeygenCmd struct {
 }
 
 func (c *SSHKeygenCmd) Run(e *Env) error {
-	if _, err := c.spec(); err != nil {
-		return err
+	_, err := newSSHPair(e, c.Name, c.sshKeyFlags, c.Encrypt || c.Passout != "", c.Passout, "SSH key")
+	return err
+}
+
+// newSSHPair checks the flags, asks for a passphrase when encrypt (from
+// passout or a prompt), writes the pair and says so ("wrote ed25519 <what>
+// to ..."). It returns the private key's path.
+func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what string) (string, error) {
+	if _, err := f.spec(); err != nil {
+		return "", err
 	}
 	var pass []byte
-	if c.Encrypt || c.Passout != "" {
+	if encrypt {
 		var err error
-		if pass, err = passphraseNew(e, "--passout", c.Passout, c.Name); err != nil {
-			return err
+		if pass, err = passphraseNew(e, "--passout", passout, ref); err != nil {
+			return "", err
 		}
 	}
-	spec, path, err := writeSSHPair(e, c.Name, c.sshKeyFlags, pass)
+	spec, path, err := writeSSHPair(e, ref, f, pass)
 	if err != nil {
-		return err
+		return "", err
 	}
-	e.UI.Infof("wrote %s SSH key to %s and %s.pub%s", spec, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
-	return nil
+	e.UI.Infof("wrote %s %s to %s and %s.pub%s", spec, what, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
+	return path, nil
 }
 
 // SSHFingerprintCmd is `ssh fingerprint NAME|FILE`.
