@@ -36,6 +36,8 @@ type CAInitCmd struct {
 	NoPassphrase bool   `name:"no-passphrase" help:"Write the CA key unencrypted."`
 	Passout      string `help:"Encrypt the CA key with the passphrase from SRC." placeholder:"SRC"`
 	CAKeyFlags   `embed:""`
+
+	passoutFlag string // the flag Passout came from, for messages (default --passout)
 }
 
 func (c *CAInitCmd) Run(e *Env) error {
@@ -117,7 +119,11 @@ func (c *CAInitCmd) newKey(e *Env, path string) (key crypto.Signer, pemBytes []b
 	}
 	var pass []byte
 	if !c.NoPassphrase {
-		if pass, err = passphraseNew(e, "--passout", c.Passout, path); err != nil {
+		flag := c.passoutFlag
+		if flag == "" {
+			flag = "--passout"
+		}
+		if pass, err = passphraseNew(e, flag, c.Passout, path); err != nil {
 			return nil, nil, err
 		}
 	}

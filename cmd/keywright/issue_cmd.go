@@ -159,7 +159,7 @@ func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
 // is given. Another keywright that made it first is fine.
 func (c *IssueCmd) createLocalCA(e *Env) error {
 	init := CAInitCmd{Name: localCA, CN: "keywright local CA", PathLen: -1, KeyFlags: KeyFlags{Type: keygen.ECDSA},
-		NoPassphrase: c.CAPassout == "", Passout: c.CAPassout, CAKeyFlags: c.CAKeyFlags}
+		NoPassphrase: c.CAPassout == "", Passout: c.CAPassout, CAKeyFlags: c.CAKeyFlags, passoutFlag: "--ca-passout"}
 	req, err := init.request(e)
 	if errors.Is(err, store.ErrExists) {
 		return nil
