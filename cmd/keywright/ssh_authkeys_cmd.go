@@ -62,11 +62,17 @@ func (f *authKeyFlags) options(e *Env) (sshkeys.Options, error) {
 	return o, nil
 }
 
-// entry builds the line for key, with --comment or the key's own comment.
-func (f *authKeyFlags) entry(e *Env, k *sshkeys.PublicKey) (*sshkeys.Entry, error) {
+// entryFor checks the flags (first: nothing is read if they are wrong),
+// loads the public key ref stands for and builds its line, with --comment
+// or the key's own comment.
+func (f *authKeyFlags) entryFor(e *Env, ref, passin string) (*sshkeys.Entry, *sshkeys.PublicKey, error) {
 	opts, err := f.options(e)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	k, _, err := loadSSHPublicKey(e, ref, passin)
+	if err != nil {
+		return nil, nil, err
 	}
 	comment := f.Comment
 	if comment == "" {
@@ -75,7 +81,8 @@ func (f *authKeyFlags) entry(e *Env, k *sshkeys.PublicKey) (*sshkeys.Entry, erro
 	if len(opts.Environment) > 0 {
 		e.UI.Warnf("environment= is ignored unless the server sets PermitUserEnvironment")
 	}
-	return sshkeys.NewEntry(k.Key, opts, comment)
+	entry, err := sshkeys.NewEntry(k.Key, opts, comment)
+	return entry, k, err
 }
 
 // parseExpires reads --expires: a calendar date (UTC), RFC 3339, sshd's own
@@ -109,14 +116,7 @@ type SSHAuthorizedKeyCmd struct {
 }
 
 func (c *SSHAuthorizedKeyCmd) Run(e *Env) error {
-	if _, err := c.options(e); err != nil {
-		return err // flags first: nothing to read if they are wrong
-	}
-	k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
-	if err != nil {
-		return err
-	}
-	entry, err := c.entry(e, k)
+	entry, _, err := c.entryFor(e, c.Key, c.Passin)
 	if err != nil {
 		return err
 	}
@@ -181,14 +181,7 @@ type SSHAKAddCmd struct {
 }
 
 func (c *SSHAKAddCmd) Run(e *Env) error {
-	if _, err := c.options(e); err != nil {
-		return err
-	}
-	k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
-	if err != nil {
-		return err
-	}
-	entry, err := c.entry(e, k)
+	entry, k, err := c.entryFor(e, c.Key, c.Passin)
 	if err != nil {
 		return err
 	}

@@ -37,11 +37,7 @@ func (c *SSHInstallCmd) Run(e *Env) error {
 	if c.Timeout <= 0 {
 		return usagef("--timeout %s: must be positive", c.Timeout)
 	}
-	k, _, err := loadSSHPublicKey(e, c.Key, "")
-	if err != nil {
-		return err
-	}
-	entry, err := c.entry(e, k)
+	entry, k, err := c.entryFor(e, c.Key, "")
 	if err != nil {
 		return err
 	}
