@@ -118,9 +118,12 @@ func (c *KeyPasswdCmd) Run(e *Env) error {
 	if err := store.WriteFile(k.Path, pemBytes, store.Key.Mode, true); err != nil {
 		return err
 	}
-	if pass == nil {
+	switch {
+	case pass == nil && !k.Encrypted:
+		e.UI.Infof("%s is not encrypted (written as unencrypted PKCS#8)", k.Path)
+	case pass == nil:
 		e.UI.Infof("%s is no longer encrypted", k.Path)
-	} else {
+	default:
 		e.UI.Infof("%s is encrypted with the new passphrase", k.Path)
 	}
 	return nil
