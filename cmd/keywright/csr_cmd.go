@@ -51,6 +51,10 @@ func (c *CSRNewCmd) Run(e *Env) error {
 		return err
 	}
 	keyExists := store.Exists(keyPath)
+	if !keyExists && c.Passin != "" {
+		// the key meant to be read is missing: do not quietly make an unencrypted one
+		return withHint(usagef("--passin: %s does not exist", keyPath), "to make a new encrypted key, use --passout or --encrypt instead")
+	}
 	in, asked, err := c.input(e, !keyExists)
 	if err != nil {
 		return err
