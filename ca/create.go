@@ -23,7 +23,7 @@ type RootRequest struct {
 	PathLen     int // -1: no path length (the default for a root, BR 7.1.2.1)
 	Constraints Constraints
 	Now         time.Time
-	Serial      *big.Int // nil: NewSerial
+	Serial      *big.Int // nil: csr.RandomSerial
 }
 
 // NewRoot makes a self-signed root: CA:TRUE critical, keyCertSign, cRLSign
@@ -44,7 +44,7 @@ func NewRoot(r RootRequest) (*x509.Certificate, error) {
 	}
 	serial := r.Serial
 	if serial == nil {
-		if serial, err = NewSerial(nil); err != nil {
+		if serial, err = csr.RandomSerial(nil); err != nil {
 			return nil, err
 		}
 	}

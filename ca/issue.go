@@ -135,7 +135,7 @@ func extraPaths(files []store.File) []string {
 // bits is not expected in the life of the universe; the check is cheap).
 func freshSerial(rec *Record) (serial *big.Int, err error) {
 	for range 8 {
-		if serial, err = NewSerial(nil); err != nil {
+		if serial, err = csr.RandomSerial(nil); err != nil {
 			return nil, err
 		}
 		if rec.Lookup(FormatSerial(serial)) == nil {

@@ -1,31 +1,14 @@
 package ca
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math/big"
 )
 
-// serialBytes random bytes make a serial: 128 bits from the CSPRNG (BR 7.1
-// asks for 64; EJBCA's 63-bit serials forced mass revocation).
-const serialBytes = 16
-
-// NewSerial returns a serial number: a 0x01 byte followed by 128 random bits,
-// so it is always positive, always 129 bits long and encodes as a 17-octet DER
-// INTEGER (RFC 5280 §4.1.2.2 allows up to 20). A nil r means crypto/rand.
-func NewSerial(r io.Reader) (*big.Int, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	b := make([]byte, serialBytes+1)
-	b[0] = 0x01
-	if _, err := io.ReadFull(r, b[1:]); err != nil {
-		return nil, fmt.Errorf("ca: serial number: %w", err)
-	}
-	return new(big.Int).SetBytes(b), nil
-}
+// Serial numbers come from csr.RandomSerial (one generator for self-signed
+// and CA-issued certificates); a CA also checks them against its record
+// (freshSerial, resignIfUsed).
 
 // FormatSerial is the form serials take in records and messages: lower-case
 // hex of the big-endian bytes (an even number of digits), as `openssl x509

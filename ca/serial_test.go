@@ -2,40 +2,10 @@ package ca
 
 import (
 	"bytes"
-	"encoding/asn1"
 	"math/big"
 	"strings"
 	"testing"
 )
-
-func TestNewSerial(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		n, err := NewSerial(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.Sign() <= 0 || n.BitLen() != 129 {
-			t.Fatalf("serial %x: sign %d, %d bits; want positive, 129 bits", n, n.Sign(), n.BitLen())
-		}
-		der, _ := asn1.Marshal(n)
-		if len(der)-2 > 20 {
-			t.Fatalf("serial %x: %d DER octets, at most 20 allowed", n, len(der)-2)
-		}
-		s := FormatSerial(n)
-		if seen[s] {
-			t.Fatalf("serial %s repeated", s)
-		}
-		seen[s] = true
-	}
-}
-
-func TestNewSerialReaderError(t *testing.T) {
-	_, err := NewSerial(bytes.NewReader([]byte{1, 2, 3}))
-	if err == nil || !strings.Contains(err.Error(), "ca: serial number") {
-		t.Fatalf("short reader: %v, want a serial number error", err)
-	}
-}
 
 func TestParseSerial(t *testing.T) {
 	want, _ := new(big.Int).SetString("1abcdef", 16)

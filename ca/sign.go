@@ -33,7 +33,7 @@ type SignRequest struct {
 	Profile   Profile
 	Days      int       // 0: the profile's default
 	Now       time.Time // the zero time means time.Now()
-	Serial    *big.Int  // nil: NewSerial
+	Serial    *big.Int  // nil: csr.RandomSerial
 
 	// For the ca profile only.
 	PathLen     int // -1: no limit; otherwise the pathLenConstraint
@@ -138,7 +138,7 @@ func baseTemplate(r SignRequest, w Window) (*x509.Certificate, error) {
 	serial := r.Serial
 	if serial == nil {
 		var err error
-		if serial, err = NewSerial(nil); err != nil {
+		if serial, err = csr.RandomSerial(nil); err != nil {
 			return nil, err
 		}
 	}

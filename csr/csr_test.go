@@ -1,11 +1,13 @@
 package csr
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -272,14 +274,28 @@ func TestSelfSignRefuses(t *testing.T) {
 func TestRandomSerial(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		s, err := RandomSerial(nil)
+		n, err := RandomSerial(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Sign() <= 0 || s.BitLen() < 128 || len(s.Bytes()) > 20 || seen[s.String()] {
-			t.Fatalf("bad or repeated serial %x", s)
+		if n.Sign() <= 0 || n.BitLen() != 129 {
+			t.Fatalf("serial %x: sign %d, %d bits; want positive, 129 bits", n, n.Sign(), n.BitLen())
 		}
-		seen[s.String()] = true
+		der, _ := asn1.Marshal(n)
+		if len(der)-2 > 20 {
+			t.Fatalf("serial %x: %d DER octets, at most 20 allowed", n, len(der)-2)
+		}
+		if seen[n.String()] {
+			t.Fatalf("serial %x repeated", n)
+		}
+		seen[n.String()] = true
+	}
+}
+
+func TestRandomSerialReaderError(t *testing.T) {
+	_, err := RandomSerial(bytes.NewReader([]byte{1, 2, 3}))
+	if err == nil || !strings.Contains(err.Error(), "csr: serial number") {
+		t.Fatalf("short reader: %v, want a serial number error", err)
 	}
 }
 

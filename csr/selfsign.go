@@ -219,17 +219,23 @@ func SubjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 	return sum[:], nil
 }
 
-// RandomSerial returns a positive serial of up to 159 random bits (20 DER
-// octets at most, SPEC §5), from r or crypto/rand; never below 2^128.
+// serialBytes random bytes make a serial: 128 bits from the CSPRNG (BR 7.1
+// asks for 64; EJBCA's 63-bit serials forced mass revocation).
+const serialBytes = 16
+
+// RandomSerial returns a certificate serial number (SPEC §5), for
+// self-signed certificates here and for package ca, which also checks it
+// against the CA's record: a 0x01 byte followed by 128 random bits from r
+// (nil: crypto/rand), so it is always positive, always 129 bits long and
+// encodes as a 17-octet DER INTEGER (RFC 5280 §4.1.2.2 allows up to 20).
 func RandomSerial(r io.Reader) (*big.Int, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	b := make([]byte, 20)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("csr: serial: %w", err)
+	b := make([]byte, serialBytes+1)
+	b[0] = 0x01
+	if _, err := io.ReadFull(r, b[1:]); err != nil {
+		return nil, fmt.Errorf("csr: serial number: %w", err)
 	}
-	b[0] &= 0x7f // positive in 20 octets
-	b[0] |= 0x01 // at least 2^152: 128 bits or more, whatever r gave
 	return new(big.Int).SetBytes(b), nil
 }
