@@ -1,6 +1,7 @@
 // Package ca owns keywright's local certificate authority: creating root and
 // intermediate CAs (path length, name constraints), the signing policy and
-// profiles every issued certificate follows (SPEC §5), serial numbers, the
+// profiles every issued certificate follows (SPEC §5), serial numbers unique
+// per CA (drawn by csr.RandomSerial, checked against the record), the
 // per-CA record of issued certificates with revocation status, CRLs, and the
 // lock that makes concurrent signing safe.
 //

@@ -2,7 +2,9 @@
 // fields or an openssl-style "/C=../O=../CN=.." string), subject alternative
 // names (parsed, classified and validated before anything is signed),
 // building and parsing PKCS#10 requests (always with their signature and key
-// strength checked), and self-signed leaf certificates.
+// strength checked), self-signed leaf certificates, and the random serial
+// number of every certificate keywright signs (RandomSerial; package ca adds
+// the check against its record).
 //
 // It never touches files, terminals or flags, and it leaves CA policy
 // (profiles, serial records, chains) to package ca.
