@@ -251,9 +251,10 @@ type SSHAKListCmd struct {
 
 type akListEntry struct {
 	Line        int      `json:"line"`
-	Type        string   `json:"type"`
-	Bits        int      `json:"bits"`
-	Fingerprint string   `json:"fingerprint"`
+	Type        string   `json:"ssh_type"`
+	KeyType     string   `json:"key_type"`
+	Bits        int      `json:"key_size"`
+	Fingerprint string   `json:"ssh_sha256"`
 	Comment     string   `json:"comment"`
 	Options     []string `json:"options"`
 }
@@ -271,7 +272,7 @@ func (c *SSHAKListCmd) Run(e *Env) error {
 	f := sshkeys.ParseAuthorizedKeys(data)
 	entries := []akListEntry{}
 	for _, le := range f.Entries() {
-		bits, _ := keyBitsAndLabel(le.Key)
+		bits, label := keyBitsAndLabel(le.Key)
 		opts := []string{}
 		for _, o := range le.Options {
 			if o.HasValue {
@@ -280,7 +281,7 @@ func (c *SSHAKListCmd) Run(e *Env) error {
 				opts = append(opts, o.Name)
 			}
 		}
-		entries = append(entries, akListEntry{le.Line, le.Key.Type(), bits, sshkeys.Fingerprint(le.Key), le.Comment, opts})
+		entries = append(entries, akListEntry{le.Line, le.Key.Type(), sshKeyType(label), bits, sshkeys.Fingerprint(le.Key), le.Comment, opts})
 	}
 	invalid := []akInvalid{}
 	for _, bad := range f.Invalid() {

@@ -154,8 +154,8 @@ func (c *SSHFingerprintCmd) Run(e *Env) error {
 		bits, label := keyBitsAndLabel(k.Key)
 		comment := k.Comment
 		if e.Globals.JSON {
-			out = append(out, map[string]any{"bits": bits, "fingerprint": sshkeys.Fingerprint(k.Key),
-				"comment": comment, "type": label, "key_type": k.Key.Type()})
+			out = append(out, map[string]any{"key_type": sshKeyType(label), "key_size": bits,
+				"ssh_type": k.Key.Type(), "ssh_sha256": sshkeys.Fingerprint(k.Key), "comment": comment})
 			continue
 		}
 		if comment == "" {
@@ -191,6 +191,13 @@ func keyBitsAndLabel(k ssh.PublicKey) (int, string) {
 		}
 	}
 	return bits, label + suffix
+}
+
+// sshKeyType is a key label as keyBitsAndLabel gives it ("ED25519-CERT")
+// in the words of inspect's key_type ("ed25519"), so that --json field names
+// mean one thing in every command; the OpenSSH name is ssh_type.
+func sshKeyType(label string) string {
+	return strings.ToLower(strings.TrimSuffix(label, "-CERT"))
 }
 
 // loadSSHPublicKeys reads every public key ref stands for: a NAME is its
