@@ -30,6 +30,9 @@ func (c *CertSelfSignCmd) Run(e *Env) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if _, err := csr.ParseSANs(c.SAN); err != nil {
+		return &usageError{err} // a bad --san before any passphrase is asked
+	}
 	crtPath, keyPath, err := c.paths(e)
 	if err != nil {
 		return err

@@ -82,7 +82,11 @@ func (c *CSRNewCmd) Run(e *Env) error {
 	if keyPEM != nil {
 		e.UI.Infof("wrote %s key to %s", in.keySpec, keyPath)
 	}
-	e.UI.Infof("wrote certificate request to %s (%s)", csrPath, joinComma(sans.Values()))
+	if sans.Empty() {
+		e.UI.Infof("wrote certificate request to %s (no SANs)", csrPath)
+	} else {
+		e.UI.Infof("wrote certificate request to %s (%s)", csrPath, joinComma(sans.Values()))
+	}
 	if asked {
 		e.UI.Infof("to make the same request without questions: %s", c.equivalent(e, in, !keyExists))
 	}
@@ -168,7 +172,7 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 	}
 	sans, err := csr.ParseSANs(values)
 	if err != nil {
-		return name, sans, err
+		return name, sans, &usageError{err} // a refused --san or --cn value
 	}
 	if name.CommonName == "" && sans.Empty() {
 		return name, sans, &usageError{withHint(errors.New("csr new: the request needs a common name or at least one SAN"), "give --cn or --san")}
