@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,9 +74,7 @@ func writeList(e *Env, rows []listRow) error {
 		if rows == nil {
 			rows = []listRow{}
 		}
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"certificates": rows})
+		return writeJSON(e, map[string]any{"certificates": rows})
 	}
 	if len(rows) == 0 {
 		return nil

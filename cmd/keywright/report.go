@@ -85,13 +85,20 @@ func (r *report) writeText(w io.Writer, depth int) {
 	}
 }
 
+// writeJSON prints v on stdout as the one JSON document of --json:
+// indented, with '<', '>' and '&' as themselves (subjects such as O=AT&T).
+func writeJSON(e *Env, v any) error {
+	enc := json.NewEncoder(e.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // writeReports prints reports as text (blank line between) or as one JSON
 // document {"objects": [...]}.
 func writeReports(e *Env, reports []*report) error {
 	if e.Globals.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"objects": reports})
+		return writeJSON(e, map[string]any{"objects": reports})
 	}
 	for i, r := range reports {
 		if i > 0 {

@@ -289,7 +289,7 @@ func (c *SSHAKListCmd) Run(e *Env) error {
 		e.UI.Warnf("%s:%d: %v", displayPath(c.File), bad.Line, bad.Err)
 	}
 	if e.Globals.JSON {
-		return sshWriteJSON(e, map[string]any{"file": displayPath(c.File), "entries": entries, "invalid": invalid})
+		return writeJSON(e, map[string]any{"file": displayPath(c.File), "entries": entries, "invalid": invalid})
 	}
 	for _, le := range entries {
 		fmt.Fprintf(e.Stdout, "%d %s %s", le.Line, le.Fingerprint, le.Type)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -164,7 +163,7 @@ func (c *SSHFingerprintCmd) Run(e *Env) error {
 		fmt.Fprintf(e.Stdout, "%d %s %s (%s)\n", bits, sshkeys.Fingerprint(k.Key), comment, label)
 	}
 	if e.Globals.JSON {
-		return sshWriteJSON(e, map[string]any{"keys": out})
+		return writeJSON(e, map[string]any{"keys": out})
 	}
 	return nil
 }
@@ -279,11 +278,4 @@ func checkNoNewline(flag, v string) error {
 		return usagef("%s: newline, carriage return or NUL is not allowed", flag)
 	}
 	return nil
-}
-
-// sshWriteJSON prints v as the one JSON document of --json.
-func sshWriteJSON(e *Env, v any) error {
-	enc := json.NewEncoder(e.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -100,12 +99,9 @@ func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult
 		}
 	}
 	if e.Globals.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
 		rep := verifyReport{File: displayPath(file), Subject: v.leaf.Subject.String(), Serial: ca.FormatSerial(v.leaf.SerialNumber),
 			NotAfter: v.leaf.NotAfter.UTC(), At: v.at.UTC().Truncate(time.Second), OK: failed == 0, Checks: checks}
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(e, rep); err != nil {
 			return err
 		}
 	}
