@@ -144,7 +144,7 @@ type SSHFingerprintCmd struct {
 }
 
 func (c *SSHFingerprintCmd) Run(e *Env) error {
-	keys, err := loadSSHPublicKeys(e, c.Ref, c.Passin)
+	keys, _, err := loadSSHPublicKeys(e, c.Ref, c.Passin)
 	if err != nil {
 		return err
 	}
@@ -201,13 +201,14 @@ func sshKeyType(label string) string {
 
 // loadSSHPublicKeys reads every public key ref stands for: a NAME is its
 // ssh/NAME.pub, else ssh/NAME (private), else the store key NAME.key; a
-// file may hold one key (any form) or many (an authorized_keys file).
-func loadSSHPublicKeys(e *Env, ref, passin string) ([]*sshkeys.PublicKey, error) {
+// file may hold one key (any form) or many (an authorized_keys file). It
+// returns the file it read, too.
+func loadSSHPublicKeys(e *Env, ref, passin string) ([]*sshkeys.PublicKey, string, error) {
 	path, err := resolveSSHPublic(e, ref)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return readKeyFile(e, path, "--passin", passin, func(data []byte, pass keygen.PassphraseFunc) ([]*sshkeys.PublicKey, error) {
+	keys, err := readKeyFile(e, path, "--passin", passin, func(data []byte, pass keygen.PassphraseFunc) ([]*sshkeys.PublicKey, error) {
 		if !isPEM(data) {
 			return authorizedKeysIn(e, displayPath(path), data)
 		}
@@ -217,6 +218,7 @@ func loadSSHPublicKeys(e *Env, ref, passin string) ([]*sshkeys.PublicKey, error)
 		}
 		return []*sshkeys.PublicKey{k}, nil
 	})
+	return keys, path, err
 }
 
 // authorizedKeysIn are the keys of a file in OpenSSH's one-line form (a
@@ -238,11 +240,10 @@ func authorizedKeysIn(e *Env, what string, data []byte) ([]*sshkeys.PublicKey, e
 
 // loadSSHPublicKey reads the one public key ref stands for.
 func loadSSHPublicKey(e *Env, ref, passin string) (*sshkeys.PublicKey, string, error) {
-	keys, err := loadSSHPublicKeys(e, ref, passin)
+	keys, path, err := loadSSHPublicKeys(e, ref, passin)
 	if err != nil {
 		return nil, "", err
 	}
-	path, _ := resolveSSHPublic(e, ref)
 	if len(keys) > 1 {
 		return nil, "", fmt.Errorf("%s: holds %d keys; give a file with one", displayPath(path), len(keys))
 	}
