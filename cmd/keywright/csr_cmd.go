@@ -46,14 +46,9 @@ type requestInput struct {
 }
 
 func (c *CSRNewCmd) Run(e *Env) error {
-	csrPath, keyPath, err := c.paths(e)
+	csrPath, keyPath, keyExists, err := c.paths(e)
 	if err != nil {
 		return err
-	}
-	keyExists := store.Exists(keyPath)
-	if !keyExists && c.Passin != "" {
-		// the key meant to be read is missing: do not quietly make an unencrypted one
-		return withHint(usagef("--passin: %s does not exist", keyPath), "to make a new encrypted key, use --passout or --encrypt instead")
 	}
 	in, asked, err := c.input(e, !keyExists)
 	if err != nil {
@@ -82,32 +77,42 @@ func (c *CSRNewCmd) Run(e *Env) error {
 	if keyPEM != nil {
 		e.UI.Infof("wrote %s key to %s", in.keySpec, keyPath)
 	}
-	if sans.Empty() {
-		e.UI.Infof("wrote certificate request to %s (no SANs)", csrPath)
-	} else {
-		e.UI.Infof("wrote certificate request to %s (%s)", csrPath, joinComma(sans.Values()))
-	}
+	e.UI.Infof("wrote certificate request to %s (%s)", csrPath, sansSummary(sans))
 	if asked {
 		e.UI.Infof("to make the same request without questions: %s", c.equivalent(e, in, !keyExists))
 	}
 	return nil
 }
 
-// paths are NAME.csr and NAME.key; the request must not exist unless --force.
-func (c *CSRNewCmd) paths(e *Env) (csrPath, keyPath string, err error) {
+// paths are NAME.csr and NAME.key, and whether the key exists; the request
+// must not exist unless --force, the key must exist if --passin is given.
+func (c *CSRNewCmd) paths(e *Env) (csrPath, keyPath string, keyExists bool, err error) {
 	if c.Name == "-" {
-		return "", "", usagef("csr new writes NAME.csr and NAME.key; give a NAME or a path, not '-'")
+		return "", "", false, usagef("csr new writes NAME.csr and NAME.key; give a NAME or a path, not '-'")
 	}
 	if csrPath, err = e.Store().Sibling(c.Name, store.CSR); err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	if keyPath, err = e.Store().Sibling(c.Name, store.Key); err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	if store.Exists(csrPath) && !e.Globals.Force {
-		return "", "", fmt.Errorf("%s: %w", csrPath, store.ErrExists)
+		return "", "", false, fmt.Errorf("%s: %w", csrPath, store.ErrExists)
 	}
-	return csrPath, keyPath, nil
+	keyExists = store.Exists(keyPath)
+	if !keyExists && c.Passin != "" {
+		// the key meant to be read is missing: do not quietly make an unencrypted one
+		return "", "", false, withHint(usagef("--passin: %s does not exist", keyPath), "to make a new encrypted key, use --passout or --encrypt instead")
+	}
+	return csrPath, keyPath, keyExists, nil
+}
+
+// sansSummary lists the SANs of a request for a message, or says there are none.
+func sansSummary(sans csr.SANs) string {
+	if sans.Empty() {
+		return "no SANs"
+	}
+	return joinComma(sans.Values())
 }
 
 // input takes the subject, SANs and key type from the flags or, on a
