@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
@@ -50,15 +51,7 @@ func (c *IssueCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	key, err := keygen.Generate(spec)
-	if err != nil {
-		return err
-	}
-	keyPEM, err := encodeKey(key, pass)
-	if err != nil {
-		return err
-	}
-	csrPEM, err := csr.Build(csr.Request{Subject: subject, SANs: sans, Key: key})
+	key, keyPEM, csrPEM, err := newKeyAndRequest(spec, pass, csr.Request{Subject: subject, SANs: sans})
 	if err != nil {
 		return err
 	}
@@ -74,6 +67,22 @@ func (c *IssueCmd) Run(e *Env) error {
 	e.UI.Infof("wrote %s key to %s", spec, files.key)
 	reportIssued(e, a, is, files.cert, files.chain)
 	return nil
+}
+
+// newKeyAndRequest generates a key for r (PEM, encrypted when pass is not
+// nil) and r's request signed by it.
+func newKeyAndRequest(spec keygen.Spec, pass []byte, r csr.Request) (key crypto.Signer, keyPEM, csrPEM []byte, err error) {
+	if key, err = keygen.Generate(spec); err != nil {
+		return nil, nil, nil, err
+	}
+	if keyPEM, err = encodeKey(key, pass); err != nil {
+		return nil, nil, nil, err
+	}
+	r.Key = key
+	if csrPEM, err = csr.Build(r); err != nil {
+		return nil, nil, nil, err
+	}
+	return key, keyPEM, csrPEM, nil
 }
 
 // check validates everything that needs no file, before anything happens.

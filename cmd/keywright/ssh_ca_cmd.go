@@ -67,19 +67,9 @@ func (c *SSHSignCmd) Run(e *Env) error {
 	if err := c.checkFlags(); err != nil {
 		return err
 	}
-	k, pubPath, err := loadSSHPublicKey(e, c.Key, "")
+	k, certPath, err := c.subject(e)
 	if err != nil {
 		return err
-	}
-	if err := sshkeys.CheckKey(k.Key); err != nil {
-		return fmt.Errorf("%s: %w", displayPath(pubPath), err)
-	}
-	certPath, err := sshCertPath(e, c.Key, pubPath)
-	if err != nil {
-		return err
-	}
-	if store.Exists(certPath) && !e.Globals.Force {
-		return fmt.Errorf("%s: %w", certPath, store.ErrExists)
 	}
 	ca, err := loadSSHCAKey(e, c.CA, c.CAPassin)
 	if err != nil {
@@ -104,6 +94,25 @@ func (c *SSHSignCmd) Run(e *Env) error {
 	e.UI.Infof("wrote %s certificate %s (serial %d, principals %s, valid until %s)", kind, certPath,
 		cert.Serial, strings.Join(c.Principal, ","), time.Unix(int64(cert.ValidBefore), 0).UTC().Format(time.RFC3339))
 	return nil
+}
+
+// subject loads the public key to certify (refusing a weak one) and says
+// where its certificate goes (which must not exist unless --force).
+func (c *SSHSignCmd) subject(e *Env) (k *sshkeys.PublicKey, certPath string, err error) {
+	k, pubPath, err := loadSSHPublicKey(e, c.Key, "")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sshkeys.CheckKey(k.Key); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", displayPath(pubPath), err)
+	}
+	if certPath, err = sshCertPath(e, c.Key, pubPath); err != nil {
+		return nil, "", err
+	}
+	if store.Exists(certPath) && !e.Globals.Force {
+		return nil, "", fmt.Errorf("%s: %w", certPath, store.ErrExists)
+	}
+	return k, certPath, nil
 }
 
 // sshCertPath is where the certificate of ref goes: ssh/NAME-cert.pub, or
