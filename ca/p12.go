@@ -4,9 +4,13 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
+	"errors"
 	"fmt"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/keywright/keywright/keygen"
 )
 
 // PKCS12 bundles a key, its certificate and the chain (intermediates and,
@@ -28,4 +32,61 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 		return nil, fmt.Errorf("ca: pkcs12: %w", err)
 	}
 	return out, nil
+}
+
+// pfxHeader is the outside of a PKCS#12 file (RFC 7292 4).
+type pfxHeader struct {
+	Version  int
+	AuthSafe struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
+	}
+	MacData struct {
+		Mac        asn1.RawValue
+		Salt       []byte
+		Iterations int `asn1:"optional,default:1"`
+	} `asn1:"optional"`
+}
+
+func parsePFXHeader(data []byte) (*pfxHeader, bool) {
+	var pfx pfxHeader
+	rest, err := asn1.Unmarshal(data, &pfx)
+	ok := err == nil && len(rest) == 0 && pfx.Version == 3 &&
+		pfx.AuthSafe.ContentType.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1})
+	return &pfx, ok
+}
+
+// IsPKCS12 reports whether data has the shape of a PKCS#12 file: a DER PFX
+// of version 3 whose content is PKCS#7 data, with nothing after it. It needs
+// no password, so a caller can recognise the file before asking for one.
+func IsPKCS12(data []byte) bool {
+	_, ok := parsePFXHeader(data)
+	return ok
+}
+
+// ParsePKCS12 reads the key, certificate and CA certificates of a PKCS#12
+// file. A wrong password is keygen.ErrWrongPassphrase. The MAC's iteration
+// count is capped before any work; the bags' own key derivation is not
+// (go-pkcs12 has no limit), but it is reached only with the right password.
+func ParsePKCS12(data, password []byte) (crypto.Signer, *x509.Certificate, []*x509.Certificate, error) {
+	pfx, ok := parsePFXHeader(data)
+	if !ok {
+		return nil, nil, nil, errors.New("ca: pkcs12: not a PKCS#12 file")
+	}
+	if n := pfx.MacData.Iterations; n > keygen.MaxPBKDF2Iterations {
+		// checked before any work, as for keys: a hostile file fails at once
+		return nil, nil, nil, fmt.Errorf("ca: pkcs12: the MAC asks for %d iterations (limit %d)", n, keygen.MaxPBKDF2Iterations)
+	}
+	key, cert, cas, err := pkcs12.DecodeChain(data, string(password))
+	switch {
+	case errors.Is(err, pkcs12.ErrIncorrectPassword):
+		return nil, nil, nil, fmt.Errorf("ca: pkcs12: %w", keygen.ErrWrongPassphrase)
+	case err != nil:
+		return nil, nil, nil, fmt.Errorf("ca: pkcs12: %w", err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("ca: pkcs12: unsupported private key %T", key)
+	}
+	return signer, cert, cas, nil
 }

@@ -114,6 +114,9 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 		if rs, err := describeDER(e, file, data); rs != nil || err != nil {
 			return rs, err
 		}
+		if rs, err := describePKCS12(e, c, file, data); rs != nil || err != nil {
+			return rs, err // inspect_p12.go
+		}
 	}
 	if len(reports) == 0 {
 		return nil, fmt.Errorf("%s: %w", file, keygen.ErrNoPEM)
