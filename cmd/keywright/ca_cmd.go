@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/keywright/keywright/ca"
-	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
 
@@ -117,19 +116,13 @@ func (c *CAInitCmd) newKey(e *Env, path string) (key crypto.Signer, pemBytes []b
 	if err != nil {
 		return nil, nil, err
 	}
-	var pass []byte
-	if !c.NoPassphrase {
-		flag := c.passoutFlag
-		if flag == "" {
-			flag = "--passout"
-		}
-		if pass, err = passphraseNew(e, flag, c.Passout, path); err != nil {
-			return nil, nil, err
-		}
+	flag := c.passoutFlag
+	if flag == "" {
+		flag = "--passout"
 	}
-	if key, err = keygen.Generate(spec); err != nil {
+	pass, err := passphraseIf(e, !c.NoPassphrase, flag, c.Passout, path)
+	if err != nil {
 		return nil, nil, err
 	}
-	pemBytes, err = encodeKey(key, pass)
-	return key, pemBytes, err
+	return newKey(spec, pass)
 }

@@ -148,19 +148,11 @@ func (c *CSRNewCmd) key(e *Env, keyPath string, exists bool, spec keygen.Spec) (
 		}
 		return k.Key, nil, nil
 	}
-	var pass []byte
-	var err error
-	if c.Encrypt || c.Passout != "" {
-		if pass, err = passphraseNew(e, "--passout", c.Passout, keyPath); err != nil {
-			return nil, nil, err
-		}
-	}
-	key, err := keygen.Generate(spec)
+	pass, err := passphraseIf(e, c.Encrypt || c.Passout != "", "--passout", c.Passout, keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	keyPEM, err := encodeKey(key, pass)
-	return key, keyPEM, err
+	return newKey(spec, pass)
 }
 
 // requestNames checks the subject (fields and --subject, no attribute

@@ -43,7 +43,7 @@ func (c *IssueCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	pass, err := c.passphrase(e, files.key)
+	pass, err := passphraseIf(e, c.Encrypt || c.Passout != "", "--passout", c.Passout, files.key)
 	if err != nil {
 		return err
 	}
@@ -72,10 +72,7 @@ func (c *IssueCmd) Run(e *Env) error {
 // newKeyAndRequest generates a key for r (PEM, encrypted when pass is not
 // nil) and r's request signed by it.
 func newKeyAndRequest(spec keygen.Spec, pass []byte, r csr.Request) (key crypto.Signer, keyPEM, csrPEM []byte, err error) {
-	if key, err = keygen.Generate(spec); err != nil {
-		return nil, nil, nil, err
-	}
-	if keyPEM, err = encodeKey(key, pass); err != nil {
+	if key, keyPEM, err = newKey(spec, pass); err != nil {
 		return nil, nil, nil, err
 	}
 	r.Key = key
@@ -136,13 +133,6 @@ func (c *IssueCmd) files(e *Env) (issueFiles, error) {
 		*x.dst = p
 	}
 	return f, nil
-}
-
-func (c *IssueCmd) passphrase(e *Env, keyPath string) ([]byte, error) {
-	if !c.Encrypt && c.Passout == "" {
-		return nil, nil
-	}
-	return passphraseNew(e, "--passout", c.Passout, keyPath)
 }
 
 // authority picks the CA: --ca, the only CA in the store, or a new

@@ -36,17 +36,11 @@ func (c *KeyNewCmd) Run(e *Env) error {
 	if store.Exists(path) && !e.Globals.Force {
 		return fmt.Errorf("%s: %w", path, store.ErrExists) // before the slow part
 	}
-	var pass []byte
-	if c.Encrypt || c.Passout != "" {
-		if pass, err = passphraseNew(e, "--passout", c.Passout, path); err != nil {
-			return err
-		}
-	}
-	key, err := keygen.Generate(spec)
+	pass, err := passphraseIf(e, c.Encrypt || c.Passout != "", "--passout", c.Passout, path)
 	if err != nil {
 		return err
 	}
-	pemBytes, err := encodeKey(key, pass)
+	_, pemBytes, err := newKey(spec, pass)
 	if err != nil {
 		return err
 	}
@@ -104,11 +98,9 @@ func (c *KeyPasswdCmd) Run(e *Env) error {
 	if k.Path == "-" {
 		return usagef("key passwd rewrites a file in place; give a NAME or a path, not '-'")
 	}
-	var pass []byte
-	if !c.NoPassphrase {
-		if pass, err = passphraseNew(e, "--passout", c.Passout, k.Path); err != nil {
-			return err
-		}
+	pass, err := passphraseIf(e, !c.NoPassphrase, "--passout", c.Passout, k.Path)
+	if err != nil {
+		return err
 	}
 	pemBytes, err := encodeKey(k.Key, pass)
 	if err != nil {

@@ -78,6 +78,16 @@ func keyError(what string, err error) error {
 // end-to-end scripts do not spend seconds per encrypted key.
 var testOnlyIterations int
 
+// newKey generates a key and its PEM, encrypted when pass is not nil.
+func newKey(spec keygen.Spec, pass []byte) (crypto.Signer, []byte, error) {
+	key, err := keygen.Generate(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	pemBytes, err := encodeKey(key, pass)
+	return key, pemBytes, err
+}
+
 // encodeKey produces the PEM for key, encrypted when pass is non-nil.
 func encodeKey(key crypto.Signer, pass []byte) ([]byte, error) {
 	if pass == nil {

@@ -102,6 +102,15 @@ func passphraseIn(e *Env, flag, src, what string) ([]byte, error) {
 	return pass, nil
 }
 
+// passphraseIf returns passphraseNew when encrypt is set, else nil (the key
+// is written unencrypted).
+func passphraseIf(e *Env, encrypt bool, flag, src, what string) ([]byte, error) {
+	if !encrypt {
+		return nil, nil
+	}
+	return passphraseNew(e, flag, src, what)
+}
+
 // passphraseNew returns the passphrase for a key being written: from src, or
 // asked twice on a terminal.
 func passphraseNew(e *Env, flag, src, what string) ([]byte, error) {

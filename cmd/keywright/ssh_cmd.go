@@ -122,12 +122,9 @@ func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what s
 	if _, err := f.spec(); err != nil {
 		return "", err
 	}
-	var pass []byte
-	if encrypt {
-		var err error
-		if pass, err = passphraseNew(e, "--passout", passout, ref); err != nil {
-			return "", err
-		}
+	pass, err := passphraseIf(e, encrypt, "--passout", passout, ref)
+	if err != nil {
+		return "", err
 	}
 	spec, path, err := writeSSHPair(e, ref, f, pass)
 	if err != nil {
