@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/keywright/keywright/ca"
-	"github.com/keywright/keywright/store"
 )
 
 // CACmd groups the certificate authority commands.
@@ -86,10 +85,8 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 	if err != nil {
 		return req, err
 	}
-	for _, p := range []string{paths.Cert, paths.Key} {
-		if store.Exists(p) && !e.Globals.Force {
-			return req, fmt.Errorf("%s: %w", p, store.ErrExists)
-		}
+	if err := refuseExisting(e, paths.Cert, paths.Key); err != nil {
+		return req, err
 	}
 	pathLen := c.PathLen
 	if pathLen == -1 && c.Parent != "" {

@@ -69,8 +69,8 @@ func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {
 	if keyPath, err = e.Store().Sibling(c.Name, store.Key); err != nil {
 		return "", "", err
 	}
-	if store.Exists(crtPath) && !e.Globals.Force {
-		return "", "", fmt.Errorf("%s: %w", crtPath, store.ErrExists)
+	if err := refuseExisting(e, crtPath); err != nil {
+		return "", "", err
 	}
 	if !store.Exists(keyPath) {
 		return "", "", withHint(fmt.Errorf("%s: no such key", keyPath),

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/x509/pkix"
 	"errors"
-	"fmt"
 
 	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/keygen"
@@ -96,8 +95,8 @@ func (c *CSRNewCmd) paths(e *Env) (csrPath, keyPath string, keyExists bool, err 
 	if keyPath, err = e.Store().Sibling(c.Name, store.Key); err != nil {
 		return "", "", false, err
 	}
-	if store.Exists(csrPath) && !e.Globals.Force {
-		return "", "", false, fmt.Errorf("%s: %w", csrPath, store.ErrExists)
+	if err := refuseExisting(e, csrPath); err != nil {
+		return "", "", false, err
 	}
 	keyExists = store.Exists(keyPath)
 	if !keyExists && c.Passin != "" {

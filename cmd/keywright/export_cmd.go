@@ -26,8 +26,8 @@ func (c *ExportP12Cmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	if store.Exists(out) && !e.Globals.Force {
-		return fmt.Errorf("%s: %w", out, store.ErrExists)
+	if err := refuseExisting(e, out); err != nil {
+		return err
 	}
 	certs, err := exportChain(e, c.Name)
 	if err != nil {

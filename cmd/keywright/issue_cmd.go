@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/x509/pkix"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/ca"
@@ -127,8 +126,8 @@ func (c *IssueCmd) files(e *Env) (issueFiles, error) {
 		if err != nil {
 			return f, err
 		}
-		if store.Exists(p) && !e.Globals.Force {
-			return f, fmt.Errorf("%s: %w", p, store.ErrExists)
+		if err := refuseExisting(e, p); err != nil {
+			return f, err
 		}
 		*x.dst = p
 	}

@@ -33,8 +33,8 @@ func (c *KeyNewCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	if store.Exists(path) && !e.Globals.Force {
-		return fmt.Errorf("%s: %w", path, store.ErrExists) // before the slow part
+	if err := refuseExisting(e, path); err != nil {
+		return err
 	}
 	pass, err := passphraseIf(e, c.Encrypt || c.Passout != "", "--passout", c.Passout, path)
 	if err != nil {

@@ -96,6 +96,18 @@ func encodeKey(key crypto.Signer, pass []byte) ([]byte, error) {
 	return keygen.MarshalEncryptedPEM(key, pass, keygen.EncryptOptions{Iterations: testOnlyIterations})
 }
 
+// refuseExisting fails early, before anything slow or interactive, when a
+// file about to be written exists and --force is not given. (The store
+// checks again when it writes: this only saves the user a prompt or a wait.)
+func refuseExisting(e *Env, paths ...string) error {
+	for _, p := range paths {
+		if store.Exists(p) && !e.Globals.Force {
+			return fmt.Errorf("%s: %w", p, store.ErrExists)
+		}
+	}
+	return nil
+}
+
 func displayPath(path string) string {
 	if path == "-" {
 		return "stdin"

@@ -109,8 +109,8 @@ func (c *SSHSignCmd) subject(e *Env) (k *sshkeys.PublicKey, certPath string, err
 	if certPath, err = sshCertPath(e, c.Key, pubPath); err != nil {
 		return nil, "", err
 	}
-	if store.Exists(certPath) && !e.Globals.Force {
-		return nil, "", fmt.Errorf("%s: %w", certPath, store.ErrExists)
+	if err := refuseExisting(e, certPath); err != nil {
+		return nil, "", err
 	}
 	return k, certPath, nil
 }

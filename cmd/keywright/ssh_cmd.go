@@ -71,10 +71,8 @@ func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, 
 	if err != nil {
 		return spec, "", err
 	}
-	for _, p := range []string{privPath, pubPath} {
-		if store.Exists(p) && !e.Globals.Force {
-			return spec, "", fmt.Errorf("%s: %w", p, store.ErrExists)
-		}
+	if err := refuseExisting(e, privPath, pubPath); err != nil {
+		return spec, "", err
 	}
 	comment := f.Comment
 	if comment == "" {
