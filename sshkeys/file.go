@@ -2,6 +2,7 @@ package sshkeys
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"golang.org/x/crypto/ssh"
@@ -55,7 +56,7 @@ func ParseAuthorizedKeys(data []byte) *AuthorizedKeys {
 		switch {
 		case err == nil:
 			l.entry = e
-		case err != ErrNotEntry:
+		case !errors.Is(err, ErrNotEntry):
 			l.err = err
 		}
 		f.lines = append(f.lines, l)
