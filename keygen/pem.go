@@ -79,6 +79,9 @@ func IsEncrypted(data []byte) bool {
 func ParsePEM(data []byte, passphrase PassphraseFunc) (*Decoded, error) {
 	block, other := firstKeyBlock(data)
 	if block == nil {
+		if other == "DSA PRIVATE KEY" {
+			return nil, fmt.Errorf("%w: DSA keys are refused", ErrUnsupported)
+		}
 		if other != "" {
 			return nil, fmt.Errorf("%w: found a PEM block of type %q", ErrNotKey, other)
 		}
@@ -100,6 +103,9 @@ func ParsePEM(data []byte, passphrase PassphraseFunc) (*Decoded, error) {
 		return checked(&Decoded{Key: k, Format: "pkcs1"})
 	default: // BlockSEC1
 		k, err := x509.ParseECPrivateKey(block.Bytes)
+		if rerr := refusedSEC1(block.Bytes); err != nil && rerr != nil {
+			return nil, rerr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
@@ -135,6 +141,9 @@ func parseEncrypted(der []byte, passphrase PassphraseFunc) (*Decoded, error) {
 
 func parseDER(der []byte, format string, onError error) (*Decoded, error) {
 	k, err := x509.ParsePKCS8PrivateKey(der)
+	if rerr := refusedPKCS8(der); err != nil && rerr != nil {
+		return nil, rerr // parsed far enough to name it: refused, not malformed
+	}
 	if err != nil {
 		if onError == ErrWrongPassphrase {
 			return nil, ErrWrongPassphrase
