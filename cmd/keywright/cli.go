@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/alecthomas/kong"
 )
@@ -77,8 +76,7 @@ func run(args []string, e *Env) (code int) {
 	if err != nil {
 		var perr *kong.ParseError
 		if errors.As(err, &perr) {
-			fmt.Fprintf(e.Stderr, "keywright: error: %s\n", oneLine(err.Error()))
-			fmt.Fprintf(e.Stderr, "keywright: hint: run 'keywright %s--help' for usage\n", commandPath(perr.Context))
+			reportParseError(e.Stderr, err, commandPath(perr.Context))
 			return exitUsage
 		}
 		reportError(e.Stderr, err)

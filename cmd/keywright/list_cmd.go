@@ -53,7 +53,7 @@ func (c *ListCmd) Run(e *Env) error {
 		return err
 	}
 	if c.Expiring != "" && len(rows) > 0 {
-		fmt.Fprintf(e.Stderr, "keywright: %d certificate(s) expire within %s\n", len(rows), c.Expiring)
+		e.UI.Failf("%d certificate(s) expire within %s", len(rows), c.Expiring)
 		return &checkFailed{n: len(rows)}
 	}
 	return nil

@@ -43,6 +43,12 @@ func (u *UI) Warnf(format string, args ...any) {
 	fmt.Fprintf(u.Err, "keywright: warning: "+format+"\n", args...)
 }
 
+// Failf prints the line of a failed check (verify, list --expiring): the
+// command's answer, so --quiet does not silence it.
+func (u *UI) Failf(format string, args ...any) {
+	fmt.Fprintf(u.Err, "keywright: "+format+"\n", args...)
+}
+
 // hintError carries a hint for the user along with an error.
 type hintError struct {
 	err  error
@@ -107,6 +113,13 @@ func reportError(w io.Writer, err error) {
 	for _, h := range hintsFor(err) {
 		fmt.Fprintf(w, "keywright: hint: %s\n", h)
 	}
+}
+
+// reportParseError prints a mistake kong found in the command line, with
+// where to read the usage of command ("csr new ", or "" for the root).
+func reportParseError(w io.Writer, err error, command string) {
+	fmt.Fprintf(w, "keywright: error: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(w, "keywright: hint: run 'keywright %s--help' for usage\n", command)
 }
 
 // hintsFor collects explicit hints and adds the standard ones for errors

@@ -93,7 +93,7 @@ func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult
 		switch {
 		case !ch.OK:
 			failed++
-			fmt.Fprintf(e.Stderr, "keywright: %s: %s: %s\n", displayPath(file), ch.Name, oneLine(ch.Detail))
+			e.UI.Failf("%s: %s: %s", displayPath(file), ch.Name, oneLine(ch.Detail))
 		case !ch.Skipped:
 			passed = append(passed, ch.Name)
 		}
