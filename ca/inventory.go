@@ -28,22 +28,25 @@ type Item struct {
 // are returned as problems; they do not stop the listing.
 func Inventory(st *store.Store, now time.Time) ([]Item, []error) {
 	all, problems := ScanDir(st.Dir)
-	records := map[string]*Record{}
+	records := map[string]*Record{} // by CA name, each read once
+	recordOf := func(issuer *Stored) *Record {
+		rec, seen := records[issuer.Name]
+		if seen {
+			return rec
+		}
+		if p, err := PathsFor(st, issuer.Path); err == nil {
+			if rec, err = ReadRecord(p.Record); err != nil {
+				problems = append(problems, err)
+			}
+		}
+		records[issuer.Name] = rec
+		return rec
+	}
 	var items []Item
 	for _, s := range all {
 		it := Item{Stored: s, Issuer: IssuerOf(s.Cert, all)}
 		if it.Issuer != nil {
-			rec, ok := records[it.Issuer.Name]
-			if !ok {
-				p, err := PathsFor(st, it.Issuer.Path)
-				if err == nil {
-					if rec, err = ReadRecord(p.Record); err != nil {
-						problems = append(problems, err)
-					}
-				}
-				records[it.Issuer.Name] = rec
-			}
-			if rec != nil {
+			if rec := recordOf(it.Issuer); rec != nil {
 				it.Entry = rec.Lookup(FormatSerial(s.Cert.SerialNumber))
 			}
 		}
