@@ -59,6 +59,8 @@ func (c *CAInitCmd) Run(e *Env) error {
 	if !a.IsRoot() {
 		what = fmt.Sprintf("intermediate CA %q (signed by %s)", a.Cert.Subject.CommonName, c.Parent)
 	}
+	addCertSummary(e.Result().add("ca", a.Paths.Name).add("cert", a.Paths.Cert).add("key", a.Paths.Key).
+		add("encrypted", !c.NoPassphrase), a.Cert)
 	e.UI.Infof("wrote %s to %s and %s (key %s, valid until %s)", what,
 		a.Paths.Cert, a.Paths.Key, map[bool]string{true: "unencrypted", false: "encrypted"}[c.NoPassphrase], day(a.Cert.NotAfter))
 	return nil

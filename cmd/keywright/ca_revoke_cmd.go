@@ -34,6 +34,8 @@ func (c *CARevokeCmd) Run(e *Env) error {
 	if err != nil {
 		return busyHint(err)
 	}
+	e.Result().add("ca", a.Paths.Name).add("serial", entry.Serial).add("subject", entry.Subject).add("file", entry.File).
+		add("reason", entry.Reason).add("revoked_at", entry.RevokedAt.UTC().Format(time.RFC3339))
 	e.UI.Infof("revoked %s (serial %s, %s) in %s", entry.File, entry.Serial, entry.Subject, a.Paths.Record)
 	e.UI.Infof("publish it with: keywright ca crl %s", c.CA)
 	return nil
@@ -84,6 +86,8 @@ func (c *CACRLCmd) Run(e *Env) error {
 		return busyHint(err)
 	}
 	warnAll(e, crl.Warnings)
+	e.Result().add("ca", a.Paths.Name).add("crl", path).add("crl_number", crl.Number).
+		add("revoked", len(crl.List.RevokedCertificateEntries)).add("next_update", crl.List.NextUpdate.UTC().Format(time.RFC3339))
 	e.UI.Infof("wrote CRL number %d of %s to %s: %d revoked, next update %s", crl.Number, a.Paths.Name, path,
 		len(crl.List.RevokedCertificateEntries), day(crl.List.NextUpdate))
 	return nil

@@ -92,6 +92,8 @@ func (c *CASignCmd) outputs(e *Env) (certPath, chainPath string, err error) {
 // reportIssued tells the user what was written.
 func reportIssued(e *Env, a *ca.Authority, is *ca.Issued, certPath, chainPath string) {
 	warnAll(e, is.Warnings)
+	addCertSummary(e.Result().add("cert", certPath).add("chain", chainPath).add("ca", a.Paths.Name).
+		add("profile", is.Entry.Profile), is.Cert)
 	e.UI.Infof("wrote %s and %s: %s, serial %s, valid until %s, signed by %s", certPath, chainPath,
 		strings.Join(is.Entry.SANs, ", "), is.Entry.Serial, day(is.Cert.NotAfter), chainSummary(a))
 }

@@ -56,7 +56,7 @@ func (c *CertSelfSignCmd) Run(e *Env) error {
 		return err
 	}
 	e.UI.Infof("wrote self-signed certificate to %s (%d days)", crtPath, days)
-	return nil
+	return addWrittenCert(e.Result().add("cert", crtPath).add("key", keyPath), crt)
 }
 
 func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {

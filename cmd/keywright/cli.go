@@ -84,6 +84,9 @@ func run(args []string, e *Env) (code int) {
 	}
 	e.UI.Quiet = cli.Quiet
 	err = ctx.Run(&cli.Globals)
+	if err == nil && cli.JSON && e.result != nil {
+		err = writeJSON(e, e.result)
+	}
 	if err != nil {
 		reportError(e.Stderr, err)
 	}

@@ -73,6 +73,8 @@ func (c *CSRNewCmd) Run(e *Env) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	e.Result().add("csr", csrPath).add("key", keyPath).add("key_created", keyPEM != nil).
+		add("subject", subject.String()).add("sans", sanReport(sans))
 	if keyPEM != nil {
 		e.UI.Infof("wrote %s key to %s", in.keySpec, keyPath)
 	}

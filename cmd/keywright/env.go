@@ -33,6 +33,18 @@ type Env struct {
 	Globals  *Globals
 	prompter Prompter
 	lines    *bufio.Reader // stdin read line by line for passphrases
+	result   *report       // what a writing command did, for --json
+}
+
+// Result is the report of what the command wrote (files, serials, ...),
+// printed as the JSON document when --json is given and the command prints
+// no other. Commands fill it as they go; without --json it is not printed
+// (the same facts are in the stderr messages).
+func (e *Env) Result() *report {
+	if e.result == nil {
+		e.result = &report{}
+	}
+	return e.result
 }
 
 func processEnv() *Env {

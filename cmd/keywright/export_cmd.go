@@ -52,6 +52,8 @@ func (c *ExportP12Cmd) Run(e *Env) error {
 	if err := store.WriteFile(out, data, store.P12.Mode, e.Globals.Force); err != nil {
 		return err
 	}
+	e.Result().add("p12", out).add("ca_certificates", len(certs)-1).
+		add("encryption", map[bool]string{true: "legacy-3des-sha1", false: "aes-256-cbc-pbkdf2"}[c.Legacy])
 	e.UI.Infof("wrote %s: key, certificate and %d CA certificate(s), %s", out, len(certs)-1,
 		map[bool]string{true: "legacy 3DES/SHA-1 encryption", false: "AES-256/PBKDF2 encryption"}[c.Legacy])
 	return nil

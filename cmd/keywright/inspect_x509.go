@@ -53,11 +53,9 @@ func describeDER(e *Env, file string, data []byte) ([]*report, error) {
 
 func describeCert(e *Env, file string, c *x509.Certificate) (*report, error) {
 	r := (&report{}).add("file", file).add("kind", "certificate")
-	r.add("subject", c.Subject.String()).add("sans", sanReport(csr.SANsOf(c)))
-	r.add("issuer", c.Issuer.String()).add("self_signed", c.Subject.String() == c.Issuer.String() &&
+	addCertSummary(r, c)
+	r.add("self_signed", c.Subject.String() == c.Issuer.String() &&
 		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil)
-	r.add("serial", hex.EncodeToString(c.SerialNumber.Bytes()))
-	r.add("not_before", c.NotBefore.UTC().Format(time.RFC3339)).add("not_after", c.NotAfter.UTC().Format(time.RFC3339))
 	r.add("status", validityStatus(e.Now(), c))
 	if now := e.Now(); now.Before(c.NotAfter) && !now.Before(c.NotBefore) {
 		r.add("days_left", int(c.NotAfter.Sub(now).Hours()/24))
@@ -69,6 +67,14 @@ func describeCert(e *Env, file string, c *x509.Certificate) (*report, error) {
 	r.add("extensions", certExtensions(c))
 	sum := sha256.Sum256(c.Raw)
 	return r.add("sha256_fingerprint", hex.EncodeToString(sum[:])), nil
+}
+
+// addCertSummary adds what a script needs to know of a certificate, under
+// the names inspect uses: subject, SANs, issuer, serial, validity.
+func addCertSummary(r *report, c *x509.Certificate) *report {
+	r.add("subject", c.Subject.String()).add("sans", sanReport(csr.SANsOf(c))).add("issuer", c.Issuer.String())
+	r.add("serial", hex.EncodeToString(c.SerialNumber.Bytes()))
+	return r.add("not_before", c.NotBefore.UTC().Format(time.RFC3339)).add("not_after", c.NotAfter.UTC().Format(time.RFC3339))
 }
 
 func describeCSR(file string, c *x509.CertificateRequest) (*report, error) {

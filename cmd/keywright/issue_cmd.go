@@ -64,6 +64,7 @@ func (c *IssueCmd) Run(e *Env) error {
 		return busyHint(err)
 	}
 	e.UI.Infof("wrote %s key to %s", spec, files.key)
+	e.Result().add("key", files.key).add("csr", files.csr)
 	reportIssued(e, a, is, files.cert, files.chain)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 
@@ -40,7 +41,7 @@ func (c *KeyNewCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	_, pemBytes, err := newKey(spec, pass)
+	key, pemBytes, err := newKey(spec, pass)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,8 @@ func (c *KeyNewCmd) Run(e *Env) error {
 		return err
 	}
 	e.UI.Infof("wrote %s key to %s%s", spec, path, map[bool]string{true: " (encrypted)"}[pass != nil])
-	return nil
+	_, err = addPublicKey(e.Result().add("key", path).add("encrypted", pass != nil), key.Public())
+	return err
 }
 
 // KeyPubCmd is `key pub NAME`.
@@ -63,19 +65,27 @@ func (c *KeyPubCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	if !c.SSH {
-		out, err := keygen.MarshalPublicPEM(k.Key.Public())
-		if err != nil {
-			return err
-		}
-		_, err = e.Stdout.Write(out)
+	pemBytes, err := keygen.MarshalPublicPEM(k.Key.Public())
+	if err != nil {
 		return err
 	}
 	pub, err := ssh.NewPublicKey(k.Key.Public())
 	if err != nil {
 		return fmt.Errorf("%s: %w", displayPath(k.Path), err)
 	}
-	_, err = e.Stdout.Write(ssh.MarshalAuthorizedKey(pub))
+	line := ssh.MarshalAuthorizedKey(pub)
+	if e.Globals.JSON {
+		// Both forms, so a script need not call twice.
+		r := e.Result().add("key", displayPath(k.Path)).add("public_key_pem", string(pemBytes)).
+			add("openssh", strings.TrimSpace(string(line)))
+		_, err = addPublicKey(r, k.Key.Public())
+		return err
+	}
+	if c.SSH {
+		_, err = e.Stdout.Write(line)
+	} else {
+		_, err = e.Stdout.Write(pemBytes)
+	}
 	return err
 }
 
@@ -110,6 +120,7 @@ func (c *KeyPasswdCmd) Run(e *Env) error {
 	if err := store.WriteFile(k.Path, pemBytes, store.Key.Mode, true); err != nil {
 		return err
 	}
+	e.Result().add("key", k.Path).add("encrypted", pass != nil)
 	switch {
 	case pass == nil && !k.Encrypted:
 		e.UI.Infof("%s is not encrypted (written as unencrypted PKCS#8)", k.Path)

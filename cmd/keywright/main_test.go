@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"mode":      cmdMode,
 			"snapshot":  cmdSnapshot,
 			"unchanged": cmdUnchanged,
+			"jsondoc":   cmdJSONDoc,
 		},
 		Condition:     interopCondition,
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
@@ -124,6 +126,19 @@ func cmdUnchanged(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if (treeDigest(ts, args[0]) == before) == neg {
 		ts.Fatalf("%s changed since the snapshot (neg=%v)", args[0], neg)
+	}
+}
+
+// jsondoc: the last command's stdout is exactly one JSON object.
+func cmdJSONDoc(ts *testscript.TestScript, neg bool, args []string) {
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile("stdout")))
+	var v map[string]any
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = fmt.Errorf("more than one JSON document")
+	}
+	if (err == nil) == neg {
+		ts.Fatalf("stdout is not one JSON object: %v", err)
 	}
 }
 

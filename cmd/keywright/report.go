@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"strings"
@@ -47,7 +49,7 @@ func (r *report) MarshalJSON() ([]byte, error) {
 			b.WriteByte(',')
 		}
 		k, _ := json.Marshal(f.name)
-		v, err := json.Marshal(f.value)
+		v, err := marshalNoEscape(f.value)
 		if err != nil {
 			return nil, err
 		}
@@ -57,6 +59,17 @@ func (r *report) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping, as writeJSON.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // writeText prints the report as aligned "name: value" lines, indented by
@@ -106,5 +119,19 @@ func writeReports(e *Env, reports []*report) error {
 		}
 		r.writeText(e.Stdout, 0)
 	}
+	return nil
+}
+
+// addWrittenCert adds the summary of the certificate in pemBytes to r.
+func addWrittenCert(r *report, pemBytes []byte) error {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return fmt.Errorf("no certificate in what was written")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return err
+	}
+	addCertSummary(r, c)
 	return nil
 }

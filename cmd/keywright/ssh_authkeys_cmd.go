@@ -193,6 +193,7 @@ func (c *SSHAKAddCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
+	e.Result().add("file", c.File).add("change", change.String()).add("line", line).add("ssh_sha256", sshkeys.Fingerprint(k.Key))
 	if change == sshkeys.Unchanged {
 		e.UI.Infof("%s: key %s already there (line %d); nothing to do", c.File, sshkeys.Fingerprint(k.Key), line)
 		return nil
@@ -225,6 +226,7 @@ func (c *SSHAKRemoveCmd) Run(e *Env) error {
 		return err
 	}
 	removed := f.Remove(match)
+	e.Result().add("file", c.File).add("removed_lines", removed)
 	if len(removed) == 0 {
 		e.UI.Infof("%s: no such key; nothing to do", c.File)
 		return nil

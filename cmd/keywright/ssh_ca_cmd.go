@@ -91,6 +91,10 @@ func (c *SSHSignCmd) Run(e *Env) error {
 		return err
 	}
 	kind := map[bool]string{true: "host", false: "user"}[c.Host]
+	e.Result().add("cert", certPath).add("cert_type", kind).add("serial", cert.Serial).add("key_id", c.Identity).
+		add("principals", cert.ValidPrincipals).
+		add("valid_after", time.Unix(int64(cert.ValidAfter), 0).UTC().Format(time.RFC3339)).
+		add("valid_before", time.Unix(int64(cert.ValidBefore), 0).UTC().Format(time.RFC3339))
 	e.UI.Infof("wrote %s certificate %s (serial %d, principals %s, valid until %s)", kind, certPath,
 		cert.Serial, strings.Join(c.Principal, ","), time.Unix(int64(cert.ValidBefore), 0).UTC().Format(time.RFC3339))
 	return nil

@@ -129,6 +129,7 @@ func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what s
 		return "", err
 	}
 	e.UI.Infof("wrote %s %s to %s and %s.pub%s", spec, what, path, path, map[bool]string{true: " (encrypted)"}[pass != nil])
+	e.Result().add("private_key", path).add("public_key", path+".pub").add("encrypted", pass != nil)
 	return path, nil
 }
 

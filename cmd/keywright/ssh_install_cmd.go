@@ -65,6 +65,8 @@ func (c *SSHInstallCmd) Run(e *Env) error {
 }
 
 func reportInstall(e *Env, target sshkeys.Target, known, fp string, res *sshkeys.InstallResult) {
+	e.Result().add("target", target.String()).add("remote_file", res.RemotePath).add("change", res.Change.String()).
+		add("ssh_sha256", fp).add("host_key_recorded", res.NewHost)
 	if res.NewHost {
 		e.UI.Infof("recorded host key %s of %s in %s", res.HostKeySHA, target.Addr(), known)
 	}
