@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -86,6 +88,9 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
+	if err := checkNoRecord(r.Paths); err != nil {
+		return nil, err
+	}
 	// Make the certificate before taking a lock, so a refusal leaves no trace.
 	a, err := newAuthority(r)
 	if err != nil {
@@ -117,6 +122,20 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	}
 	ev := issuedEvent(r.Store, a.Cert, profile, r.Paths.Cert, r.Root.Now)
 	return a, commitRecorded(rec, ev, tx)
+}
+
+// ErrRecordInUse is returned when a new CA would inherit the record of an
+// earlier CA of the same name (even with --force: the records of two keys
+// must not mix, or revocations and serials of the old CA would be
+// attributed to the new one).
+var ErrRecordInUse = errors.New("the record belongs to an earlier CA of this name")
+
+func checkNoRecord(p Paths) error {
+	fi, err := os.Stat(p.Record)
+	if err != nil || fi.Size() == 0 {
+		return nil
+	}
+	return fmt.Errorf("ca: %s: %w; move it aside (or choose another name) to make a new CA %s", p.Record, ErrRecordInUse, p.Name)
 }
 
 // newAuthority makes the new CA's certificate: self-signed, or signed by
