@@ -88,9 +88,6 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
-	if err := checkNoRecord(r.Paths); err != nil {
-		return nil, err
-	}
 	// Make the certificate before taking a lock, so a refusal leaves no trace.
 	a, err := newAuthority(r)
 	if err != nil {
@@ -105,8 +102,12 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 		return nil, err
 	}
 	defer unlock()
-	// Again under the lock: another process may have made it meanwhile.
+	// Again under the lock: another process may have made it meanwhile
+	// (then the files exist, which is the error to report, not the record).
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
+		return nil, err
+	}
+	if err := checkNoRecord(r.Paths); err != nil {
 		return nil, err
 	}
 	if rec.Lookup(FormatSerial(a.Cert.SerialNumber)) != nil {
