@@ -69,3 +69,12 @@ func TestCheckerSeesForbiddenEdge(t *testing.T) {
 		t.Fatal("the dependency check cannot see kong in the CLI, or would allow it in a library")
 	}
 }
+
+// zlint is a test-only dependency: the shipped binary must not link it.
+func TestBinaryDoesNotLinkZlint(t *testing.T) {
+	for _, d := range deps(t, "cmd/keywright") {
+		if strings.HasPrefix(d, "github.com/zmap/") || d == module+"internal/zlinttest" {
+			t.Errorf("the keywright binary depends on %s", d)
+		}
+	}
+}
