@@ -18,7 +18,7 @@ import (
 func TestInterruptExits130(t *testing.T) {
 	bin, err := exec.LookPath("keywright") // testscript.Main put it on PATH
 	if err != nil {
-		t.Skip("keywright test command not on PATH")
+		t.Fatalf("testscript.Main should have put keywright on PATH: %v", err)
 	}
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "pass.fifo")
