@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
 // ErrExists is returned when a target exists and overwriting was not asked for.
@@ -41,16 +40,6 @@ func (tx *Tx) Add(path string, data []byte, mode os.FileMode) {
 	tx.files = append(tx.files, File{Path: path, Data: data, Mode: mode})
 }
 
-// commits is held (shared) by every Commit in progress; Quiesce takes it
-// exclusively, so a process that is being interrupted can let the commits
-// in flight finish and start no new one.
-var commits sync.RWMutex
-
-// Quiesce waits for every Commit in progress to finish and blocks all later
-// ones. The CLI calls it on SIGINT/SIGTERM before exiting, so an interrupt
-// never leaves half of a group of files in place.
-func Quiesce() { commits.Lock() }
-
 // WriteFile writes one file atomically; see Tx for the rules.
 func WriteFile(path string, data []byte, mode os.FileMode, force bool) error {
 	tx := Tx{Force: force}
@@ -70,10 +59,11 @@ type staged struct {
 // the target's directory, then moves them into place: link(2) when the target
 // must not exist (no-clobber, atomic), rename(2) with Force. Directories are
 // fsynced afterwards. On any failure the targets are restored and no
-// temporary file is left behind.
-func (tx *Tx) Commit() error {
-	commits.RLock()
-	defer commits.RUnlock()
+// temporary file is left behind. It runs as one Critical section, so an
+// interrupt never leaves half of the group in place.
+func (tx *Tx) Commit() error { return Critical(tx.commit) }
+
+func (tx *Tx) commit() error {
 	if err := tx.check(); err != nil {
 		return err
 	}
