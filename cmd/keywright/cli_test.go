@@ -29,28 +29,6 @@ func runInProcess(t *testing.T, stdin string, env map[string]string, args ...str
 	return code, out.String(), errOut.String()
 }
 
-func TestPassphraseFromFD(t *testing.T) {
-	store := filepath.Join(t.TempDir(), "pki")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintln(w, "fd-secret")
-	w.Close()
-	code, _, stderr := runInProcess(t, "", nil, "--store", store, "key", "new", "k", "--passout", fmt.Sprintf("fd:%d", r.Fd()))
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	code, out, stderr := runInProcess(t, "fd-secret\n", nil, "--store", store, "key", "pub", "k", "--passin", "stdin")
-	if code != 0 || !strings.Contains(out, "BEGIN PUBLIC KEY") {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	code, _, stderr = runInProcess(t, "", nil, "--store", store, "key", "pub", "k", "--passin", "fd:999")
-	if code != 1 || !strings.Contains(stderr, "fd:999: not an open file descriptor") && !strings.Contains(stderr, "bad file descriptor") {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-}
-
 func TestExitCodes(t *testing.T) {
 	tests := []struct {
 		err  error

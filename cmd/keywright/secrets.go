@@ -45,12 +45,11 @@ func readSource(e *Env, flag, src string) ([]byte, error) {
 		if err != nil || n < 0 {
 			return nil, usagef("%s fd:%s: not a file descriptor number", flag, arg)
 		}
-		f := os.NewFile(uintptr(n), "fd:"+arg)
-		if f == nil {
-			return nil, fmt.Errorf("%s fd:%d: not an open file descriptor", flag, n)
+		if n <= 2 {
+			return nil, &usageError{withHint(fmt.Errorf("%s fd:%d: descriptors 0, 1 and 2 are standard input, output and error", flag, n),
+				"to read the passphrase from standard input use %s stdin", flag)}
 		}
-		defer f.Close()
-		return firstLine(flag, src, bufio.NewReader(f))
+		return readFD(flag, src, n)
 	case "stdin":
 		if arg != "" {
 			break
@@ -80,6 +79,18 @@ func firstLine(flag, src string, r *bufio.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: the passphrase is longer than %d bytes", flag, src, maxPassphrase)
 	}
 	return bytes.Clone(pass), nil
+}
+
+// byteReader reads at most one byte per call, so a bufio.Reader over it
+// stops at the end of the line and leaves the rest of a descriptor keywright
+// does not own unread.
+type byteReader struct{ r io.Reader }
+
+func (b byteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return b.r.Read(p)
 }
 
 // passphraseIn returns the passphrase to read an existing key: from src, or
