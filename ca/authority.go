@@ -18,9 +18,6 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// Record is the store kind of a CA's record.
-var RecordKind = store.Kind{Label: "CA record", Suffix: ".db", Mode: 0o644}
-
 // Errors of loading a CA.
 var (
 	ErrNotCA       = errors.New("not a CA certificate")
@@ -34,7 +31,7 @@ type Paths struct {
 	Cert   string // NAME.crt
 	Key    string // NAME.key
 	Chain  string // NAME.pem (intermediates only)
-	Record string // NAME.db
+	Record string // the record database of NAME.crt's directory (DBFile)
 	Lock   string // .NAME.lock
 }
 
@@ -49,12 +46,13 @@ func PathsFor(st *store.Store, ref string) (Paths, error) {
 	for _, f := range []struct {
 		dst  *string
 		kind store.Kind
-	}{{&p.Key, store.Key}, {&p.Chain, store.Chain}, {&p.Record, RecordKind}} {
+	}{{&p.Key, store.Key}, {&p.Chain, store.Chain}} {
 		if *f.dst, err = st.Sibling(ref, f.kind); err != nil {
 			return p, err
 		}
 	}
-	p.Lock = filepath.Join(filepath.Dir(p.Record), "."+p.Name+".lock")
+	p.Record = filepath.Join(filepath.Dir(p.Cert), DBFile)
+	p.Lock = filepath.Join(filepath.Dir(p.Cert), "."+p.Name+".lock")
 	return p, nil
 }
 
@@ -64,18 +62,33 @@ func (p Paths) LockCA(ctx context.Context, timeout time.Duration) (*store.Lock, 
 	return store.LockPath(ctx, p.Lock, timeout)
 }
 
-// lockRecord takes the CA's lock and reads its record; the caller changes
-// the record, then calls unlock.
-func (p Paths) lockRecord(ctx context.Context, timeout time.Duration) (rec *Record, unlock func() error, err error) {
-	lock, err := p.LockCA(ctx, timeout)
+// lockDB takes the CA's lock and opens the record database of its
+// directory; done closes it and unlocks. Every change to a CA's record
+// happens under its lock, so the CA's events (and its CRL files) come in
+// one order.
+func (a *Authority) lockDB(ctx context.Context, timeout time.Duration) (db *DB, done func(), err error) {
+	lock, err := a.LockCA(ctx, timeout)
 	if err != nil {
 		return nil, nil, err
 	}
-	if rec, err = ReadRecord(p.Record); err != nil {
+	if db, err = OpenDB(ctx, filepath.Dir(a.Paths.Record), timeout); err != nil {
 		lock.Unlock()
 		return nil, nil, err
 	}
-	return rec, lock.Unlock, nil
+	return db, func() { db.Close(); lock.Unlock() }, nil
+}
+
+// openRecord is lockDB and the CA's record (registered on first use).
+func (a *Authority) openRecord(ctx context.Context, timeout time.Duration) (rec *Record, done func(), err error) {
+	db, done, err := a.lockDB(ctx, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec, err = db.Record(ctx, a.Paths.Name, a.Cert, a.Paths.Cert); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return rec, done, nil
 }
 
 // Authority is a CA ready to sign: its certificate, the intermediates above
@@ -260,18 +273,6 @@ func ScanDir(dir string) ([]Stored, []error) {
 		found = append(found, Stored{Name: name, Path: p, Cert: certs[0]})
 	}
 	return found, problems
-}
-
-// CAs lists the CAs in a store: the certificates that can sign.
-func CAs(st *store.Store) []Stored {
-	all, _ := ScanDir(st.Dir)
-	var cas []Stored
-	for _, s := range all {
-		if s.IsCA() {
-			cas = append(cas, s)
-		}
-	}
-	return cas
 }
 
 func isSelfSigned(c *x509.Certificate) bool {

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -24,7 +25,7 @@ func TestLoadAndSetKey(t *testing.T) {
 	if err := a.SetKey(genKey(t, keygen.Spec{})); !errors.Is(err, ErrKeyMismatch) {
 		t.Fatalf("SetKey with another key: %v, want ErrKeyMismatch", err)
 	}
-	if cas := CAs(st); len(cas) != 2 || cas[0].Name != "int" || cas[1].Name != "root" {
+	if cas, err := CAs(context.Background(), st); err != nil || len(cas) != 2 || cas[0].Name != "int" || cas[1].Name != "root" {
 		t.Fatalf("CAs: %+v", cas)
 	}
 }

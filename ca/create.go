@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -93,50 +91,39 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	recorder := &r.Paths
+	lockHolder := a
 	if r.Parent != nil {
-		recorder = &r.Parent.Paths
+		lockHolder = r.Parent
 	}
-	rec, unlock, err := recorder.lockRecord(ctx, r.LockTimeout)
+	db, done, err := lockHolder.lockDB(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer done()
 	// Again under the lock: another process may have made it meanwhile
 	// (then the files exist, which is the error to report, not the record).
 	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
-	if err := checkNoRecord(r.Paths); err != nil {
-		return nil, err
-	}
-	if rec.Lookup(FormatSerial(a.Cert.SerialNumber)) != nil {
-		return nil, fmt.Errorf("ca: %w %s: serial %s is taken; run the command again", ErrRecord, rec.Path, FormatSerial(a.Cert.SerialNumber))
+	// A root is recorded in its own record, which is registered in the same
+	// transaction; an intermediate is recorded by its parent.
+	rec := db.newRecord(r.Paths.Name)
+	profile := ProfileRoot
+	if r.Parent != nil {
+		if rec, err = db.Record(ctx, r.Parent.Paths.Name, r.Parent.Cert, r.Parent.Paths.Cert); err != nil {
+			return nil, err
+		}
+		profile = ProfileCA
 	}
 	tx := &store.Tx{Force: r.Force}
 	tx.Add(r.Paths.Key, r.KeyPEM, store.Key.Mode)
 	tx.Add(r.Paths.Cert, EncodeCerts(a.Cert), store.Cert.Mode)
-	profile := ProfileRoot
 	if r.Parent != nil {
-		profile = ProfileCA
 		tx.Add(r.Paths.Chain, EncodeCerts(a.Issuers()...), store.Chain.Mode)
 	}
-	ev := issuedEvent(r.Store, a.Cert, profile, r.Paths.Cert, r.Root.Now)
-	return a, commitRecorded(rec, ev, tx)
-}
-
-// ErrRecordInUse is returned when a new CA would inherit the record of an
-// earlier CA of the same name (even with --force: the records of two keys
-// must not mix, or revocations and serials of the old CA would be
-// attributed to the new one).
-var ErrRecordInUse = errors.New("the record belongs to an earlier CA of this name")
-
-func checkNoRecord(p Paths) error {
-	fi, err := os.Stat(p.Record)
-	if err != nil || fi.Size() == 0 {
-		return nil
-	}
-	return fmt.Errorf("ca: %s: %w; move it aside (or choose another name) to make a new CA %s", p.Record, ErrRecordInUse, p.Name)
+	ev := issuedEvent(a.Cert, profile, r.Paths.Cert, r.Root.Now)
+	self := &Stored{Name: r.Paths.Name, Path: r.Paths.Cert, Cert: a.Cert}
+	return a, commitRecorded(ctx, func() (func() error, error) { return rec.Issued(ctx, ev, self) }, tx)
 }
 
 // newAuthority makes the new CA's certificate: self-signed, or signed by

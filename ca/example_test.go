@@ -51,8 +51,9 @@ func Example() {
 	}
 	fmt.Println(issued.Entry.File, issued.Entry.Profile, issued.Entry.SANs, issued.Cert.IsCA)
 
-	rec, _ := ca.ReadRecord(root.Paths.Record)
-	fmt.Println(len(rec.Entries), "certificates recorded")
+	n := 0
+	root.Log(context.Background(), func(ev ca.Event) error { n++; return nil })
+	fmt.Println(n, "certificates recorded")
 	// Output:
 	// www.crt server [dns:www.example.test ip:10.0.0.5] false
 	// 2 certificates recorded

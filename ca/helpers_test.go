@@ -76,3 +76,24 @@ func profile(t testing.TB, name string) Profile {
 // testNowReal is the real clock: zlint gates lints on their effective
 // date, so the certificates it checks must be made today.
 func testNowReal() time.Time { return time.Now() }
+
+// eventsOf is the CA's record, oldest first.
+func eventsOf(t testing.TB, a *Authority) []Event {
+	t.Helper()
+	var evs []Event
+	if err := a.Log(context.Background(), func(ev Event) error { evs = append(evs, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// issuedOf is the issued events of the CA's record.
+func issuedOf(t testing.TB, a *Authority) []Event {
+	var out []Event
+	for _, ev := range eventsOf(t, a) {
+		if ev.Event == EventIssued {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

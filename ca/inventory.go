@@ -1,7 +1,13 @@
 package ca
 
 import (
+	"context"
 	"crypto/x509"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/store"
@@ -15,45 +21,81 @@ const (
 	StatusRevoked     = "revoked"
 )
 
-// Item is one certificate of a store with what the store knows about it.
-type Item struct {
-	Stored
-	Issuer *Stored // the store CA that signed it (itself for a root); nil if unknown
-	Entry  *Entry  // its line in the issuer's record; nil if not recorded
-	Status string
+// discoveryTimeout bounds the wait for the record database when a command
+// only needs to know the store's CAs.
+const discoveryTimeout = 30 * time.Second
+
+// KnownCAs are the CA certificates the store's record knows whose
+// certificate files are in place, parsed, sorted by name. Only the CAs'
+// own files are read, however many certificates the store holds. A record
+// that knows no CA looks through the store's *.crt once and registers the
+// CAs it finds (a store made by hand, or by a keywright older than the
+// record database).
+func KnownCAs(ctx context.Context, st *store.Store) ([]Stored, error) {
+	if !ExistsDB(st.Dir) && !hasLegacy(st.Dir) {
+		// Nothing to import: look, but leave the store as it is (a
+		// command refused later must not have changed it).
+		all, _ := ScanDir(st.Dir)
+		return keepCAs(all, func(s Stored) bool { return s.Cert.IsCA }), nil
+	}
+	db, err := OpenDB(ctx, st.Dir, discoveryTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	known, err := db.CAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(known) == 0 {
+		return db.registerScanned(ctx)
+	}
+	var out []Stored
+	for _, k := range known {
+		if certs, err := ReadCerts(k.CertPath); err == nil && certs[0].IsCA {
+			out = append(out, Stored{Name: k.Name, Path: k.CertPath, Cert: certs[0]})
+		}
+	}
+	return out, nil
 }
 
-// Inventory lists every certificate in st with its issuer, record entry
-// and status at now. Files that do not parse and records that cannot be read
-// are returned as problems; they do not stop the listing.
-func Inventory(st *store.Store, now time.Time) ([]Item, []error) {
-	all, problems := ScanDir(st.Dir)
-	records := map[string]*Record{} // by CA name, each read once
-	recordOf := func(issuer *Stored) *Record {
-		rec, seen := records[issuer.Name]
-		if seen {
-			return rec
-		}
-		if p, err := PathsFor(st, issuer.Path); err == nil {
-			if rec, err = ReadRecord(p.Record); err != nil {
-				problems = append(problems, err)
-			}
-		}
-		records[issuer.Name] = rec
-		return rec
-	}
-	var items []Item
+// registerScanned registers every CA (with its key) among the store's
+// certificates.
+func (db *DB) registerScanned(ctx context.Context) ([]Stored, error) {
+	all, _ := ScanDir(db.dir)
+	var cas []Stored
 	for _, s := range all {
-		it := Item{Stored: s, Issuer: IssuerOf(s.Cert, all)}
-		if it.Issuer != nil {
-			if rec := recordOf(it.Issuer); rec != nil {
-				it.Entry = rec.Lookup(FormatSerial(s.Cert.SerialNumber))
+		if s.IsCA() {
+			if _, err := db.Record(ctx, s.Name, s.Cert, s.Path); err != nil {
+				return nil, err
 			}
+			cas = append(cas, s)
 		}
-		it.Status = StatusAt(s.Cert, it.Entry, now)
-		items = append(items, it)
 	}
-	return items, problems
+	return cas, nil
+}
+
+// CAs lists the CAs of a store that can sign: known to the record, with the
+// key beside the certificate.
+func CAs(ctx context.Context, st *store.Store) ([]Stored, error) {
+	known, err := KnownCAs(ctx, st)
+	return keepCAs(known, Stored.IsCA), err
+}
+
+func keepCAs(all []Stored, keep func(Stored) bool) []Stored {
+	var out []Stored
+	for _, s := range all {
+		if keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// hasLegacy reports whether dir has a JSON Lines record to import.
+func hasLegacy(dir string) bool {
+	found, _ := filepath.Glob(filepath.Join(dir, "*"+legacyKind.Suffix))
+	return len(found) > 0
 }
 
 // StatusAt is a certificate's status at now: revoked (by the record),
@@ -89,15 +131,76 @@ func IssuerOf(c *x509.Certificate, candidates []Stored) *Stored {
 	return nil
 }
 
-// LookupIssued returns the record entry of c in the record of CA issuer.
-func LookupIssued(st *store.Store, issuer Stored, c *x509.Certificate) (*Entry, error) {
-	p, err := PathsFor(st, issuer.Path)
+// issuerIndex finds a certificate's issuer among CAs by key id first, so
+// a signature is checked against one candidate, not every CA.
+type issuerIndex struct {
+	byKeyID map[string][]*Stored
+	all     []Stored
+}
+
+func newIssuerIndex(cas []Stored) *issuerIndex {
+	ix := &issuerIndex{byKeyID: map[string][]*Stored{}, all: cas}
+	for i := range cas {
+		id := hex.EncodeToString(cas[i].Cert.SubjectKeyId)
+		ix.byKeyID[id] = append(ix.byKeyID[id], &cas[i])
+	}
+	return ix
+}
+
+// issuer of c among the CAs, checking the signature; nil if none.
+func (ix *issuerIndex) issuer(c *x509.Certificate) *Stored {
+	if isSelfSigned(c) {
+		return &Stored{Cert: c}
+	}
+	if len(c.AuthorityKeyId) > 0 {
+		for _, s := range ix.byKeyID[hex.EncodeToString(c.AuthorityKeyId)] {
+			if issuedBy(c, s.Cert) {
+				return s
+			}
+		}
+		return nil
+	}
+	return IssuerOf(c, ix.all) // no key id (not one keywright made): try each CA
+}
+
+// FindIssuer is the store CA that signed c (c itself for a root), or nil.
+func FindIssuer(ctx context.Context, st *store.Store, c *x509.Certificate) *Stored {
+	known, _ := KnownCAs(ctx, st)
+	return IssuerOf(c, known)
+}
+
+// certNames lists the NAMEs of the store's *.crt files, sorted, without
+// reading any of them.
+func certNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := ReadRecord(p.Record)
+	defer f.Close()
+	all, err := f.Readdirnames(-1)
 	if err != nil {
 		return nil, err
 	}
-	return rec.Lookup(FormatSerial(c.SerialNumber)), nil
+	var names []string
+	for _, n := range all {
+		name, ok := strings.CutSuffix(n, store.Cert.Suffix)
+		if ok && store.ValidateName(name) == nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// readStored reads NAME.crt of dir if it is a regular file.
+func readStored(dir, name string) (Stored, error) {
+	p := filepath.Join(dir, name+store.Cert.Suffix)
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		return Stored{}, errSkip
+	}
+	certs, err := ReadCerts(p)
+	if err != nil {
+		return Stored{}, err
+	}
+	return Stored{Name: name, Path: p, Cert: certs[0]}, nil
 }

@@ -2,14 +2,10 @@ package ca
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -24,6 +20,7 @@ type IssueRequest struct {
 	ChainPath string       // NAME.pem
 	Extra     []store.File // written in the same transaction (the key, the CSR)
 	Force     bool
+	Renews    string // the serial this certificate renews, for the record
 	// LockTimeout bounds the wait for the CA's lock (then store.ErrBusy).
 	LockTimeout time.Duration
 }
@@ -51,12 +48,12 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	if err != nil {
 		return nil, err
 	}
-	rec, unlock, err := a.lockRecord(ctx, r.LockTimeout)
+	rec, done, err := a.openRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	if s, err = a.resignIfUsed(rec, s, r.Sign); err != nil {
+	defer done()
+	if s, err = a.resignIfUsed(ctx, rec, s, r.Sign); err != nil {
 		return nil, err
 	}
 	// The key and request go first: a process killed half-way through the
@@ -67,41 +64,50 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	}
 	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
 	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
-	ev := issuedEvent(r.Store, s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
-	if err := commitRecorded(rec, ev, tx); err != nil {
+	ev := issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
+	ev.Renews = r.Renews
+	if err := commitRecorded(ctx, func() (func() error, error) { return rec.Issued(ctx, ev, nil) }, tx); err != nil {
 		return nil, err
 	}
-	s.Warnings = append(s.Warnings, rec.Warnings...)
-	return &Issued{Signed: s, Entry: rec.Lookup(ev.Serial)}, nil
+	entry, err := rec.Lookup(ctx, ev.Serial)
+	if err != nil {
+		return nil, err
+	}
+	return &Issued{Signed: s, Entry: entry}, nil
 }
 
 // resignIfUsed signs again, with a serial the record does not hold, in the
 // (never yet seen) case that s's random serial is taken. Under the lock.
-func (a *Authority) resignIfUsed(rec *Record, s *Signed, r SignRequest) (*Signed, error) {
-	if rec.Lookup(FormatSerial(s.Cert.SerialNumber)) == nil {
-		return s, nil
+func (a *Authority) resignIfUsed(ctx context.Context, rec *Record, s *Signed, r SignRequest) (*Signed, error) {
+	used, err := rec.Lookup(ctx, FormatSerial(s.Cert.SerialNumber))
+	if err != nil || used == nil {
+		return s, err
 	}
-	var err error
-	if r.Serial, err = freshSerial(rec); err != nil {
+	if r.Serial, err = freshSerial(ctx, rec); err != nil {
 		return nil, err
 	}
 	return a.Sign(r)
 }
 
-// commitRecorded appends ev, then commits tx; if the commit fails the event
-// is taken back.
-func commitRecorded(rec *Record, ev Event, tx *store.Tx) error {
-	undo, err := rec.Append(ev)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		if uerr := undo(); uerr != nil {
-			return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
+// commitRecorded records (durably), then commits tx, as one critical
+// section that an interrupt lets finish (store.Critical); if the commit
+// fails the record is taken back, so the invariant holds: never a
+// certificate file without its record, and a failed command leaves no
+// record of what it did not write.
+func commitRecorded(ctx context.Context, record func() (undo func() error, err error), tx *store.Tx) error {
+	return store.Critical(func() error {
+		undo, err := record()
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	return nil
+		if err := tx.Commit(); err != nil {
+			if uerr := undo(); uerr != nil {
+				return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
+			}
+			return err
+		}
+		return nil
+	})
 }
 
 // checkFree fails early, before signing or recording, when a target exists.
@@ -133,44 +139,32 @@ func extraPaths(files []store.File) []string {
 
 // freshSerial picks a serial the CA has not used (a collision of 128 random
 // bits is not expected in the life of the universe; the check is cheap).
-func freshSerial(rec *Record) (serial *big.Int, err error) {
+func freshSerial(ctx context.Context, rec *Record) (*big.Int, error) {
 	for range 8 {
-		if serial, err = csr.RandomSerial(nil); err != nil {
+		serial, err := csr.RandomSerial(nil)
+		if err != nil {
 			return nil, err
 		}
-		if rec.Lookup(FormatSerial(serial)) == nil {
+		used, err := rec.Lookup(ctx, FormatSerial(serial))
+		if err != nil {
+			return nil, err
+		}
+		if used == nil {
 			return serial, nil
 		}
 	}
 	return nil, fmt.Errorf("ca: %w %s: could not find an unused serial number", ErrRecord, rec.Path)
 }
 
-// issuedEvent is the record line for cert.
-func issuedEvent(st *store.Store, cert *x509.Certificate, profile, path string, now time.Time) Event {
+// issuedEvent is the record event for cert, written to path.
+func issuedEvent(cert *x509.Certificate, profile, path string, now time.Time) Event {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	sum := sha256.Sum256(cert.Raw)
 	return Event{
 		Event: EventIssued, Time: now.UTC().Truncate(time.Second), Serial: FormatSerial(cert.SerialNumber),
 		Subject: csr.FormatSubject(cert.Subject), SANs: csr.SANsOf(cert).Values(),
 		NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(), Profile: profile,
-		File: storeRelative(st, path), SHA256: hex.EncodeToString(sum[:]),
+		File: path, SHA256: fingerprint(cert),
 	}
-}
-
-// storeRelative names a file relative to the store when it is inside it.
-func storeRelative(st *store.Store, path string) string {
-	if st == nil {
-		return path
-	}
-	abs, err1 := filepath.Abs(path)
-	dir, err2 := filepath.Abs(st.Dir)
-	if err1 == nil && err2 == nil {
-		if rel, err := filepath.Rel(dir, abs); err == nil && !strings.HasPrefix(rel, "..") {
-			return rel
-		}
-		return abs
-	}
-	return path
 }

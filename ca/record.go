@@ -1,298 +1,225 @@
 package ca
 
 import (
-	"bufio"
-	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime"
+	"strings"
 	"time"
+
+	"github.com/keywright/keywright/store"
 )
 
-// The record of a CA is a JSON Lines file, NAME.db, next to NAME.crt: one
-// event per line, appended and fsynced, never rewritten. A person reads it
-// with a pager; a program folds it into Entries.
-//
-//	{"event":"issued","time":...,"serial":"01ab..","subject":"CN=web","sans":["web.test"],
-//	 "not_before":...,"not_after":...,"profile":"server","file":"web.crt","sha256":"..."}
-//	{"event":"revoked","time":...,"serial":"01ab..","reason":"key-compromise"}
-//	{"event":"crl","time":...,"crl_number":1,"next_update":...}
-
-// Event kinds.
-const (
-	EventIssued  = "issued"
-	EventRevoked = "revoked"
-	EventCRL     = "crl"
-)
-
-// maxRecordLine bounds one line of a record (a certificate with 100 SANs
-// fits easily).
-const maxRecordLine = 1 << 20
-
-// Event is one line of a record.
-type Event struct {
-	Event      string    `json:"event"`
-	Time       time.Time `json:"time"`
-	Serial     string    `json:"serial,omitempty"`
-	Subject    string    `json:"subject,omitempty"`
-	SANs       []string  `json:"sans,omitempty"`
-	NotBefore  time.Time `json:"not_before,omitzero"`
-	NotAfter   time.Time `json:"not_after,omitzero"`
-	Profile    string    `json:"profile,omitempty"`
-	File       string    `json:"file,omitempty"`
-	SHA256     string    `json:"sha256,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
-	CRLNumber  int64     `json:"crl_number,omitempty"`
-	NextUpdate time.Time `json:"next_update,omitzero"`
-}
-
-// Entry is one issued certificate, with its revocation status folded in.
-type Entry struct {
-	Serial    string    `json:"serial"`
-	Subject   string    `json:"subject"`
-	SANs      []string  `json:"sans,omitempty"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
-	Profile   string    `json:"profile"`
-	File      string    `json:"file"`
-	SHA256    string    `json:"sha256"`
-	IssuedAt  time.Time `json:"issued_at"`
-	Revoked   bool      `json:"revoked"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-	Reason    string    `json:"reason,omitempty"`
-}
-
-// Record is a CA's record, read into memory.
-type Record struct {
-	Path      string
-	Entries   []*Entry // in the order issued
-	CRLNumber int64    // the last CRL number used; 0 before the first CRL
-	// Warnings: problems that did not stop the read (a torn last line
-	// left by a crash).
-	Warnings []string
-
-	bySerial map[string]*Entry
-	// torn is the offset of an incomplete last line, or -1: the next
-	// Append cuts it off (it is an interrupted write, never a whole event).
-	torn int64
-}
-
-// ErrRecord is returned for a record that cannot be read or appended to.
+// ErrRecord is returned for a record that cannot be read or written.
 var ErrRecord = errors.New("CA record")
 
-// ReadRecord reads the record at path; a missing file is an empty record.
-func ReadRecord(path string) (*Record, error) {
-	r := &Record{Path: path, bySerial: map[string]*Entry{}, torn: -1}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return r, nil
-	}
+// ErrRecordInUse is returned when a CA would take over the record of an
+// earlier CA of the same name that has issued certificates (even with
+// --force: the records of two keys must not mix, or revocations and serials
+// of the old CA would be attributed to the new one).
+var ErrRecordInUse = errors.New("the record belongs to an earlier CA of this name")
+
+// Record is one CA's part of the record database.
+type Record struct {
+	db   *DB
+	id   int64
+	CA   string // the CA's NAME
+	Path string // the database, for messages
+}
+
+// Record returns the record of CA name (whose certificate is cert, at
+// certPath), registering the CA in the database on first use and importing
+// its JSON Lines record (NAME.db beside NAME.crt) if an earlier keywright
+// left one.
+func (db *DB) Record(ctx context.Context, name string, cert *x509.Certificate, certPath string) (*Record, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		id, err = db.register(ctx, tx, name, cert, certPath)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w: %w", ErrRecord, err)
+		return nil, err
 	}
-	defer f.Close()
-	return r, r.parse(f)
+	return &Record{db: db, id: id, CA: name, Path: db.Path}, nil
 }
 
-// parse folds every line of rd into r. A last line without its newline that
-// does not parse is a write cut short by a crash: skipped, with a warning.
-// Any other bad line is an error naming the line.
-func (r *Record) parse(rd io.Reader) error {
-	br := bufio.NewReaderSize(rd, 64<<10)
-	var offset int64
-	for n := 1; ; n++ {
-		line, err := readLine(br)
-		start := offset
-		offset += int64(len(line))
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("ca: %w %s line %d: %w", ErrRecord, r.Path, n, err)
-		}
-		complete := err == nil
-		if len(bytes.TrimSpace(line)) > 0 {
-			if perr := r.apply(line); perr != nil {
-				if !complete {
-					r.Warnings = append(r.Warnings, fmt.Sprintf("%s line %d is incomplete (an interrupted write) and was ignored", r.Path, n))
-					r.torn = start
-					return nil
-				}
-				return fmt.Errorf("ca: %w %s line %d: %w", ErrRecord, r.Path, n, perr)
-			}
-		}
-		if !complete {
-			return nil
-		}
+// register finds or adds CA name in tx. A name whose row is another
+// certificate is taken over only when that CA never recorded anything.
+func (db *DB) register(ctx context.Context, tx *sql.Tx, name string, cert *x509.Certificate, certPath string) (int64, error) {
+	sum := fingerprint(cert)
+	var id int64
+	var old string
+	err := tx.QueryRowContext(ctx, "SELECT id, sha256 FROM cas WHERE name = ?", name).Scan(&id, &old)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return db.insertCA(ctx, tx, name, cert, certPath)
+	case err != nil:
+		return 0, err
+	case old == sum:
+		return id, nil
 	}
+	var used bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM events WHERE ca_id = ?)", id).Scan(&used); err != nil {
+		return 0, err
+	}
+	if used {
+		return 0, fmt.Errorf("ca: %s: %w %s; its history stays in the record: choose another name for the new CA", db.Path, ErrRecordInUse, name)
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE cas SET cert_file = ?, sha256 = ?, subject = ?, ski = ? WHERE id = ?",
+		db.rel(certPath), sum, cert.Subject.String(), hex.EncodeToString(cert.SubjectKeyId), id)
+	return id, err
 }
 
-// readLine reads one line up to maxRecordLine; io.EOF means the line (maybe
-// empty) had no newline.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > maxRecordLine {
-			return nil, fmt.Errorf("line longer than %d bytes", maxRecordLine)
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return line, err
+func (db *DB) insertCA(ctx context.Context, tx *sql.Tx, name string, cert *x509.Certificate, certPath string) (int64, error) {
+	res, err := tx.ExecContext(ctx, "INSERT INTO cas (name, cert_file, sha256, subject, ski) VALUES (?, ?, ?, ?, ?)",
+		name, db.rel(certPath), fingerprint(cert), cert.Subject.String(), hex.EncodeToString(cert.SubjectKeyId))
+	if err != nil {
+		return 0, err
 	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	return id, db.importSibling(ctx, tx, id, certPath)
 }
 
-// apply folds one event into r.
-func (r *Record) apply(line []byte) error {
-	var ev Event
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		return fmt.Errorf("not a record event: %w", err)
+func fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// entryColumns are the columns scanEntry reads, in its order.
+const entryColumns = `cas.name, c.serial, c.name, c.file, c.subject, c.sans, c.not_before, c.not_after,
+	c.profile, c.sha256, c.issued_at, c.renews, c.revoked_at, c.reason
+	FROM certificates c JOIN cas ON cas.id = c.ca_id`
+
+func scanEntry(rows interface{ Scan(...any) error }) (*Entry, error) {
+	var e Entry
+	var sans string
+	var notBefore, notAfter, issued int64
+	var renews, reason sql.NullString
+	var revoked sql.NullInt64
+	err := rows.Scan(&e.CA, &e.Serial, &e.Name, &e.File, &e.Subject, &sans, &notBefore, &notAfter,
+		&e.Profile, &e.SHA256, &issued, &renews, &revoked, &reason)
+	if err != nil {
+		return nil, err
 	}
-	if ev.Event == EventIssued || ev.Event == EventRevoked {
-		n, err := ParseSerial(ev.Serial)
-		if err != nil {
-			return err
-		}
-		ev.Serial = FormatSerial(n) // one spelling, whoever wrote the line
+	if err := jsonStrings(sans, &e.SANs); err != nil {
+		return nil, fmt.Errorf("serial %s: sans: %w", e.Serial, err)
 	}
-	switch ev.Event {
-	case EventIssued:
-		if r.bySerial[ev.Serial] != nil {
-			return fmt.Errorf("serial %s issued twice", ev.Serial)
-		}
-		e := &Entry{Serial: ev.Serial, Subject: ev.Subject, SANs: ev.SANs, NotBefore: ev.NotBefore,
-			NotAfter: ev.NotAfter, Profile: ev.Profile, File: ev.File, SHA256: ev.SHA256, IssuedAt: ev.Time}
-		r.Entries = append(r.Entries, e)
-		r.bySerial[ev.Serial] = e
-	case EventRevoked:
-		e := r.bySerial[ev.Serial]
-		if e == nil {
-			return fmt.Errorf("revocation of serial %q, which this CA did not issue", ev.Serial)
-		}
-		if !e.Revoked {
-			e.Revoked, e.RevokedAt, e.Reason = true, ev.Time, ev.Reason
-		}
-	case EventCRL:
-		if ev.CRLNumber <= r.CRLNumber {
-			return fmt.Errorf("CRL number %d does not increase (last %d)", ev.CRLNumber, r.CRLNumber)
-		}
-		r.CRLNumber = ev.CRLNumber
-	default:
-		return fmt.Errorf("unknown event %q", ev.Event)
+	e.NotBefore, e.NotAfter, e.IssuedAt = unix(notBefore), unix(notAfter), unix(issued)
+	e.Renews, e.Reason = renews.String, reason.String
+	if revoked.Valid {
+		e.Revoked, e.RevokedAt = true, unix(revoked.Int64)
+	}
+	return &e, nil
+}
+
+// jsonStrings reads a JSON array of strings; [] is nil.
+func jsonStrings(s string, out *[]string) error {
+	if err := json.Unmarshal([]byte(s), out); err != nil {
+		return err
+	}
+	if len(*out) == 0 {
+		*out = nil
 	}
 	return nil
 }
 
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
 // Lookup returns the entry for a serial (as FormatSerial writes it), or nil.
-func (r *Record) Lookup(serial string) *Entry { return r.bySerial[serial] }
-
-// Append writes ev as one line at the end of the record and fsyncs it (and,
-// for a new record, its directory) before returning, so the event is durable
-// before anything it describes appears. The caller must hold the CA lock.
-// undo removes the line again, for a command that fails after appending.
-func (r *Record) Append(ev Event) (undo func() error, err error) {
-	line, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w: %w", ErrRecord, err)
+func (r *Record) Lookup(ctx context.Context, serial string) (*Entry, error) {
+	row := r.db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.ca_id = ? AND c.serial = ?", r.id, serial)
+	e, err := scanEntry(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	if err := r.apply(line); err != nil {
-		return nil, fmt.Errorf("ca: %w %s: %w", ErrRecord, r.Path, err)
-	}
-	fi, statErr := os.Lstat(r.Path)
-	if statErr == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("ca: %w %s: not a regular file", ErrRecord, r.Path)
-	}
-	created := statErr != nil
-	f, err := os.OpenFile(r.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w: %w", ErrRecord, err)
-	}
-	defer f.Close()
-	size, err := appendLine(f, line, r.torn)
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w %s: %w", ErrRecord, r.Path, err)
-	}
-	r.torn = -1
-	if created {
-		if err := syncDir(filepath.Dir(r.Path)); err != nil {
-			return nil, fmt.Errorf("ca: %w: %w", ErrRecord, err)
-		}
-	}
-	return func() error { return r.truncate(size, created) }, nil
+	return e, r.db.err(err)
 }
 
-// appendLine appends line and syncs, first cutting off a torn last line at
-// offset torn (when >= 0). It returns the size the file had without the
-// new line, for undo.
-func appendLine(f *os.File, line []byte, torn int64) (int64, error) {
-	if torn >= 0 {
-		if err := f.Truncate(torn); err != nil {
-			return 0, err
+// newRecord is the record of a CA that is not registered yet: its first
+// Issued registers it (a root recording its own certificate).
+func (db *DB) newRecord(name string) *Record { return &Record{db: db, CA: name, Path: db.Path} }
+
+// Issued records ev (an issued event) durably, before any file it
+// describes is written. newCA, when the certificate is itself a CA, is
+// registered in the same transaction, so the store knows the CA from the
+// moment its files can exist. undo takes both back, for a command that
+// fails after recording. A serial the CA already used is refused by the
+// database (UNIQUE), whoever raced to it.
+func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored) (undo func() error, err error) {
+	ev.File = r.db.rel(ev.File)
+	var caID int64
+	registered := r.id != 0
+	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
+		if newCA != nil {
+			if caID, err = r.db.register(ctx, tx, newCA.Name, newCA.Cert, newCA.Path); err != nil {
+				return err
+			}
 		}
-	}
-	fi, err := f.Stat()
+		if r.id == 0 { // a root's own record, registered just now
+			r.id = caID
+		}
+		return r.insertIssued(ctx, tx, ev)
+	})
 	if err != nil {
-		return 0, err
-	}
-	size := fi.Size()
-	buf := make([]byte, 0, len(line)+2)
-	if size > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, size-1); err != nil {
-			return 0, err
+		if !registered {
+			r.id = 0
 		}
-		if last[0] != '\n' {
-			buf = append(buf, '\n')
-		}
+		return nil, err
 	}
-	buf = append(append(buf, line...), '\n')
-	// Mode 0644 whatever the umask: the record holds nothing secret.
-	if size == 0 {
-		if err := f.Chmod(0o644); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := f.Write(buf); err != nil {
-		return 0, err
-	}
-	return size, f.Sync()
+	return func() error {
+		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
+		return r.db.inTx(bg, func(tx *sql.Tx) error { return r.deleteIssued(bg, tx, ev.Serial, caID) })
+	}, nil
 }
 
-// truncate undoes an append.
-func (r *Record) truncate(size int64, created bool) error {
-	if created {
-		if err := os.Remove(r.Path); err != nil {
-			return fmt.Errorf("ca: %w: %w", ErrRecord, err)
-		}
-		return syncDir(filepath.Dir(r.Path))
-	}
-	f, err := os.OpenFile(r.Path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("ca: %w: %w", ErrRecord, err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		return fmt.Errorf("ca: %w: %w", ErrRecord, err)
-	}
-	return f.Sync()
-}
-
-// syncDir makes a new directory entry durable; Windows cannot fsync a
-// directory and journals the entry itself.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
+func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {
+	sans, err := json.Marshal(ev.SANs)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	if ev.SANs == nil {
+		sans = []byte("[]")
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO certificates (ca_id, serial, name, file, subject, sans, not_before,
+		not_after, profile, sha256, issued_at, renews) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, ev.Serial, store.BaseName(ev.File), ev.File, ev.Subject, string(sans), ev.NotBefore.Unix(),
+		ev.NotAfter.Unix(), ev.Profile, ev.SHA256, ev.Time.Unix(), nullString(ev.Renews))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("ca: %w %s: serial %s is already recorded for CA %s", ErrRecord, r.Path, ev.Serial, r.CA)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, serial) VALUES (?, ?, ?, ?)",
+		r.id, EventIssued, ev.Time.Unix(), ev.Serial)
+	return err
+}
+
+// deleteIssued undoes insertIssued (and the registration of a new CA).
+func (r *Record) deleteIssued(ctx context.Context, tx *sql.Tx, serial string, newCA int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND serial = ?", r.id, EventIssued, serial); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM certificates WHERE ca_id = ? AND serial = ?", r.id, serial); err != nil {
+		return err
+	}
+	if newCA == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM cas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM events WHERE ca_id = ?)", newCA, newCA)
+	return err
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

@@ -80,7 +80,7 @@ type RevokeRequest struct {
 
 // Revoke marks a certificate the CA issued as revoked in its record. The
 // next CRL lists it.
-func (p Paths) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error) {
+func (a *Authority) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error) {
 	if r.Now.IsZero() {
 		r.Now = time.Now()
 	}
@@ -88,24 +88,17 @@ func (p Paths) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, unlock, err := p.lockRecord(ctx, r.LockTimeout)
+	rec, done, err := a.openRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	serial := FormatSerial(r.Serial)
-	e := rec.Lookup(serial)
-	switch {
-	case e == nil:
-		return nil, fmt.Errorf("ca: serial %s: %w %s (see %s)", serial, ErrNotIssued, p.Name, p.Record)
-	case e.Revoked:
-		return nil, fmt.Errorf("ca: serial %s (%s): %w on %s", serial, e.File, ErrAlreadyRevoked, e.RevokedAt.UTC().Format(time.RFC3339))
-	}
-	ev := Event{Event: EventRevoked, Time: r.Now.UTC().Truncate(time.Second), Serial: serial, Reason: reason}
-	if _, err := rec.Append(ev); err != nil {
-		return nil, err
-	}
-	return e, nil
+	defer done()
+	var e *Entry
+	err = store.Critical(func() (err error) {
+		e, err = rec.Revoked(ctx, FormatSerial(r.Serial), reason, r.Now.UTC().Truncate(time.Second))
+		return err
+	})
+	return e, err
 }
 
 // CRLRequest is `ca crl`.
@@ -143,37 +136,44 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 	if a.Cert.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, fmt.Errorf("ca: %w: %s lacks the cRLSign key usage", ErrIssuerCannotSign, a.Paths.Name)
 	}
-	rec, unlock, err := a.lockRecord(ctx, r.LockTimeout)
+	rec, done, err := a.openRecord(ctx, r.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	out, err := a.signCRL(rec, r)
-	if err != nil {
-		return nil, err
-	}
-	ev := Event{Event: EventCRL, Time: r.Now.UTC().Truncate(time.Second), CRLNumber: out.Number, NextUpdate: out.List.NextUpdate}
-	tx := &store.Tx{Force: true}
-	tx.Add(r.Path, out.PEM, store.CRL.Mode)
-	out.Warnings = rec.Warnings
-	return out, commitRecorded(rec, ev, tx)
-}
-
-func (a *Authority) signCRL(rec *Record, r CRLRequest) (*CRL, error) {
+	defer done()
 	if err := checkIssuerTime(a.Paths.Name, append(a.Issuers(), a.Root), r.Now, Window{}); err != nil {
 		return nil, err
 	}
-	number := rec.CRLNumber + 1
+	var out *CRL
+	sign := func(d CRLDraft) (time.Time, error) {
+		out, err = a.signCRL(d, r)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return out.List.NextUpdate, nil
+	}
+	tx := &store.Tx{Force: true}
+	record := func() (func() error, error) {
+		undo, err := rec.IssuedCRL(ctx, r.Now.UTC().Truncate(time.Second), sign)
+		if err == nil {
+			tx.Add(r.Path, out.PEM, store.CRL.Mode)
+		}
+		return undo, err
+	}
+	if err := commitRecorded(ctx, record, tx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (a *Authority) signCRL(d CRLDraft, r CRLRequest) (*CRL, error) {
 	this := r.Now.Add(-Backdate).Truncate(time.Second).UTC()
 	tmpl := &x509.RevocationList{
-		Number:     big.NewInt(number),
+		Number:     big.NewInt(d.Number),
 		ThisUpdate: this,
 		NextUpdate: this.Add(time.Duration(r.Days) * 24 * time.Hour),
 	}
-	for _, e := range rec.Entries {
-		if !e.Revoked {
-			continue
-		}
+	for _, e := range d.Revoked {
 		n, err := ParseSerial(e.Serial)
 		if err != nil {
 			return nil, err
@@ -193,5 +193,5 @@ func (a *Authority) signCRL(rec *Record, r CRLRequest) (*CRL, error) {
 	if err := list.CheckSignatureFrom(a.Cert); err != nil {
 		return nil, fmt.Errorf("ca: the new CRL does not verify: %w", err)
 	}
-	return &CRL{PEM: pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), List: list, Number: number}, nil
+	return &CRL{PEM: pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), List: list, Number: d.Number}, nil
 }

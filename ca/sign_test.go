@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -90,9 +89,8 @@ func TestRootAndIntermediateProfile(t *testing.T) {
 	if !ic.PermittedDNSDomainsCritical || ic.PermittedDNSDomains[0] != "example.test" || ic.PermittedIPRanges[0].String() != "10.0.0.0/8" {
 		t.Errorf("name constraints: %v %v critical=%v", ic.PermittedDNSDomains, ic.PermittedIPRanges, ic.PermittedDNSDomainsCritical)
 	}
-	rec, err := ReadRecord(root.Paths.Record)
-	if err != nil || len(rec.Entries) != 2 || rec.Entries[0].Profile != ProfileRoot || rec.Entries[1].Profile != ProfileCA {
-		t.Fatalf("root record: %v %+v", err, rec)
+	if evs := issuedOf(t, root); len(evs) != 2 || evs[0].Profile != ProfileRoot || evs[1].Profile != ProfileCA {
+		t.Fatalf("root record: %+v", evs)
 	}
 	loaded, err := Load(st, "int")
 	if err != nil || !loaded.Root.Equal(rc) || len(loaded.Chain) != 0 {
@@ -204,12 +202,11 @@ func TestIssueWritesRecordsAndFiles(t *testing.T) {
 		t.Fatalf("entry %+v", is.Entry)
 	}
 	// A second issue to the same name fails before signing; the record is unchanged.
-	before, _ := os.ReadFile(root.Paths.Record)
+	before := eventsOf(t, root)
 	if _, err := root.Issue(context.Background(), req); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("re-issue: %v, want ErrExists", err)
 	}
-	after, _ := os.ReadFile(root.Paths.Record)
-	if string(before) != string(after) {
+	if after := eventsOf(t, root); len(after) != len(before) {
 		t.Fatal("a refused issue changed the record")
 	}
 	// With Force it replaces, with a new serial and a second record line.
@@ -218,9 +215,8 @@ func TestIssueWritesRecordsAndFiles(t *testing.T) {
 	if err != nil || is2.Cert.SerialNumber.Cmp(is.Cert.SerialNumber) == 0 {
 		t.Fatalf("forced re-issue: %v", err)
 	}
-	rec, _ := ReadRecord(root.Paths.Record)
-	if len(rec.Entries) != 3 {
-		t.Fatalf("%d record entries, want root + 2", len(rec.Entries))
+	if n := len(issuedOf(t, root)); n != 3 {
+		t.Fatalf("%d record entries, want root + 2", n)
 	}
 }
 

@@ -157,3 +157,7 @@ func ensureDir(dir string) error {
 	}
 	return nil
 }
+
+// EnsureDir creates dir (and parents) 0700 whatever the umask, for the
+// other writer of a store, the record database (package ca).
+func EnsureDir(dir string) error { return ensureDir(dir) }

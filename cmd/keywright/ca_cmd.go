@@ -14,6 +14,7 @@ type CACmd struct {
 	Sign   CASignCmd   `cmd:"" help:"Sign a certificate request with a CA."`
 	Revoke CARevokeCmd `cmd:"" help:"Revoke a certificate a CA issued."`
 	CRL    CACRLCmd    `cmd:"" name:"crl" help:"Sign the CA's certificate revocation list as CA.crl."`
+	Log    CALogCmd    `cmd:"" help:"Print the CA's record: issued, revoked and CRL events, oldest first (--json: JSON Lines)."`
 }
 
 // CAInitCmd is `ca init NAME`.

@@ -60,7 +60,8 @@ func caListHint(e *Env) string {
 
 func caNames(e *Env) []string {
 	var names []string
-	for _, s := range ca.CAs(e.Store()) {
+	cas, _ := ca.CAs(e.Ctx, e.Store())
+	for _, s := range cas {
 		names = append(names, s.Name)
 	}
 	return names

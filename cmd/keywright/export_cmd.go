@@ -75,9 +75,8 @@ func exportChain(e *Env, ref string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, _ := ca.ScanDir(e.Store().Dir)
 	top := certs[len(certs)-1]
-	if issuer := ca.IssuerOf(top, all); issuer != nil && !issuer.Cert.Equal(top) {
+	if issuer := ca.FindIssuer(e.Ctx, e.Store(), top); issuer != nil && !issuer.Cert.Equal(top) {
 		certs = append(certs, issuer.Cert)
 	}
 	return certs, nil

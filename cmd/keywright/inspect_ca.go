@@ -50,8 +50,8 @@ func describeCRLBlock(e *Env, _ *InspectCmd, file string, block *pem.Block) (*re
 
 // crlSignature checks the CRL against the store CA with its issuer's name.
 func crlSignature(e *Env, crl *x509.RevocationList) string {
-	all, _ := ca.ScanDir(e.Store().Dir)
-	for _, s := range all {
+	known, _ := ca.KnownCAs(e.Ctx, e.Store())
+	for _, s := range known {
 		if s.Cert.IsCA && s.Cert.Subject.String() == crl.Issuer.String() && crl.CheckSignatureFrom(s.Cert) == nil {
 			return "verified by CA " + s.Name
 		}
@@ -79,8 +79,7 @@ func chainReport(e *Env, file string, data []byte) *report {
 	}
 	chain := append([]*x509.Certificate(nil), certs...)
 	top := chain[len(chain)-1]
-	all, _ := ca.ScanDir(e.Store().Dir)
-	if issuer := ca.IssuerOf(top, all); issuer != nil && !issuer.Cert.Equal(top) {
+	if issuer := ca.FindIssuer(e.Ctx, e.Store(), top); issuer != nil && !issuer.Cert.Equal(top) {
 		chain = append(chain, issuer.Cert)
 	}
 	var node *report

@@ -141,7 +141,14 @@ func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
 	if c.CA != "" {
 		return loadAuthority(e, c.CA, c.CAKeyFlags)
 	}
-	names := caNames(e)
+	cas, err := ca.CAs(e.Ctx, e.Store())
+	if err != nil {
+		return nil, busyHint(err)
+	}
+	var names []string
+	for _, s := range cas {
+		names = append(names, s.Name)
+	}
 	switch len(names) {
 	case 0:
 		if err := c.createLocalCA(e); err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,57 +40,91 @@ func (c *ListCmd) Run(e *Env) error {
 		}
 	}
 	now := e.Now()
-	items, problems := ca.Inventory(e.Store(), now)
+	out := newListWriter(e)
+	each := func(it ca.Item) error { return out.row(rowOf(it, now)) }
+	var problems []error
+	var err error
+	if c.Expiring != "" {
+		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, each)
+	} else {
+		problems, err = ca.Inventory(e.Ctx, e.Store(), now, each)
+	}
 	for _, p := range problems {
 		e.UI.Warnf("%s", oneLine(p.Error()))
 	}
-	var rows []listRow
-	for _, it := range items {
-		if c.Expiring != "" && (it.Status == ca.StatusRevoked || it.Cert.NotAfter.After(now.Add(window))) {
-			continue
-		}
-		rows = append(rows, rowOf(it, now))
-	}
-	if err := writeList(e, rows); err != nil {
+	if err != nil {
 		return err
 	}
-	if c.Expiring != "" && len(rows) > 0 {
-		e.UI.Failf("%d certificate(s) expire within %s", len(rows), c.Expiring)
-		return &checkFailed{n: len(rows)}
+	if err := out.close(); err != nil {
+		return err
+	}
+	if c.Expiring != "" && out.n > 0 {
+		e.UI.Failf("%d certificate(s) expire within %s", out.n, c.Expiring)
+		return &checkFailed{n: out.n}
 	}
 	return nil
 }
 
 func rowOf(it ca.Item, now time.Time) listRow {
-	r := listRow{Name: it.Name, File: displayPath(it.Path), Subject: it.Cert.Subject.String(), IsCA: it.Cert.IsCA,
+	return listRow{Name: it.Name, File: displayPath(it.Path), Subject: it.Cert.Subject.String(), CA: it.CA, IsCA: it.Cert.IsCA,
 		Serial: ca.FormatSerial(it.Cert.SerialNumber), NotAfter: it.Cert.NotAfter.UTC(),
 		DaysLeft: int(it.Cert.NotAfter.Sub(now).Hours() / 24), Status: it.Status, Recorded: it.Entry != nil}
-	if it.Issuer != nil {
-		r.CA = it.Issuer.Name
-	}
-	return r
 }
 
-func writeList(e *Env, rows []listRow) error {
-	if e.Globals.JSON {
-		if rows == nil {
-			rows = []listRow{}
-		}
-		return writeJSON(e, map[string]any{"certificates": rows})
+// listWriter prints list's rows as they come: JSON row by row (the same
+// document writeJSON would make), or a table (tabwriter keeps only the
+// text of the rows, not the certificates).
+type listWriter struct {
+	e  *Env
+	tw *tabwriter.Writer
+	n  int
+}
+
+func newListWriter(e *Env) *listWriter {
+	return &listWriter{e: e, tw: tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)}
+}
+
+func (w *listWriter) row(r listRow) error {
+	w.n++
+	if w.e.Globals.JSON {
+		return w.jsonRow(r)
 	}
-	if len(rows) == 0 {
-		return nil
+	if w.n == 1 {
+		fmt.Fprintln(w.tw, "NAME\tCA\tSERIAL\tNOT AFTER\tSTATUS")
 	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCA\tSERIAL\tNOT AFTER\tSTATUS")
-	for _, r := range rows {
-		caName := r.CA
-		if caName == "" {
-			caName = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, caName, r.Serial, r.NotAfter.Format("2006-01-02 15:04"), r.Status)
+	caName := r.CA
+	if caName == "" {
+		caName = "-"
 	}
-	return tw.Flush()
+	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, caName, r.Serial, r.NotAfter.Format("2006-01-02 15:04"), r.Status)
+	return err
+}
+
+func (w *listWriter) jsonRow(r listRow) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	sep := ",\n"
+	if w.n == 1 {
+		sep = "{\n  \"certificates\": [\n"
+	}
+	_, err := fmt.Fprintf(w.e.Stdout, "%s    %s", sep, bytes.TrimRight(b.Bytes(), "\n"))
+	return err
+}
+
+func (w *listWriter) close() error {
+	switch {
+	case !w.e.Globals.JSON:
+		return w.tw.Flush()
+	case w.n == 0:
+		return writeJSON(w.e, map[string]any{"certificates": []listRow{}})
+	}
+	_, err := fmt.Fprint(w.e.Stdout, "\n  ]\n}\n")
+	return err
 }
 
 // parseWindow reads a duration with day and week units: 30d, 2w, 12h, 1h30m.

@@ -195,9 +195,12 @@ func (v *verifier) pools() (roots, inter *x509.CertPool, want *x509.Certificate,
 		}
 		return roots, inter, a.Cert, nil
 	}
-	all, _ := ca.ScanDir(v.e.Store().Dir)
+	known, err := ca.KnownCAs(v.e.Ctx, v.e.Store())
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	n := 0
-	for _, s := range all {
+	for _, s := range known {
 		switch {
 		case !s.Cert.IsCA:
 		case ca.IssuerOf(s.Cert, []ca.Stored{s}) != nil:
@@ -242,12 +245,12 @@ func (v *verifier) revocation() checkResult {
 		return r
 	}
 	issuer := v.path[1]
-	all, _ := ca.ScanDir(v.e.Store().Dir)
-	for _, s := range all {
+	known, _ := ca.KnownCAs(v.e.Ctx, v.e.Store())
+	for _, s := range known {
 		if !s.Cert.Equal(issuer) {
 			continue
 		}
-		entry, err := ca.LookupIssued(v.e.Store(), s, v.leaf)
+		entry, err := ca.LookupIssued(v.e.Ctx, s, v.leaf)
 		switch {
 		case err != nil:
 			r.OK, r.Detail = false, err.Error()

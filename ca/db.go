@@ -1,0 +1,200 @@
+package ca
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/store"
+	_ "modernc.org/sqlite" // pure Go, so release builds stay CGO_ENABLED=0
+)
+
+// DBFile is the record database of a store (README "The record"). Its name
+// ends in .sqlite, which no store kind uses, so it never meets a NAME's file.
+const DBFile = "record.sqlite"
+
+// dbMode: the record holds nothing secret (serials, subjects, dates); the
+// store directory (0700) keeps it private anyway.
+const dbMode os.FileMode = 0o644
+
+//go:embed schema.sql
+var schemaSQL string
+
+// schemaVersion is PRAGMA user_version of a database with schema.sql.
+const schemaVersion = 1
+
+// DB is the record database of one store directory: the CAs it knows, the
+// certificates they issued and their events.
+type DB struct {
+	Path string // DIR/record.sqlite, for messages
+	dir  string // the store directory: files are recorded relative to it
+	sql  *sql.DB
+}
+
+// OpenDB opens (creating it if needed) the record of the store in dir,
+// importing the JSON Lines records an earlier keywright kept there. A
+// writer that finds the database locked waits at most timeout, then fails
+// with store.ErrBusy; 0 tries once.
+func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error) {
+	path := filepath.Join(dir, DBFile)
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("ca: %w %s: the path may not contain '?' or '#'", ErrRecord, path)
+	}
+	created, err := createDBFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)"+
+		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)", path, timeout.Milliseconds())
+	conn, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, dbErr(path, err)
+	}
+	// One connection: a command is one writer, and a second connection
+	// inside one process could only wait for the first.
+	conn.SetMaxOpenConns(1)
+	db := &DB{Path: path, dir: dir, sql: conn}
+	if err := db.migrate(ctx, created); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// ExistsDB reports whether dir has a record database (commands that only
+// read use it to leave a store without one untouched).
+func ExistsDB(dir string) bool { return store.Exists(filepath.Join(dir, DBFile)) }
+
+// Close releases the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// createDBFile makes an empty database file with an exact mode (SQLite
+// gives its -wal and -shm files the same mode), refusing a symlink. It
+// reports whether the file is new.
+func createDBFile(path string) (bool, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		return false, fmt.Errorf("ca: %w %s: %w", ErrRecord, path, store.ErrSymlink)
+	case err == nil && !fi.Mode().IsRegular():
+		return false, fmt.Errorf("ca: %w %s: not a regular file", ErrRecord, path)
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, dbErr(path, err)
+	}
+	if err := store.EnsureDir(filepath.Dir(path)); err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, dbMode)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil // another process made it first
+	}
+	if err != nil {
+		return false, dbErr(path, err)
+	}
+	err = f.Chmod(dbMode)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, dbErr(path, err)
+	}
+	return true, nil
+}
+
+// migrate brings the schema to schemaVersion. A new database also imports
+// the JSON Lines records of the store (once: the import is in the same
+// transaction as the schema).
+func (db *DB) migrate(ctx context.Context, created bool) error {
+	var version int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return db.err(err)
+	}
+	if version == schemaVersion {
+		return nil
+	}
+	if version > schemaVersion {
+		return fmt.Errorf("ca: %w %s: schema version %d is newer than this keywright (%d); upgrade keywright",
+			ErrRecord, db.Path, version, schemaVersion)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Again inside the write transaction: another process may have
+		// made the schema while this one waited.
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version == schemaVersion {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+			return err
+		}
+		return db.importLegacy(ctx, tx)
+	})
+}
+
+// inTx runs fn in one write transaction (BEGIN IMMEDIATE: the write lock is
+// taken at the start, so fn never fails half-way for want of it) and
+// commits; with synchronous=FULL the commit is on disk when it returns.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return db.err(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return db.err(err)
+	}
+	return db.err(tx.Commit())
+}
+
+// err names the database in an error and turns SQLite's "database is
+// locked" into store.ErrBusy.
+func (db *DB) err(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, store.ErrBusy) || strings.HasPrefix(err.Error(), "ca: ") {
+		return err // ours, already named (the package prefix once)
+	}
+	return dbErr(db.Path, err)
+}
+
+func dbErr(path string, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") {
+		return fmt.Errorf("ca: %s: %w", path, store.ErrBusy)
+	}
+	return fmt.Errorf("ca: %w %s: %w", ErrRecord, path, err)
+}
+
+// rel names a file relative to the store when it is inside it.
+func (db *DB) rel(path string) string { return relativeTo(db.dir, path) }
+
+// abs is the path of a file the record names relative to the store.
+func (db *DB) abs(file string) string {
+	if filepath.IsAbs(file) {
+		return file
+	}
+	return filepath.Join(db.dir, file)
+}
+
+func relativeTo(dir, path string) string {
+	abs, err1 := filepath.Abs(path)
+	absDir, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(absDir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return abs
+}

@@ -1,0 +1,174 @@
+package ca
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keywright/keywright/store"
+)
+
+// errSkip marks a store entry that is not a certificate file to list.
+var errSkip = errors.New("ca: not a regular file")
+
+// Item is one certificate of a store with what the store knows about it.
+type Item struct {
+	Stored
+	CA     string // NAME of the store CA that signed it (its own for a self-signed one); "" if unknown
+	Entry  *Entry // its entry in the record; nil if not recorded
+	Status string
+}
+
+// Inventory calls fn with every certificate in st, by NAME, with its
+// issuer, record entry and status at now. Each file is parsed once and let
+// go after fn; the issuer is found from the record (by the certificate's
+// fingerprint) or by key id among the store's CAs. Files that do not parse
+// are returned as problems; they do not stop the listing.
+func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item) error) ([]error, error) {
+	names, err := certNames(st.Dir)
+	if err != nil {
+		return nil, err
+	}
+	v, err := newStoreView(ctx, st, true)
+	if err != nil {
+		return nil, err
+	}
+	v.db.Close() // what Inventory needs from the record is in v now
+	var problems []error
+	for _, name := range names {
+		s, err := readStored(st.Dir, name)
+		if errors.Is(err, errSkip) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		if err := fn(v.item(s, nil, now)); err != nil {
+			return problems, err
+		}
+	}
+	return problems, nil
+}
+
+// Expiring calls fn with each certificate the store's record holds that is
+// not revoked and ends before now+window, soonest first. The record's
+// not-after index answers; only the files of the certificates found are
+// read, and a file that now holds another certificate (renewed, replaced)
+// is passed over.
+func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.Duration, fn func(Item) error) ([]error, error) {
+	v, err := newStoreView(ctx, st, false)
+	if err != nil {
+		return nil, err
+	}
+	defer v.db.Close()
+	var entries []*Entry
+	err = v.db.Expiring(ctx, now.Add(window), func(e *Entry) error {
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	for _, e := range entries {
+		certs, err := ReadCerts(v.db.PathOf(e))
+		switch {
+		case err != nil:
+			problems = append(problems, err)
+			continue
+		case fingerprint(certs[0]) != e.SHA256:
+			continue
+		}
+		it := v.item(Stored{Name: e.Name, Path: v.db.PathOf(e), Cert: certs[0]}, e, now)
+		if it.Status == StatusRevoked {
+			continue
+		}
+		if err := fn(it); err != nil {
+			return problems, err
+		}
+	}
+	return problems, nil
+}
+
+// storeView is what listing needs to know about a store's CAs and record.
+type storeView struct {
+	db        *DB
+	issuers   *issuerIndex
+	recorded  map[string]*Entry // by certificate fingerprint (all, or CAs only)
+	revokedCA map[string]bool   // CA names revoked, or below a revoked CA
+}
+
+func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*storeView, error) {
+	cas, err := KnownCAs(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenDB(ctx, st.Dir, discoveryTimeout)
+	if err != nil {
+		return nil, err
+	}
+	v := &storeView{db: db, issuers: newIssuerIndex(cas), recorded: map[string]*Entry{}, revokedCA: map[string]bool{}}
+	each := db.caEntries
+	if allEntries {
+		each = db.Entries
+	}
+	err = each(ctx, func(e *Entry) error {
+		e.SANs = nil // not shown by list; keeps a large store's map small
+		v.recorded[e.SHA256] = e
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	v.markRevokedCAs(cas)
+	return v, nil
+}
+
+// markRevokedCAs finds the CAs that are revoked in their issuer's record,
+// or sit below one that is (SPEC: everything below a revoked CA is
+// revoked).
+func (v *storeView) markRevokedCAs(cas []Stored) {
+	parent := map[string]string{}
+	for _, s := range cas {
+		if e := v.recorded[fingerprint(s.Cert)]; e != nil {
+			parent[s.Name] = e.CA
+			if e.Revoked {
+				v.revokedCA[s.Name] = true
+			}
+		}
+	}
+	for _, s := range cas {
+		for name, hops := parent[s.Name], 0; name != "" && name != s.Name && hops < len(cas); name, hops = parent[name], hops+1 {
+			if v.revokedCA[name] {
+				v.revokedCA[s.Name] = true
+				break
+			}
+		}
+	}
+}
+
+// item is s with its issuer, entry (e, or found by fingerprint) and status.
+func (v *storeView) item(s Stored, e *Entry, now time.Time) Item {
+	if e == nil {
+		e = v.recorded[fingerprint(s.Cert)]
+	}
+	it := Item{Stored: s, Entry: e}
+	switch {
+	case it.Entry != nil:
+		it.CA = it.Entry.CA
+	default:
+		if iss := v.issuers.issuer(s.Cert); iss != nil {
+			it.CA = iss.Name
+			if iss.Name == "" { // self-signed
+				it.CA = s.Name
+			}
+		}
+	}
+	it.Status = StatusAt(s.Cert, it.Entry, now)
+	if it.Status != StatusRevoked && it.CA != s.Name && v.revokedCA[it.CA] {
+		it.Status = StatusRevoked
+	}
+	return it
+}

@@ -1,0 +1,148 @@
+package ca
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Revoked records the revocation of serial (as FormatSerial writes it) and
+// returns its entry, revoked.
+func (r *Record) Revoked(ctx context.Context, serial, reason string, at time.Time) (*Entry, error) {
+	var e *Entry
+	err := r.db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		e, err = scanEntry(tx.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.ca_id = ? AND c.serial = ?", r.id, serial))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("ca: serial %s: %w %s (see %s)", serial, ErrNotIssued, r.CA, r.Path)
+		case err != nil:
+			return err
+		case e.Revoked:
+			return fmt.Errorf("ca: serial %s (%s): %w on %s", serial, e.File, ErrAlreadyRevoked, e.RevokedAt.Format(time.RFC3339))
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE certificates SET revoked_at = ?, reason = ? WHERE ca_id = ? AND serial = ?",
+			at.Unix(), reason, r.id, serial); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, serial, reason) VALUES (?, ?, ?, ?, ?)",
+			r.id, EventRevoked, at.Unix(), serial, reason)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.Revoked, e.RevokedAt, e.Reason = true, unix(at.Unix()), reason
+	return e, nil
+}
+
+// CRLDraft is what a CRL is made from: its number and the revoked entries.
+type CRLDraft struct {
+	Number  int64
+	Revoked []*Entry
+}
+
+// IssuedCRL records a CRL: sign is given the next CRL number and every
+// revoked entry and returns the CRL's nextUpdate; the number and the event
+// are committed only if sign succeeds. undo takes them back, for a command
+// whose CRL file could not be written.
+func (r *Record) IssuedCRL(ctx context.Context, at time.Time, sign func(CRLDraft) (time.Time, error)) (undo func() error, err error) {
+	var number int64
+	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
+		d, err := r.crlDraft(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next, err := sign(d)
+		if err != nil {
+			return err
+		}
+		number = d.Number
+		if _, err := tx.ExecContext(ctx, "UPDATE cas SET crl_number = ? WHERE id = ?", number, r.id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, crl_number, next_update) VALUES (?, ?, ?, ?, ?)",
+			r.id, EventCRL, at.Unix(), number, next.Unix())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
+		return r.db.inTx(bg, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(bg, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND crl_number = ?", r.id, EventCRL, number); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(bg, "UPDATE cas SET crl_number = ? WHERE id = ?", number-1, r.id)
+			return err
+		})
+	}, nil
+}
+
+func (r *Record) crlDraft(ctx context.Context, tx *sql.Tx) (CRLDraft, error) {
+	var d CRLDraft
+	if err := tx.QueryRowContext(ctx, "SELECT crl_number FROM cas WHERE id = ?", r.id).Scan(&d.Number); err != nil {
+		return d, err
+	}
+	d.Number++
+	rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" WHERE c.ca_id = ? AND c.revoked_at IS NOT NULL ORDER BY c.id", r.id)
+	if err != nil {
+		return d, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return d, err
+		}
+		d.Revoked = append(d.Revoked, e)
+	}
+	return d, rows.Err()
+}
+
+// Events calls fn with each event of the CA, oldest first, as `ca log`
+// prints them: an issued event carries the certificate's fields.
+func (r *Record) Events(ctx context.Context, fn func(Event) error) error {
+	rows, err := r.db.sql.QueryContext(ctx, `SELECT e.kind, e.at, e.serial, e.reason, e.crl_number, e.next_update,
+		c.subject, c.sans, c.not_before, c.not_after, c.profile, c.file, c.sha256, c.renews
+		FROM events e LEFT JOIN certificates c ON c.ca_id = e.ca_id AND c.serial = e.serial AND e.kind = 'issued'
+		WHERE e.ca_id = ? ORDER BY e.id`, r.id)
+	if err != nil {
+		return r.db.err(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return r.db.err(err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return r.db.err(rows.Err())
+}
+
+func scanEvent(rows *sql.Rows) (Event, error) {
+	var ev Event
+	var at int64
+	var serial, reason, subject, sans, profile, file, sum, renews sql.NullString
+	var crl, next, notBefore, notAfter sql.NullInt64
+	if err := rows.Scan(&ev.Event, &at, &serial, &reason, &crl, &next, &subject, &sans, &notBefore, &notAfter,
+		&profile, &file, &sum, &renews); err != nil {
+		return ev, err
+	}
+	ev.Time, ev.Serial, ev.Reason, ev.CRLNumber = unix(at), serial.String, reason.String, crl.Int64
+	if next.Valid {
+		ev.NextUpdate = unix(next.Int64)
+	}
+	if ev.Event != EventIssued || !subject.Valid {
+		return ev, nil
+	}
+	ev.Subject, ev.Profile, ev.File, ev.SHA256, ev.Renews = subject.String, profile.String, file.String, sum.String, renews.String
+	ev.NotBefore, ev.NotAfter = unix(notBefore.Int64), unix(notAfter.Int64)
+	return ev, jsonStrings(sans.String, &ev.SANs)
+}

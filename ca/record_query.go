@@ -1,0 +1,122 @@
+package ca
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"time"
+)
+
+// KnownCA is a CA the record knows: its NAME and certificate file.
+type KnownCA struct {
+	Name     string
+	CertPath string
+	SHA256   string
+}
+
+// CAs lists the CAs the record knows, by name. Nothing is parsed: the
+// caller checks the files it needs (README "The record").
+func (db *DB) CAs(ctx context.Context) ([]KnownCA, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT name, cert_file, sha256 FROM cas ORDER BY name")
+	if err != nil {
+		return nil, db.err(err)
+	}
+	defer rows.Close()
+	var out []KnownCA
+	for rows.Next() {
+		var k KnownCA
+		if err := rows.Scan(&k.Name, &k.CertPath, &k.SHA256); err != nil {
+			return nil, db.err(err)
+		}
+		k.CertPath = db.abs(k.CertPath)
+		out = append(out, k)
+	}
+	return out, db.err(rows.Err())
+}
+
+// Expiring calls fn with every certificate of every CA that is not revoked
+// and ends before t, soonest first (the not_after index answers it).
+func (db *DB) Expiring(ctx context.Context, t time.Time, fn func(*Entry) error) error {
+	return db.eachEntry(ctx, fn, "WHERE c.not_after < ? AND c.revoked_at IS NULL ORDER BY c.not_after, c.id", t.Unix())
+}
+
+// ByName calls fn with every certificate recorded under NAME (by any CA),
+// oldest first.
+func (db *DB) ByName(ctx context.Context, name string, fn func(*Entry) error) error {
+	return db.eachEntry(ctx, fn, "WHERE c.name = ? ORDER BY c.id", name)
+}
+
+// caEntries calls fn with the entries of CA certificates (few).
+func (db *DB) caEntries(ctx context.Context, fn func(*Entry) error) error {
+	return db.eachEntry(ctx, fn, "WHERE c.profile IN (?, ?) ORDER BY c.id", ProfileRoot, ProfileCA)
+}
+
+// Entries calls fn with every certificate the record holds, CA by CA.
+func (db *DB) Entries(ctx context.Context, fn func(*Entry) error) error {
+	return db.eachEntry(ctx, fn, "ORDER BY c.ca_id, c.id")
+}
+
+func (db *DB) eachEntry(ctx context.Context, fn func(*Entry) error, where string, args ...any) error {
+	rows, err := db.sql.QueryContext(ctx, "SELECT "+entryColumns+" "+where, args...)
+	if err != nil {
+		return db.err(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return db.err(err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return db.err(rows.Err())
+}
+
+// PathOf is the file of an entry (the record names files relative to the
+// store).
+func (db *DB) PathOf(e *Entry) string { return db.abs(e.File) }
+
+// Lookup finds the entry of serial in the record of CA name, or nil.
+func (db *DB) Lookup(ctx context.Context, caName, serial string) (*Entry, error) {
+	row := db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE cas.name = ? AND c.serial = ?", caName, serial)
+	e, err := scanEntry(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return e, db.err(err)
+}
+
+// LookupIssued returns the record entry of c in the record of CA issuer,
+// or nil (also when the issuer's directory has no record).
+func LookupIssued(ctx context.Context, issuer Stored, c *x509.Certificate) (*Entry, error) {
+	dir := filepath.Dir(issuer.Path)
+	if !ExistsDB(dir) {
+		return nil, nil
+	}
+	db, err := OpenDB(ctx, dir, discoveryTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.Lookup(ctx, issuer.Name, FormatSerial(c.SerialNumber))
+}
+
+// Log calls fn with each event of the CA's record, oldest first (`ca log`).
+// A CA the record does not know yet is registered first, importing the JSON
+// Lines record an earlier keywright kept for it.
+func (a *Authority) Log(ctx context.Context, fn func(Event) error) error {
+	db, err := OpenDB(ctx, filepath.Dir(a.Paths.Record), discoveryTimeout)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rec, err := db.Record(ctx, a.Paths.Name, a.Cert, a.Paths.Cert)
+	if err != nil {
+		return err
+	}
+	return rec.Events(ctx, fn)
+}
