@@ -39,8 +39,10 @@ type CLI struct {
 // of the parser without ending the process, so run can return a code.
 type exitPanic int
 
-func newParser(cli *CLI, e *Env) (*kong.Kong, error) {
-	return kong.New(cli,
+// newParser builds the parser for args: the commands args cannot reach are
+// left out of the model (cli_prune.go); nil args build the whole tree.
+func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
+	opts := []kong.Option{
 		kong.Name("keywright"),
 		kong.Description("Keys, certificate requests, certificates, a local CA and SSH keys, in one store."),
 		kong.Writers(e.Stdout, e.Stderr),
@@ -48,7 +50,11 @@ func newParser(cli *CLI, e *Env) (*kong.Kong, error) {
 		kong.Vars{"version": version},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Bind(e),
-	)
+	}
+	if ignore := unreachable(args); len(ignore) > 0 {
+		opts = append(opts, kong.IgnoreFields(ignore...))
+	}
+	return kong.New(cli, opts...)
 }
 
 // run parses args and runs the command, returning the exit code.
@@ -68,7 +74,7 @@ func run(args []string, e *Env) (code int) {
 			}
 		}
 	}()
-	parser, err := newParser(cli, e)
+	parser, err := newParser(cli, e, args)
 	if err != nil {
 		panic(err) // the grammar itself is wrong: a programming error
 	}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+)
+
+// Building kong's model of the whole command tree (reflection over every
+// command struct, every tag parsed, every help text interpolated) cost more
+// than the rest of a short command's start-up together (issue 8). Only the
+// commands on the path args name can take part in the parse, so the others
+// are left out of the model: unreachable returns kong.IgnoreFields patterns
+// for the sibling commands at each level of that path.
+//
+// The walk over args is deliberately conservative, so the parse is the same
+// as with the whole tree: it stops at the first token it cannot classify for
+// certain (an unknown flag, "--", anything after a flag that might take a
+// value) and prunes nothing below that point. With no command named, the
+// whole tree is built (help and "expected one of" errors list every
+// command), except for a bare `--version` among global flags, which needs
+// no command at all. cli_prune_test.go checks that help, errors and parsed
+// values are identical to the whole tree's for every command path.
+
+// globalBool are the global flags that take no value (Globals, and kong's
+// own -h/--help); globalValue those that take the next argument.
+var (
+	globalBool  = map[string]bool{"--force": true, "--no-input": true, "-q": true, "--quiet": true, "--json": true, "--version": true, "--help": true, "-h": true}
+	globalValue = map[string]bool{"--store": true}
+)
+
+// unreachable returns the patterns of command fields args cannot reach, or
+// nil to build the whole tree.
+func unreachable(args []string) []string {
+	var ignore []string
+	t := reflect.TypeFor[CLI]()
+	version, help, named := false, false, false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "-") && !named && globalValue[a]:
+			i++ // its value, whatever it looks like
+			continue
+		case strings.HasPrefix(a, "-") && !named && globalBool[a]:
+			version = version || a == "--version"
+			help = help || a == "--help" || a == "-h"
+			continue
+		case strings.HasPrefix(a, "-"):
+			return ignore // "--", an unknown flag, or a command's flag
+		}
+		cmds := commandFields(t)
+		field, ok := cmds[a]
+		if !ok || t.Name() == "" {
+			return ignore // a positional argument, or not a command here
+		}
+		var others []string
+		for name, f := range cmds {
+			if name != a {
+				others = append(others, regexp.QuoteMeta(f.Name))
+			}
+		}
+		if len(others) > 0 {
+			ignore = append(ignore, "^"+regexp.QuoteMeta(t.Name())+`\.(?:`+strings.Join(others, "|")+`)$`)
+		}
+		t, named = field.Type, true
+	}
+	if !named && version && !help {
+		return []string{`^CLI\.(?:` + strings.Join(fieldNames(commandFields(t)), "|") + `)$`}
+	}
+	return ignore
+}
+
+// commandFields are the `cmd` fields of struct type t by command name. A
+// field whose name kong would derive in a way this does not reproduce (more
+// than one word, no name tag) is left out, so it is never pruned by mistake:
+// a token naming it stops the walk.
+func commandFields(t reflect.Type) map[string]reflect.StructField {
+	cmds := map[string]reflect.StructField{}
+	if t.Kind() != reflect.Struct {
+		return cmds
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if _, ok := f.Tag.Lookup("cmd"); !ok {
+			continue
+		}
+		name := f.Tag.Get("name")
+		if name == "" && oneWord(f.Name) {
+			name = strings.ToLower(f.Name)
+		}
+		if name != "" {
+			cmds[name] = f
+		}
+	}
+	return cmds
+}
+
+// oneWord reports whether kong's default name for a field is its name in
+// lower case: one capital followed by lower-case letters only.
+func oneWord(s string) bool {
+	for i, r := range s {
+		if (i == 0) != (r >= 'A' && r <= 'Z') || i > 0 && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func fieldNames(cmds map[string]reflect.StructField) []string {
+	var names []string
+	for _, f := range cmds {
+		names = append(names, regexp.QuoteMeta(f.Name))
+	}
+	return names
+}
