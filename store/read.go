@@ -29,6 +29,11 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
+	return readCapped(r, path)
+}
+
+// readCapped reads r, the content of path, up to MaxFileSize.
+func readCapped(r io.Reader, path string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", displayName(path), bareErr(err))
