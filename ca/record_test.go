@@ -1,0 +1,267 @@
+package ca
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keywright/keywright/store"
+)
+
+// issueLeaf issues NAME with root into st.
+func issueLeaf(t testing.TB, st *store.Store, a *Authority, name string) *Issued {
+	t.Helper()
+	certPath, _ := st.Path(name, store.Cert)
+	chainPath, _ := st.Path(name, store.Chain)
+	is, err := a.Issue(context.Background(), IssueRequest{Store: st, Sign: leafReq(t, "", name+".example.test"),
+		CertPath: certPath, ChainPath: chainPath, LockTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("issue %s: %v", name, err)
+	}
+	return is
+}
+
+// history makes a store with every kind of event: a root and an
+// intermediate, leaves, a revocation and two CRLs.
+func history(t *testing.T) (*store.Store, *Authority, *Authority) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	inter := testCA(t, st, "int", root, nil)
+	issueLeaf(t, st, inter, "web")
+	bad := issueLeaf(t, st, inter, "bad")
+	ctx := context.Background()
+	if _, err := inter.Revoke(ctx, RevokeRequest{Serial: bad.Cert.SerialNumber, Reason: "key-compromise", Now: testNow, LockTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := inter.CRL(ctx, CRLRequest{Path: filepath.Join(st.Dir, "int.crl"), Now: testNow, LockTimeout: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, root, inter
+}
+
+func jsonLines(t *testing.T, evs []Event) []byte {
+	var b bytes.Buffer
+	for _, ev := range evs {
+		line, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	return b.Bytes()
+}
+
+func TestRecordEvents(t *testing.T) {
+	_, root, inter := history(t)
+	evs := eventsOf(t, inter)
+	var kinds []string
+	for _, ev := range evs {
+		kinds = append(kinds, ev.Event)
+	}
+	if got := strings.Join(kinds, " "); got != "issued issued revoked crl crl" {
+		t.Fatalf("events %q", got)
+	}
+	if evs[0].File != "web.crt" || evs[0].SANs[0] != "dns:web.example.test" || evs[0].Profile != "server" || evs[0].SHA256 == "" {
+		t.Errorf("issued event %+v", evs[0])
+	}
+	if evs[2].Serial != evs[1].Serial || evs[2].Reason != "key-compromise" || evs[3].CRLNumber != 1 || evs[4].CRLNumber != 2 || evs[4].NextUpdate.IsZero() {
+		t.Errorf("revoked/crl events %+v %+v %+v", evs[2], evs[3], evs[4])
+	}
+	if r := issuedOf(t, root); len(r) != 2 || r[1].File != "int.crt" || r[1].Profile != ProfileCA {
+		t.Errorf("root's record %+v", r)
+	}
+}
+
+// A JSON Lines record from before the database is imported once, event for
+// event, and left as it was; `ca log --json` prints the same lines back.
+func TestRecordImportsJSONLines(t *testing.T) {
+	st, root, inter := history(t)
+	legacy := map[string][]byte{"root": jsonLines(t, eventsOf(t, root)), "int": jsonLines(t, eventsOf(t, inter))}
+	removeDB(t, st.Dir)
+	for name, data := range legacy {
+		if err := os.WriteFile(filepath.Join(st.Dir, name+".db"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first command that looks for CAs makes the database and imports.
+	cas, err := CAs(context.Background(), st)
+	if err != nil || len(cas) != 2 {
+		t.Fatalf("CAs after import: %v %v", cas, err)
+	}
+	for name, a := range map[string]*Authority{"root": root, "int": inter} {
+		if got := jsonLines(t, eventsOf(t, a)); !bytes.Equal(got, legacy[name]) {
+			t.Errorf("%s: ca log after import\n%s\nwant\n%s", name, got, legacy[name])
+		}
+		if data, _ := os.ReadFile(filepath.Join(st.Dir, name+".db")); !bytes.Equal(data, legacy[name]) {
+			t.Errorf("%s.db was changed by the import", name)
+		}
+	}
+	// Imported state works: the revoked serial stays revoked, the next CRL
+	// number follows the imported ones, the serials stay taken.
+	crl, err := inter.CRL(context.Background(), CRLRequest{Path: filepath.Join(st.Dir, "int.crl"), Now: testNow, LockTimeout: time.Second})
+	if err != nil || crl.Number != 3 || len(crl.List.RevokedCertificateEntries) != 1 {
+		t.Fatalf("CRL after import: %v %+v", err, crl)
+	}
+	// Only once: a second open imports nothing more.
+	if n := len(eventsOf(t, inter)); n != 6 {
+		t.Fatalf("%d events after the next CRL, want 6", n)
+	}
+}
+
+func removeDB(t *testing.T, dir string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(filepath.Join(dir, DBFile+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A serial the CA already used is refused by the database itself.
+func TestRecordSerialUnique(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	web := issueLeaf(t, st, root, "web")
+	rec, done, err := root.openRecord(context.Background(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	ev := issuedEvent(web.Cert, "server", filepath.Join(st.Dir, "other.crt"), testNow)
+	if _, err := rec.Issued(context.Background(), ev, nil); err == nil || !strings.Contains(err.Error(), "already recorded") {
+		t.Fatalf("second record of serial %s: %v", ev.Serial, err)
+	}
+}
+
+// Undo takes an issued event back (and a CA registered with it), and a CRL
+// number back.
+func TestRecordUndo(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	ctx := context.Background()
+	rec, done, err := root.openRecord(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	before := len(eventsOf(t, root))
+	inter := testCA(t, newStore(t), "int", nil, nil) // any CA certificate will do
+	ev := issuedEvent(inter.Cert, ProfileCA, filepath.Join(st.Dir, "int.crt"), testNow)
+	undo, err := rec.Issued(ctx, ev, &Stored{Name: "int", Path: filepath.Join(st.Dir, "int.crt"), Cert: inter.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := rec.Lookup(ctx, ev.Serial); e == nil {
+		t.Fatal("not recorded")
+	}
+	if err := undo(); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := rec.Lookup(ctx, ev.Serial); e != nil || len(eventsOf(t, root)) != before {
+		t.Fatalf("after undo: entry %+v", e)
+	}
+	if known, _ := rec.db.CAs(ctx); len(known) != 1 {
+		t.Fatalf("the CA registered with the event outlived its undo: %+v", known)
+	}
+	undo, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) { return testNow, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := undo(); err != nil {
+		t.Fatal(err)
+	}
+	undo, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) {
+		if d.Number != 1 {
+			return time.Time{}, fmt.Errorf("number %d after an undo, want 1", d.Number)
+		}
+		return testNow, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Twenty signers at once (each with its own database connection and lock
+// file descriptor, as processes have): all recorded once, distinct serials.
+func TestRecordConcurrentIssue(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() { issueLeaf(t, st, root, fmt.Sprintf("c%02d", i)) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, ev := range issuedOf(t, root) {
+		if seen[ev.Serial] {
+			t.Fatalf("serial %s twice", ev.Serial)
+		}
+		seen[ev.Serial] = true
+	}
+	if len(seen) != 21 {
+		t.Fatalf("%d issued events, want 21", len(seen))
+	}
+}
+
+func TestRecordNewerSchemaRefused(t *testing.T) {
+	st := newStore(t)
+	testCA(t, st, "root", nil, nil)
+	db, err := OpenDB(context.Background(), st.Dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.sql.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := OpenDB(context.Background(), st.Dir, time.Second); err == nil || !strings.Contains(err.Error(), "newer than this keywright") {
+		t.Fatalf("open of a newer schema: %v", err)
+	}
+}
+
+func TestRecordRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, DBFile))
+	if _, err := OpenDB(context.Background(), dir, time.Second); !errors.Is(err, store.ErrSymlink) {
+		t.Fatalf("open through a symlink: %v", err)
+	}
+	if store.Exists(filepath.Join(dir, "elsewhere")) {
+		t.Fatal("created the symlink's target")
+	}
+}
+
+// Expiring answers from the not-after index and skips revoked entries and
+// files that now hold another certificate.
+func TestExpiring(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	issueLeaf(t, st, root, "a")
+	b := issueLeaf(t, st, root, "b")
+	ctx := context.Background()
+	if _, err := root.Revoke(ctx, RevokeRequest{Serial: b.Cert.SerialNumber, Now: testNow, LockTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	_, err := Expiring(ctx, st, testNow, 100*24*time.Hour, func(it Item) error {
+		names = append(names, it.Name+"/"+it.CA)
+		return nil
+	})
+	if err != nil || strings.Join(names, " ") != "a/root" {
+		t.Fatalf("expiring: %v %v", names, err)
+	}
+	names = nil
+	Expiring(ctx, st, testNow, 24*time.Hour, func(it Item) error { names = append(names, it.Name); return nil })
+	if len(names) != 0 {
+		t.Fatalf("expiring within a day: %v", names)
+	}
+}
