@@ -1,7 +1,14 @@
 // Package store owns the on-disk layout of a keywright store: which names are
 // valid, which suffix and file mode each kind of file gets, and how files are
-// written (atomically, never through a symlink, never over an existing file
-// unless asked) and locked.
+// written and locked. Every write is atomic (a synced temporary file, then
+// link(2) or rename(2)), never through a symlink, never over an existing file
+// unless asked, and holds the lock of the directory it writes into
+// (DirLockName). A group of files lands all or none (Tx). An edit of an
+// existing file is a read-modify-write under that lock (Update), so
+// concurrent edits all land. Temporary files carry their writer's pid and an
+// flock; the next write into a directory removes those whose writer died
+// (StaleTemps and RemoveStale do it on demand). Lock files (LockPath) are
+// never opened through a symlink and are always mode 0600.
 //
 // It deals in bytes only: it does not know what a key or a certificate is.
 // The layout is the one in SPEC §1:

@@ -78,6 +78,7 @@ func mode(t *testing.T, p string) os.FileMode {
 	return fi.Mode().Perm()
 }
 
+// listDir lists dir, without the directory lock file.
 func listDir(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
@@ -86,7 +87,9 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range ents {
-		names = append(names, e.Name())
+		if e.Name() != store.DirLockName {
+			names = append(names, e.Name())
+		}
 	}
 	return names
 }

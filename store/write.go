@@ -16,15 +16,12 @@ var ErrExists = errors.New("already exists")
 // writes through one, not even with --force (SPEC §1).
 var ErrSymlink = errors.New("is a symbolic link; refusing to write through it")
 
-// tempPrefix marks keywright's temporary files, so a person who finds one
-// after a crash knows where it came from.
-const tempPrefix = ".keywright-tmp-"
-
 // File is one file to be written by a Tx.
 type File struct {
 	Path string
 	Data []byte
 	Mode os.FileMode
+	like fs.FileInfo // Update: the file replaced, whose owner the new one keeps
 }
 
 // Tx writes a group of files all or nothing: either every file reaches its
@@ -47,36 +44,59 @@ func WriteFile(path string, data []byte, mode os.FileMode, force bool) error {
 	return tx.Commit()
 }
 
-// staged is a file whose bytes are on disk under a temporary name.
-type staged struct {
-	File
-	temp   string
-	backup string // with Force: the previous file, linked aside until the end
-	placed bool
-}
-
-// Commit checks every target, stages each file as a synced temporary file in
-// the target's directory, then moves them into place: link(2) when the target
-// must not exist (no-clobber, atomic), rename(2) with Force. Directories are
-// fsynced afterwards. On any failure the targets are restored and no
-// temporary file is left behind. It runs as one Critical section, so an
-// interrupt never leaves half of the group in place.
-func (tx *Tx) Commit() error { return Critical(tx.commit) }
-
-func (tx *Tx) commit() error {
-	if err := tx.check(); err != nil {
+// Commit checks every target, then, holding the lock of each directory it
+// writes into (DirLockName), checks them again, stages each file as a synced
+// temporary file in the target's directory and moves them into place:
+// link(2) when the target must not exist (no-clobber, atomic), rename(2)
+// with Force. Directories are fsynced afterwards. On any failure the targets
+// are restored and no temporary file is left behind. It runs as one Critical
+// section, so an interrupt never leaves half of the group in place.
+//
+// Every writer holds the directory lock, so a forced replace never races
+// another keywright edit of the same file (Update), and a file replaced
+// meanwhile by anyone else is simply replaced: nothing depends on a link to
+// an inode another process may have removed.
+func (tx *Tx) Commit() error {
+	if err := tx.checkNames(); err != nil {
 		return err
 	}
-	for _, f := range tx.files {
-		// A new store (or its ssh/ directory) is created 0700.
-		if err := ensureDir(filepath.Dir(f.Path)); err != nil {
+	// Refused before a directory or lock file is made.
+	if err := tx.checkTargets(); err != nil {
+		return err
+	}
+	return Critical(func() error {
+		dirs := tx.dirs()
+		for _, d := range dirs {
+			// A new store (or its ssh/ directory) is created 0700.
+			if err := ensureDir(d); err != nil {
+				return err
+			}
+		}
+		locks, err := lockDirs(dirs)
+		if err != nil {
 			return err
+		}
+		defer unlockAll(locks)
+		return tx.commitLocked(locks)
+	})
+}
+
+// commitLocked writes the files; the caller holds the locks of their
+// directories.
+func (tx *Tx) commitLocked(locks []*Lock) error {
+	if err := tx.checkTargets(); err != nil {
+		return err
+	}
+	for _, l := range locks {
+		if err := prepareDir(filepath.Dir(l.f.Name()), l); err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
 	}
 	files := make([]*staged, 0, len(tx.files))
 	defer func() {
-		for _, f := range files {
-			removeQuietly(f.temp)
+		clean := cleanup(files)
+		for _, l := range locks {
+			finishDir(l, clean)
 		}
 	}()
 	for _, f := range tx.files {
@@ -94,15 +114,20 @@ func (tx *Tx) commit() error {
 			return err
 		}
 	}
-	for _, f := range files {
-		removeQuietly(f.backup)
-	}
 	return syncDirs(files)
 }
 
-// check refuses before anything is written: symlinks, existing files without
-// Force, two files with one name.
-func (tx *Tx) check() error {
+// dirs lists the directories the files go into.
+func (tx *Tx) dirs() []string {
+	var dirs []string
+	for _, f := range tx.files {
+		dirs = append(dirs, filepath.Dir(f.Path))
+	}
+	return dirs
+}
+
+// checkNames refuses two files with one name and names that end in '/'.
+func (tx *Tx) checkNames() error {
 	seen := map[string]bool{}
 	for _, f := range tx.files {
 		clean := filepath.Clean(f.Path)
@@ -113,6 +138,14 @@ func (tx *Tx) check() error {
 		if strings.HasSuffix(f.Path, "/") || strings.HasSuffix(f.Path, string(filepath.Separator)) {
 			return fmt.Errorf("store: %s: a directory, not a file name (give the file name after the '/')", f.Path)
 		}
+	}
+	return nil
+}
+
+// checkTargets refuses before anything is written: symlinks, directories,
+// existing files without Force.
+func (tx *Tx) checkTargets() error {
+	for _, f := range tx.files {
 		fi, err := os.Lstat(f.Path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -128,97 +161,4 @@ func (tx *Tx) check() error {
 		}
 	}
 	return nil
-}
-
-func stage(f File) (*staged, error) {
-	dir := filepath.Dir(f.Path)
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*") // O_CREATE|O_EXCL, 0600
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	s := &staged{File: f, temp: tmp.Name()}
-	err = writeSynced(tmp, f.Data, f.Mode)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return s, fmt.Errorf("store: %s: %w", f.Path, err)
-	}
-	return s, nil
-}
-
-func writeSynced(tmp *os.File, data []byte, mode os.FileMode) error {
-	// Chmod on the descriptor: the mode is exact whatever the umask.
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	return tmp.Sync()
-}
-
-func (tx *Tx) place(f *staged) error {
-	if tx.Force && Exists(f.Path) {
-		// Keep the old file under a temporary name so a later failure in
-		// the same transaction can put it back.
-		f.backup = f.temp + ".old"
-		if err := os.Link(f.Path, f.backup); err != nil {
-			f.backup = ""
-			return fmt.Errorf("store: %w", err)
-		}
-		if err := os.Rename(f.temp, f.Path); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		f.placed = true
-		return nil
-	}
-	if err := os.Link(f.temp, f.Path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("store: %s: %w", f.Path, ErrExists)
-		}
-		return fmt.Errorf("store: %w", err)
-	}
-	f.placed = true
-	return nil
-}
-
-// rollback undoes the files already placed, newest first.
-func rollback(files []*staged) {
-	for i := len(files) - 1; i >= 0; i-- {
-		f := files[i]
-		if !f.placed {
-			continue
-		}
-		if f.backup != "" {
-			_ = os.Rename(f.backup, f.Path)
-			f.backup = ""
-			continue
-		}
-		removeQuietly(f.Path)
-	}
-	for _, f := range files {
-		removeQuietly(f.backup)
-	}
-}
-
-func syncDirs(files []*staged) error {
-	done := map[string]bool{}
-	for _, f := range files {
-		dir := filepath.Dir(f.Path)
-		if done[dir] {
-			continue
-		}
-		done[dir] = true
-		if err := syncDir(dir); err != nil {
-			return fmt.Errorf("store: sync %s: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-func removeQuietly(path string) {
-	if path != "" {
-		_ = os.Remove(path)
-	}
 }
