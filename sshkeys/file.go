@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/keywright/keywright/store"
 )
 
 // FileMode is the mode sshd's StrictModes wants for an authorized_keys file.
@@ -62,6 +65,32 @@ func ParseAuthorizedKeys(data []byte) *AuthorizedKeys {
 		f.lines = append(f.lines, l)
 	}
 	return f
+}
+
+// EditFile edits the authorized_keys file at path in place: edit changes
+// the parsed file and reports whether it changed anything; an unchanged
+// file is not written. The edit is a store.Update, so concurrent edits of
+// one file (by any number of processes) all land: none is lost. A missing
+// file is an empty one when create is true (written FileMode, in a 0700
+// directory if need be), else an error (errors.Is fs.ErrNotExist). A symbolic link is
+// refused. Other lines are written back byte for byte. edit may run twice
+// (again on the newer content when the file changed meanwhile): whatever it
+// records for the caller must be the last run's.
+func EditFile(path string, create bool, edit func(f *AuthorizedKeys) (changed bool, err error)) error {
+	return store.Update(path, FileMode, func(old []byte, exists bool) ([]byte, error) {
+		if !exists && !create {
+			return nil, fmt.Errorf("%s: %w", path, syscall.ENOENT) // "no such file or directory"
+		}
+		f := ParseAuthorizedKeys(old)
+		changed, err := edit(f)
+		switch {
+		case err != nil:
+			return nil, err
+		case !changed:
+			return nil, store.ErrNoChange
+		}
+		return f.Bytes(), nil
+	})
 }
 
 // Entries lists the valid entries in file order.

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -135,41 +132,22 @@ type SSHAuthorizedKeysCmd struct {
 	List   SSHAKListCmd   `cmd:"" help:"List the keys of an authorized_keys file."`
 }
 
-// readAuthorizedKeys reads FILE for an in-place edit: a symlink is refused
-// up front, a missing file is empty. It returns the file's owner too.
-func readAuthorizedKeys(e *Env, path string, mustExist bool) (*sshkeys.AuthorizedKeys, *fileOwner, error) {
+// editAuthorizedKeys edits FILE in place (sshkeys.EditFile: under the
+// store's lock, so parallel edits all land); a missing file is an empty one
+// when create is true. Invalid lines are kept and warned about, once.
+func editAuthorizedKeys(e *Env, path string, create bool, edit func(*sshkeys.AuthorizedKeys) (bool, error)) error {
 	if path == "-" {
-		return nil, nil, usagef("authorized-keys add and remove edit a file in place; give a path, not '-'")
+		return usagef("authorized-keys add and remove edit a file in place; give a path, not '-'")
 	}
-	fi, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && !mustExist:
-		return sshkeys.ParseAuthorizedKeys(nil), nil, nil
-	case err != nil:
-		return nil, nil, err
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, nil, fmt.Errorf("%s: %w", path, store.ErrSymlink)
-	case !fi.Mode().IsRegular():
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	data, err := store.ReadFile(path, e.Stdin)
-	if err != nil {
-		return nil, nil, err
-	}
-	f := sshkeys.ParseAuthorizedKeys(data)
-	for _, bad := range f.Invalid() {
+	var invalid []sshkeys.LineError
+	err := sshkeys.EditFile(path, create, func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		invalid = f.Invalid()
+		return edit(f)
+	})
+	for _, bad := range invalid {
 		e.UI.Warnf("%s:%d: %v (sshd skips this line; kept as it is)", path, bad.Line, bad.Err)
 	}
-	return f, ownerOf(fi), nil
-}
-
-// writeAuthorizedKeys replaces FILE atomically with mode 0600, keeping its
-// owner when root edits another user's file (sshd's StrictModes checks it).
-func writeAuthorizedKeys(path string, f *sshkeys.AuthorizedKeys, owner *fileOwner) error {
-	if err := store.WriteFile(path, f.Bytes(), sshkeys.FileMode, true); err != nil {
-		return err
-	}
-	return owner.restore(path)
+	return err
 }
 
 // SSHAKAddCmd is `ssh authorized-keys add FILE KEY`.
@@ -185,23 +163,23 @@ func (c *SSHAKAddCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	f, owner, err := readAuthorizedKeys(e, c.File, false)
+	var change sshkeys.Change
+	var line int
+	err = editAuthorizedKeys(e, c.File, true, func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		var err error
+		change, line, err = f.Add(entry)
+		return change != sshkeys.Unchanged, err
+	})
 	if err != nil {
 		return err
 	}
-	change, line, err := f.Add(entry)
-	if err != nil {
-		return err
-	}
-	e.Result().add("file", c.File).add("change", change.String()).add("line", line).add("ssh_sha256", sshkeys.Fingerprint(k.Key))
+	fp := sshkeys.Fingerprint(k.Key)
+	e.Result().add("file", c.File).add("change", change.String()).add("line", line).add("ssh_sha256", fp)
 	if change == sshkeys.Unchanged {
-		e.UI.Infof("%s: key %s already there (line %d); nothing to do", c.File, sshkeys.Fingerprint(k.Key), line)
+		e.UI.Infof("%s: key %s already there (line %d); nothing to do", c.File, fp, line)
 		return nil
 	}
-	if err := writeAuthorizedKeys(c.File, f, owner); err != nil {
-		return err
-	}
-	e.UI.Infof("%s: %s key %s (line %d)", c.File, change, sshkeys.Fingerprint(k.Key), line)
+	e.UI.Infof("%s: %s key %s (line %d)", c.File, change, fp, line)
 	return nil
 }
 
@@ -221,18 +199,18 @@ func (c *SSHAKRemoveCmd) Run(e *Env) error {
 		}
 		match = sshkeys.MatchPublicKey(k.Key)
 	}
-	f, owner, err := readAuthorizedKeys(e, c.File, true)
+	var removed []int
+	err := editAuthorizedKeys(e, c.File, false, func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		removed = f.Remove(match)
+		return len(removed) > 0, nil
+	})
 	if err != nil {
 		return err
 	}
-	removed := f.Remove(match)
 	e.Result().add("file", c.File).add("removed_lines", removed)
 	if len(removed) == 0 {
 		e.UI.Infof("%s: no such key; nothing to do", c.File)
 		return nil
-	}
-	if err := writeAuthorizedKeys(c.File, f, owner); err != nil {
-		return err
 	}
 	e.UI.Infof("%s: removed %d line(s): %s", c.File, len(removed), joinInts(removed))
 	return nil
