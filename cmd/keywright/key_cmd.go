@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
 
@@ -101,33 +102,75 @@ func (c *KeyPasswdCmd) Run(e *Env) error {
 	if c.NoPassphrase && c.Passout != "" {
 		return usagef("--no-passphrase and --passout cannot be used together")
 	}
-	k, err := loadKey(e, c.Name, "--passin", c.Passin)
+	path, err := e.Store().Resolve(c.Name, store.Key)
 	if err != nil {
 		return err
 	}
-	if k.Path == "-" {
+	if path == "-" {
 		return usagef("key passwd rewrites a file in place; give a NAME or a path, not '-'")
 	}
-	pass, err := passphraseIf(e, !c.NoPassphrase, "--passout", c.Passout, k.Path)
-	if err != nil {
+	// Refused up front as every private key read is (a mode group or
+	// others can access), before any passphrase is asked.
+	if _, err := store.ReadSecret(path, nil); err != nil {
 		return err
 	}
-	pemBytes, err := encodeKey(k.Key, pass)
-	if err != nil {
+	// In place: the one command that replaces a key without --force. An
+	// Update, so a key replaced meanwhile (key new --force) is never
+	// overwritten with the old one: it is read again and re-encrypted.
+	r := &rekey{e: e, c: c, path: path}
+	if err := store.Update(path, store.Key.Mode, r.rewrite); err != nil {
 		return err
 	}
-	// In place: the one command that replaces a key without --force.
-	if err := store.WriteFile(k.Path, pemBytes, store.Key.Mode, true); err != nil {
-		return err
-	}
-	e.Result().add("key", k.Path).add("encrypted", pass != nil)
+	e.Result().add("key", path).add("encrypted", r.pass != nil)
 	switch {
-	case pass == nil && !k.Encrypted:
-		e.UI.Infof("%s is not encrypted (written as unencrypted PKCS#8)", k.Path)
-	case pass == nil:
-		e.UI.Infof("%s is no longer encrypted", k.Path)
+	case r.pass == nil && !r.wasEncrypted:
+		e.UI.Infof("%s is not encrypted (written as unencrypted PKCS#8)", path)
+	case r.pass == nil:
+		e.UI.Infof("%s is no longer encrypted", path)
 	default:
-		e.UI.Infof("%s is encrypted with the new passphrase", k.Path)
+		e.UI.Infof("%s is encrypted with the new passphrase", path)
 	}
 	return nil
+}
+
+// rekey rewrites a key with a new passphrase (or none). Each passphrase is
+// read or asked for once, however often rewrite runs (store.Update).
+type rekey struct {
+	e            *Env
+	c            *KeyPasswdCmd
+	path         string
+	old, pass    []byte
+	haveOld      bool
+	havePass     bool
+	wasEncrypted bool
+}
+
+func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
+	what := displayPath(r.path)
+	if !exists {
+		return nil, fmt.Errorf("%s: %w", what, syscall.ENOENT)
+	}
+	d, err := keygen.ParsePEM(data, r.oldPassphrase)
+	if err != nil {
+		return nil, keyError(what, err)
+	}
+	r.wasEncrypted = d.Encrypted
+	if !r.havePass {
+		if r.pass, err = passphraseIf(r.e, !r.c.NoPassphrase, "--passout", r.c.Passout, r.path); err != nil {
+			return nil, err
+		}
+		r.havePass = true
+	}
+	return encodeKey(d.Key, r.pass)
+}
+
+func (r *rekey) oldPassphrase() ([]byte, error) {
+	if !r.haveOld {
+		old, err := passphraseIn(r.e, "--passin", r.c.Passin, displayPath(r.path))
+		if err != nil {
+			return nil, err
+		}
+		r.old, r.haveOld = old, true
+	}
+	return r.old, nil
 }
