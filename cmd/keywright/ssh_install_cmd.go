@@ -1,12 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -115,23 +114,18 @@ func (c *SSHInstallCmd) knownHostsFile(e *Env) (string, error) {
 	return filepath.Join(home, ".ssh", "known_hosts"), nil
 }
 
-// appendKnownHost adds one line to known_hosts, atomically, keeping every
-// other byte (and a missing final newline is added first).
+// appendKnownHost adds one line to known_hosts, atomically and under the
+// store's lock (store.Update: two installs at once both record their host),
+// keeping every other byte and the file's mode (a missing final newline is
+// added first).
 func appendKnownHost(path, line string) error {
-	data, err := os.ReadFile(path)
-	mode := fs.FileMode(0o600)
-	if err == nil {
-		if fi, serr := os.Stat(path); serr == nil {
-			mode = fi.Mode().Perm()
-		}
+	return store.Update(path, 0, func(old []byte, _ bool) ([]byte, error) {
+		data := bytes.Clone(old)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			data = append(data, '\n')
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	data = append(data, line+"\n"...)
-	return store.WriteFile(path, data, mode, true)
+		return append(data, line+"\n"...), nil
+	})
 }
 
 // installError adds the hint a person needs for a host key problem.
