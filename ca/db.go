@@ -51,8 +51,10 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	if err != nil {
 		return nil, err
 	}
-	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)"+
-		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)", path, timeout.Milliseconds())
+	// WAL is set once, when the schema is made (it is kept in the file);
+	// synchronous=FULL syncs the WAL at every commit, so a commit is on
+	// disk when it returns.
+	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)", path, timeout.Milliseconds())
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, dbErr(path, err)
@@ -120,6 +122,11 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 	}
 	if version == schemaVersion {
 		return nil
+	}
+	// Outside a transaction (SQLite cannot change the journal mode inside
+	// one); it waits for the busy timeout like a write.
+	if _, err := db.sql.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		return db.err(err)
 	}
 	if version > schemaVersion {
 		return fmt.Errorf("ca: %w %s: schema version %d is newer than this keywright (%d); upgrade keywright",

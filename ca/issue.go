@@ -3,8 +3,8 @@ package ca
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"time"
 
@@ -53,40 +53,38 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 		return nil, err
 	}
 	defer done()
-	if s, err = a.resignIfUsed(ctx, rec, s, r.Sign); err != nil {
-		return nil, err
-	}
 	// The key and request go first: a process killed half-way through the
 	// commit leaves at most a key without its certificate, never the reverse.
 	tx := &store.Tx{Force: r.Force}
 	for _, f := range r.Extra {
 		tx.Add(f.Path, f.Data, f.Mode)
 	}
-	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
-	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
-	ev := issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
-	ev.Renews = r.Renews
-	if err := commitRecorded(ctx, func() (func() error, error) { return rec.Issued(ctx, ev, nil) }, tx); err != nil {
+	var ev Event
+	record := func() (undo func() error, err error) {
+		for range 8 {
+			ev = issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
+			ev.Renews = r.Renews
+			undo, err = rec.Issued(ctx, ev, nil)
+			if !errors.Is(err, ErrSerialUsed) {
+				break
+			}
+			// A random serial the CA already used (never yet seen: 128
+			// bits): the record's UNIQUE constraint said so; sign anew.
+			r.Sign.Serial = nil
+			if s, err = a.Sign(r.Sign); err != nil {
+				return nil, err
+			}
+		}
+		if err == nil {
+			tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
+			tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
+		}
+		return undo, err
+	}
+	if err := commitRecorded(ctx, record, tx); err != nil {
 		return nil, err
 	}
-	entry, err := rec.Lookup(ctx, ev.Serial)
-	if err != nil {
-		return nil, err
-	}
-	return &Issued{Signed: s, Entry: entry}, nil
-}
-
-// resignIfUsed signs again, with a serial the record does not hold, in the
-// (never yet seen) case that s's random serial is taken. Under the lock.
-func (a *Authority) resignIfUsed(ctx context.Context, rec *Record, s *Signed, r SignRequest) (*Signed, error) {
-	used, err := rec.Lookup(ctx, FormatSerial(s.Cert.SerialNumber))
-	if err != nil || used == nil {
-		return s, err
-	}
-	if r.Serial, err = freshSerial(ctx, rec); err != nil {
-		return nil, err
-	}
-	return a.Sign(r)
+	return &Issued{Signed: s, Entry: rec.entryOf(ev)}, nil
 }
 
 // commitRecorded records (durably), then commits tx, as one critical
@@ -135,25 +133,6 @@ func extraPaths(files []store.File) []string {
 		out = append(out, f.Path)
 	}
 	return out
-}
-
-// freshSerial picks a serial the CA has not used (a collision of 128 random
-// bits is not expected in the life of the universe; the check is cheap).
-func freshSerial(ctx context.Context, rec *Record) (*big.Int, error) {
-	for range 8 {
-		serial, err := csr.RandomSerial(nil)
-		if err != nil {
-			return nil, err
-		}
-		used, err := rec.Lookup(ctx, FormatSerial(serial))
-		if err != nil {
-			return nil, err
-		}
-		if used == nil {
-			return serial, nil
-		}
-	}
-	return nil, fmt.Errorf("ca: %w %s: could not find an unused serial number", ErrRecord, rec.Path)
 }
 
 // issuedEvent is the record event for cert, written to path.

@@ -24,6 +24,9 @@ var ErrRecord = errors.New("CA record")
 // of the old CA would be attributed to the new one).
 var ErrRecordInUse = errors.New("the record belongs to an earlier CA of this name")
 
+// ErrSerialUsed is returned when a serial is already in the CA's record.
+var ErrSerialUsed = errors.New("serial number already used by this CA")
+
 // Record is one CA's part of the record database.
 type Record struct {
 	db   *DB
@@ -38,7 +41,16 @@ type Record struct {
 // left one.
 func (db *DB) Record(ctx context.Context, name string, cert *x509.Certificate, certPath string) (*Record, error) {
 	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+	var sum string
+	// Known already (the usual case): a read, no write transaction.
+	err := db.sql.QueryRowContext(ctx, "SELECT id, sha256 FROM cas WHERE name = ?", name).Scan(&id, &sum)
+	if err == nil && sum == fingerprint(cert) {
+		return &Record{db: db, id: id, CA: name, Path: db.Path}, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, db.err(err)
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		id, err = db.register(ctx, tx, name, cert, certPath)
 		return err
 	})
@@ -193,7 +205,7 @@ func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {
 		r.id, ev.Serial, store.BaseName(ev.File), ev.File, ev.Subject, string(sans), ev.NotBefore.Unix(),
 		ev.NotAfter.Unix(), ev.Profile, ev.SHA256, ev.Time.Unix(), nullString(ev.Renews))
 	if isUniqueViolation(err) {
-		return fmt.Errorf("ca: %w %s: serial %s is already recorded for CA %s", ErrRecord, r.Path, ev.Serial, r.CA)
+		return fmt.Errorf("ca: %s: serial %s: %w %s", r.Path, ev.Serial, ErrSerialUsed, r.CA)
 	}
 	if err != nil {
 		return err
@@ -216,6 +228,14 @@ func (r *Record) deleteIssued(ctx context.Context, tx *sql.Tx, serial string, ne
 	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM cas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM events WHERE ca_id = ?)", newCA, newCA)
 	return err
+}
+
+// entryOf is the entry an issued event made.
+func (r *Record) entryOf(ev Event) *Entry {
+	ev.File = r.db.rel(ev.File)
+	return &Entry{CA: r.CA, Serial: ev.Serial, Name: store.BaseName(ev.File), Subject: ev.Subject, SANs: ev.SANs,
+		NotBefore: ev.NotBefore, NotAfter: ev.NotAfter, Profile: ev.Profile, File: ev.File, SHA256: ev.SHA256,
+		IssuedAt: ev.Time, Renews: ev.Renews}
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

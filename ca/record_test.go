@@ -138,7 +138,7 @@ func TestRecordSerialUnique(t *testing.T) {
 	}
 	defer done()
 	ev := issuedEvent(web.Cert, "server", filepath.Join(st.Dir, "other.crt"), testNow)
-	if _, err := rec.Issued(context.Background(), ev, nil); err == nil || !strings.Contains(err.Error(), "already recorded") {
+	if _, err := rec.Issued(context.Background(), ev, nil); err == nil || !errors.Is(err, ErrSerialUsed) {
 		t.Fatalf("second record of serial %s: %v", ev.Serial, err)
 	}
 }

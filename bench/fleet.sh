@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Commands at fleet size (README "Performance"): the cost of each command in a
+# store of 10, 1,000 and 10,000 certificates, as median wall milliseconds per
+# run, the ratio of the largest store to the smallest (1.00 = the store's size
+# costs nothing), and the peak memory at the largest size. The store is grown
+# in-process by bench/fill (the library, one CA, P-256 leaves), not by one
+# process per certificate.
+#
+# Usage: bench/fleet.sh [MAX] [RUNS]   (default 10000 certificates, 15 runs)
+# Filling 10,000 certificates takes a few minutes: each one is fsynced.
+set -euo pipefail
+max=${1:-10000}
+runs=${2:-15}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Built as goreleaser builds the release.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/keywright" "$root/cmd/keywright"
+go build -o "$work/fill" "$root/bench/fill"
+cd "$work"
+kw() { ./keywright --store pki -q "$@"; }
+kw ca init root --no-passphrase
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
+	-subj "/CN=bench openssl CA" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+
+# median_ms CMD...: runs CMD $runs times ({r} in it becomes the run number,
+# so each run can name a new certificate) and prints the median wall ms.
+median_ms() {
+	local times=() r start
+	for r in $(seq "$runs"); do
+		local cmd=("${@//\{r\}/$r}")
+		start=$(date +%s%N)
+		"${cmd[@]}" >/dev/null 2>&1 || true
+		times+=($(($(date +%s%N) - start)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1e6 }'
+}
+# peak_mib CMD...: the peak resident memory of one more run, MiB.
+peak_mib() {
+	local cmd=("${@//\{r\}/$((runs + 1))}")
+	/usr/bin/time -f %M -o rss.txt "${cmd[@]}" >/dev/null 2>&1 || true
+	awk '{ printf "%.1f", $1 / 1024 }' rss.txt
+}
+
+declare -A ms mib
+measure() { # NAME CMD...
+	local name=$1 size=$2
+	shift 2
+	ms[$name,$size]=$(median_ms "$@")
+	mib[$name,$size]=$(peak_mib "$@")
+}
+commands=(issue issue_ca verify revoke list expiring openssl_ca)
+run_all() { # SIZE
+	local s=$1
+	measure issue "$s" ./keywright --store pki -q issue "a$s-{r}" --san "a$s-{r}.example.test"
+	measure issue_ca "$s" ./keywright --store pki -q issue "b$s-{r}" --ca root --san "b$s-{r}.example.test"
+	measure verify "$s" ./keywright --store pki -q verify f000001
+	# revokes the certificates issue --ca just made, one per run
+	measure revoke "$s" ./keywright --store pki -q ca revoke "b$s-{r}" --ca root
+	measure list "$s" ./keywright --store pki list
+	measure expiring "$s" ./keywright --store pki list --expiring 30d
+	measure openssl_ca "$s" openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "o$s-{r}.key" -out "o$s-{r}.crt" -CA ca.crt -CAkey ca.key -subj "/CN=o$s-{r}.example.test" \
+		-addext "subjectAltName=DNS:o$s-{r}.example.test" -days 90
+	# every run must have done its work: a failing command is not a fast one
+	[ "$(ls pki/b"$s"-*.crt | wc -l)" -eq $((runs + 1)) ] || { echo "issue --ca failed at $s" >&2; exit 1; }
+	[ "$(./keywright --store pki --json ca log root | grep -c '"event":"revoked"')" -ge $((runs + 1)) ] ||
+		{ echo "ca revoke failed at $s" >&2; exit 1; }
+}
+
+sizes=(10 1000 "$max")
+for s in "${sizes[@]}"; do
+	start=$(date +%s)
+	./fill -store pki -ca root -to "$s" -days 90
+	echo "store at $s certificates (filled in $(($(date +%s) - start)) s)" >&2
+	run_all "$s"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+big=$max
+printf '%-26s %9s %9s %9s %12s %10s\n' command ms@10 ms@1000 "ms@$big" "$big/10" "MiB@$big"
+for c in "${commands[@]}"; do
+	printf '%-26s %9s %9s %9s %12s %10s\n' "$c" "${ms[$c,10]}" "${ms[$c,1000]}" "${ms[$c,$big]}" \
+		"$(ratio "${ms[$c,$big]}" "${ms[$c,10]}")" "${mib[$c,$big]}"
+done
+echo
+echo "list at $big / list at 1000:          $(ratio "${ms[list,$big]}" "${ms[list,1000]}")   (linear: $(ratio "$big" 1000))"
+echo "issue --ca / openssl req -x509 -CA at $big: $(ratio "${ms[issue_ca,$big]}" "${ms[openssl_ca,$big]}")"
