@@ -98,18 +98,19 @@ func (e *DirModeError) Is(target error) bool { return target == ErrStoreMode }
 // on the file in the way). A directory group or others can write is a
 // DirModeError; one they can read or enter gives a warning.
 func (s *Store) Check(mustExist bool) (warnings []string, err error) {
-	fi, err := os.Stat(s.Dir)
+	root := filepath.Clean(s.Dir)
+	fi, err := os.Stat(root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && mustExist:
-		return nil, fmt.Errorf("store: %s: %w: no such directory", s.Dir, ErrNoStore)
+		return nil, fmt.Errorf("store: %s: %w: no such directory", root, ErrNoStore)
 	case err == nil && !fi.IsDir() && mustExist:
-		return nil, fmt.Errorf("store: %s: %w: not a directory", s.Dir, ErrNoStore)
+		return nil, fmt.Errorf("store: %s: %w: not a directory", root, ErrNoStore)
 	case errors.Is(err, fs.ErrNotExist), err == nil && !fi.IsDir():
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	for _, dir := range []string{s.Dir, filepath.Join(s.Dir, SSHPrivate.Sub)} {
+	for _, dir := range []string{root, filepath.Join(root, SSHPrivate.Sub)} {
 		fi, err := os.Stat(dir)
 		if err != nil || !fi.IsDir() || !checkModes {
 			continue

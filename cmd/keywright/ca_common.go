@@ -35,6 +35,9 @@ func loadAuthority(e *Env, ref string, f CAKeyFlags) (*ca.Authority, error) {
 
 // loadCACert reads CA ref without its key.
 func loadCACert(e *Env, ref string) (*ca.Authority, error) {
+	if _, err := e.ReadStore(); err != nil {
+		return nil, err
+	}
 	p, err := ca.PathsFor(e.Store(), ref)
 	if err != nil {
 		return nil, err

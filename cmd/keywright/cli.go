@@ -89,7 +89,9 @@ func run(args []string, e *Env) (code int) {
 		return exitCode(err)
 	}
 	e.UI.Quiet = cli.Quiet
-	err = ctx.Run(&cli.Globals)
+	if err = e.begin(ctx); err == nil {
+		err = ctx.Run(&cli.Globals)
+	}
 	if err == nil && cli.JSON && e.result != nil {
 		err = writeJSON(e, e.result)
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
 	"github.com/keywright/keywright/store"
@@ -34,6 +36,8 @@ type Env struct {
 	prompter Prompter
 	lines    *bufio.Reader // stdin read line by line for passphrases
 	result   *report       // what a writing command did, for --json
+	// storeFrom says where the store directory came from, for messages.
+	storeFrom string
 }
 
 // Result is the report of what the command wrote (files, serials, ...),
@@ -88,6 +92,58 @@ func (e *Env) noColor() bool {
 
 // Store is the store the global flags select.
 func (e *Env) Store() *store.Store { return store.New(e.Globals.Store) }
+
+// begin runs once before every command (cli.go): it notes where the store
+// directory came from and refuses a store group or others can write, or
+// warns, once, when they can read it. A store that does not exist yet is
+// fine here: writing commands create it, reading ones call ReadStore.
+func (e *Env) begin(ctx *kong.Context) error {
+	e.storeFrom = storeSource(ctx)
+	if e.Globals.Store == "" {
+		return usagef("the store directory is empty (--store or KEYWRIGHT_STORE)")
+	}
+	warnings, err := e.Store().Check(false)
+	if err != nil {
+		return e.storeError(err)
+	}
+	for _, w := range warnings {
+		e.UI.Warnf("%s", w)
+	}
+	return nil
+}
+
+// ReadStore is the store for a command that only reads one (list, verify,
+// inspect NAME, the ca commands but init): it must exist and be a
+// directory, and is never created by a read.
+func (e *Env) ReadStore() (*store.Store, error) {
+	s := e.Store()
+	if _, err := s.Check(true); err != nil {
+		return nil, e.storeError(err)
+	}
+	return s, nil
+}
+
+// storeError adds where the store directory came from.
+func (e *Env) storeError(err error) error {
+	if e.storeFrom == "" {
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, e.storeFrom)
+}
+
+// storeSource: --store on the command line, else KEYWRIGHT_STORE (which
+// kong reads from the process environment), else the default ./pki.
+func storeSource(ctx *kong.Context) string {
+	for _, p := range ctx.Path {
+		if p.Flag != nil && p.Flag.Name == "store" {
+			return "from --store"
+		}
+	}
+	if _, ok := os.LookupEnv("KEYWRIGHT_STORE"); ok {
+		return "from KEYWRIGHT_STORE"
+	}
+	return "the default store; none given with --store or KEYWRIGHT_STORE"
+}
 
 // stdinLines reads stdin line by line, shared by every passphrase source
 // "stdin" in one command (the first is the first line, and so on, as openssl).

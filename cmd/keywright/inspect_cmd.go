@@ -44,7 +44,7 @@ func (c *InspectCmd) Run(e *Env) error {
 	}
 	var reports []*report
 	for _, f := range files {
-		data, err := store.ReadFile(f, e.Stdin)
+		data, err := store.ReadSecretIf(f, e.Stdin, holdsSecret)
 		if err != nil {
 			return err
 		}
@@ -78,6 +78,9 @@ func (c *InspectCmd) files(e *Env) ([]string, error) {
 		return []string{c.Ref}, nil
 	}
 	if len(files) == 0 {
+		if _, err := e.ReadStore(); err != nil {
+			return nil, err // no store at all, rather than no NAME in it
+		}
 		return nil, fmt.Errorf("%s: no key, request or certificate named %q in store %s", c.Ref, c.Ref, e.Globals.Store)
 	}
 	return files, nil

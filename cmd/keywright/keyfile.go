@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -47,10 +51,11 @@ func loadKey(e *Env, ref, passFlag, passin string) (*loadedKey, error) {
 // readKeyFile reads the file at path ("-": stdin) and parses it with parse,
 // which asks for a passphrase (from passin, or a prompt) only if the key
 // turns out to be encrypted. Errors name the file. Every key keywright
-// reads, X.509 or SSH, private or public, comes through here.
+// reads, X.509 or SSH, private or public, comes through here; a private one
+// whose file group or others can access is refused (store.ReadSecretIf).
 func readKeyFile[K any](e *Env, path, passFlag, passin string, parse func([]byte, keygen.PassphraseFunc) (K, error)) (K, error) {
 	var none K
-	data, err := store.ReadFile(path, e.Stdin)
+	data, err := store.ReadSecretIf(path, e.Stdin, holdsSecret)
 	if err != nil {
 		return none, err
 	}
@@ -60,6 +65,27 @@ func readKeyFile[K any](e *Env, path, passFlag, passin string, parse func([]byte
 		return none, keyError(what, err)
 	}
 	return k, nil
+}
+
+// holdsSecret reports whether data holds a private key: a PEM block of a
+// private key type (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1, OpenSSH) or a
+// PKCS#12 file.
+func holdsSecret(data []byte) bool {
+	if ca.IsPKCS12(data) {
+		return true
+	}
+	for rest := data; ; {
+		block, next := pem.Decode(rest)
+		if block == nil {
+			// pem.Decode gives up on a block it cannot parse: look for the
+			// armour itself, so a damaged private key is still protected.
+			return bytes.Contains(rest, []byte("PRIVATE KEY-----"))
+		}
+		if strings.HasSuffix(block.Type, "PRIVATE KEY") {
+			return true
+		}
+		rest = next
+	}
 }
 
 // keyError names the file and, for a wrong passphrase, says only that.

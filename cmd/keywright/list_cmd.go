@@ -32,6 +32,9 @@ type listRow struct {
 }
 
 func (c *ListCmd) Run(e *Env) error {
+	if _, err := e.ReadStore(); err != nil {
+		return err
+	}
 	var window time.Duration
 	if c.Expiring != "" {
 		var err error

@@ -139,7 +139,23 @@ func hintsFor(err error) []string {
 	case errors.Is(err, keygen.ErrPassphraseRequired):
 		hints = append(hints, "give the passphrase with --passin env:VAR, file:PATH, fd:N or stdin")
 	}
-	return hints
+	return append(hints, modeHints(err)...)
+}
+
+// modeHints say how to fix a private key or a store others can reach, and
+// how to name a store that is not there.
+func modeHints(err error) []string {
+	var sm *store.SecretModeError
+	var dm *store.DirModeError
+	switch {
+	case errors.As(err, &sm):
+		return []string{"make it readable by its owner only: chmod 600 " + shellQuote(sm.Path)}
+	case errors.As(err, &dm):
+		return []string{"make it the owner's only: chmod 700 " + shellQuote(dm.Dir)}
+	case errors.Is(err, store.ErrNoStore):
+		return []string{"a command that writes (key new, issue, ca init) creates the store; choose another with --store DIR or KEYWRIGHT_STORE"}
+	}
+	return nil
 }
 
 // walkErrors calls fn on err and every error it wraps, depth first.

@@ -41,6 +41,9 @@ type verifyReport struct {
 }
 
 func (c *VerifyCmd) Run(e *Env) error {
+	if _, err := e.ReadStore(); err != nil {
+		return err
+	}
 	at, err := parseAt(c.At, e.Now())
 	if err != nil {
 		return err
