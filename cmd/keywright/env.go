@@ -18,6 +18,7 @@ import (
 // environment, the clock and the terminal. main fills it from the process;
 // tests fill it with buffers, fixed times and pseudo-terminals.
 type Env struct {
+	// Ctx is cancelled when a signal stops the command (signals.go).
 	Ctx    context.Context
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -51,10 +52,11 @@ func (e *Env) Result() *report {
 	return e.result
 }
 
-func processEnv() *Env {
+// processEnv is the Env of the process; ctx is the one handleSignals gave.
+func processEnv(ctx context.Context) *Env {
 	interactive := term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd()))
 	return &Env{
-		Ctx:      context.Background(),
+		Ctx:      ctx,
 		Stdin:    os.Stdin,
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,

@@ -5,6 +5,6 @@ package main
 import "os"
 
 func main() {
-	exitOnSignal()
-	os.Exit(run(os.Args[1:], processEnv()))
+	ctx := handleSignals() // first, before any work
+	os.Exit(run(os.Args[1:], processEnv(ctx)))
 }

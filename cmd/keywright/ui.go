@@ -7,6 +7,7 @@ package main
 // only. Errors never echo secret material.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -82,6 +83,19 @@ func (e *checkFailed) Error() string { return fmt.Sprintf("%d check(s) failed", 
 // errInterrupted is returned when the user aborts (Ctrl-C): exit 130.
 var errInterrupted = errors.New("interrupted")
 
+// interrupted reports whether err means the command was stopped by the user
+// (Ctrl-C at a prompt, a signal): exit 130.
+func interrupted(err error) bool {
+	return errors.Is(err, errInterrupted) || errors.Is(err, ErrAborted) ||
+		errors.Is(err, store.ErrInterrupted) || errors.Is(err, context.Canceled)
+}
+
+// reportFinishing tells the user why a signal did not stop the command: it
+// had written part of its work, and stopping now would leave it half done.
+func reportFinishing(w io.Writer) {
+	fmt.Fprintln(w, "keywright: interrupted after files were written: finishing the command (interrupt again to stop at once)")
+}
+
 // exitCode maps an error to the code of SPEC §4.
 func exitCode(err error) int {
 	var u *usageError
@@ -89,7 +103,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errInterrupted), errors.Is(err, ErrAborted):
+	case interrupted(err):
 		return exitInterrupted
 	case errors.As(err, &u):
 		return exitUsage
@@ -105,7 +119,7 @@ func reportError(w io.Writer, err error) {
 	if errors.As(err, &c) {
 		return // the failed checks are already on stderr, one line each
 	}
-	if errors.Is(err, errInterrupted) || errors.Is(err, ErrAborted) {
+	if interrupted(err) {
 		fmt.Fprintln(w, "keywright: interrupted")
 		return
 	}
