@@ -141,16 +141,27 @@ func openLockFile(path string) (f *os.File, created bool, err error) {
 		f, err = os.OpenFile(path, os.O_RDWR|oNoFollow|oNonBlock, 0)
 	}
 	if err != nil {
-		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, false, fmt.Errorf("store: lock file %s: %w", path, ErrSymlink)
-		}
-		return nil, false, fmt.Errorf("store: lock file %s: %w", path, bareErr(err))
+		return nil, false, lockOpenError(path, err)
 	}
 	if err := checkLockFile(f); err != nil {
 		f.Close()
 		return nil, false, fmt.Errorf("store: lock file %s: %w", path, err)
 	}
 	return f, created, nil
+}
+
+// lockOpenError names the lock file and, for a symbolic link or a file
+// this user may not open (an earlier version made 0000 ones under umask
+// 0777), says which.
+func lockOpenError(path string, err error) error {
+	fi, lerr := os.Lstat(path)
+	switch {
+	case lerr == nil && fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("store: lock file %s: %w", path, ErrSymlink)
+	case lerr == nil && errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("store: lock file %s: %w (mode %04o; it should be 0600: chmod 600 %s)", path, bareErr(err), uint32(fi.Mode().Perm()), path)
+	}
+	return fmt.Errorf("store: lock file %s: %w", path, bareErr(err))
 }
 
 func checkLockFile(f *os.File) error {
