@@ -53,9 +53,9 @@ func (db *DB) caEntries(ctx context.Context, fn func(*Entry) error) error {
 	return db.eachEntry(ctx, fn, "WHERE c.profile IN (?, ?) ORDER BY c.id", ProfileRoot, ProfileCA)
 }
 
-// Entries calls fn with every certificate the record holds, CA by CA.
+// Entries calls fn with every certificate the record holds, oldest first.
 func (db *DB) Entries(ctx context.Context, fn func(*Entry) error) error {
-	return db.eachEntry(ctx, fn, "ORDER BY c.ca_id, c.id")
+	return db.eachEntry(ctx, fn, "ORDER BY c.id")
 }
 
 func (db *DB) eachEntry(ctx context.Context, fn func(*Entry) error, where string, args ...any) error {

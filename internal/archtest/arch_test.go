@@ -12,14 +12,20 @@ const module = "github.com/keywright/keywright/"
 // outside modules it may depend on (directly or not). The standard library
 // is always allowed.
 var allowed = map[string][]string{
-	"store":   {"github.com/gofrs/flock", "golang.org/x/sys"},
+	"store":   {"golang.org/x/sys"},
 	"keygen":  {"golang.org/x/crypto"},
 	"csr":     {module + "keygen", "golang.org/x/crypto", "golang.org/x/net", "golang.org/x/text"},
 	"sshkeys": {module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys"},
-	"ca": {module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
-		"golang.org/x/net", "golang.org/x/text", "github.com/gofrs/flock", "golang.org/x/sys",
-		"software.sslmate.com/src/go-pkcs12"},
+	"ca": append([]string{module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
+		"golang.org/x/net", "golang.org/x/text", "golang.org/x/sys", "software.sslmate.com/src/go-pkcs12"},
+		sqlite...),
 }
+
+// sqlite is the record database (README "The record"): modernc.org/sqlite, a
+// pure-Go SQLite, and what it brings with it.
+var sqlite = []string{"modernc.org/sqlite", "modernc.org/libc", "modernc.org/mathutil", "modernc.org/memory",
+	"github.com/dustin/go-humanize", "github.com/google/uuid", "github.com/remyoudompheng/bigfft",
+	"github.com/ncruces/go-strftime", "github.com/mattn/go-isatty"}
 
 func deps(t *testing.T, pkg string) []string {
 	t.Helper()
