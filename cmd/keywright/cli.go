@@ -51,10 +51,11 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Bind(e),
 	}
-	if ignore := unreachable(args); len(ignore) > 0 {
+	grammar, ignore := reachable(cli, args)
+	if len(ignore) > 0 {
 		opts = append(opts, kong.IgnoreFields(ignore...))
 	}
-	return kong.New(cli, opts...)
+	return kong.New(grammar, opts...)
 }
 
 // run parses args and runs the command, returning the exit code.

@@ -10,7 +10,7 @@ import (
 // command struct, every tag parsed, every help text interpolated) cost more
 // than the rest of a short command's start-up together (issue 8). Only the
 // commands on the path args name can take part in the parse, so the others
-// are left out of the model: unreachable returns kong.IgnoreFields patterns
+// are left out of the model: reachable returns kong.IgnoreFields patterns
 // for the sibling commands at each level of that path.
 //
 // The walk over args is deliberately conservative, so the parse is the same
@@ -18,9 +18,10 @@ import (
 // certain (an unknown flag, "--", anything after a flag that might take a
 // value) and prunes nothing below that point. With no command named, the
 // whole tree is built (help and "expected one of" errors list every
-// command), except for a bare `--version` among global flags, which needs
-// no command at all. cli_prune_test.go checks that help, errors and parsed
-// values are identical to the whole tree's for every command path.
+// command), except for `--version` among global flags alone, which needs no
+// command at all: its grammar is the global flags. cli_prune_test.go checks
+// that help, errors and parsed values are identical to the whole tree's for
+// every command path.
 
 // globalBool are the global flags that take no value (Globals, and kong's
 // own -h/--help); globalValue those that take the next argument.
@@ -29,10 +30,10 @@ var (
 	globalValue = map[string]bool{"--store": true}
 )
 
-// unreachable returns the patterns of command fields args cannot reach, or
-// nil to build the whole tree.
-func unreachable(args []string) []string {
-	var ignore []string
+// reachable returns the grammar to parse args with (cli, or only its global
+// flags) and the patterns of the command fields args cannot reach; nil args
+// give cli and no patterns, the whole tree.
+func reachable(cli *CLI, args []string) (grammar any, ignore []string) {
 	t := reflect.TypeFor[CLI]()
 	version, help, named := false, false, false
 	for i := 0; i < len(args); i++ {
@@ -46,12 +47,12 @@ func unreachable(args []string) []string {
 			help = help || a == "--help" || a == "-h"
 			continue
 		case strings.HasPrefix(a, "-"):
-			return ignore // "--", an unknown flag, or a command's flag
+			return cli, ignore // "--", an unknown flag, or a command's flag
 		}
 		cmds := commandFields(t)
 		field, ok := cmds[a]
 		if !ok || t.Name() == "" {
-			return ignore // a positional argument, or not a command here
+			return cli, ignore // a positional argument, or not a command here
 		}
 		var others []string
 		for name, f := range cmds {
@@ -65,24 +66,33 @@ func unreachable(args []string) []string {
 		t, named = field.Type, true
 	}
 	if !named && version && !help {
-		return []string{`^CLI\.(?:` + strings.Join(fieldNames(commandFields(t)), "|") + `)$`}
+		// kong prints the version before it looks for a command; the
+		// pointer is not replaced (only cmd and embed fields are).
+		return &struct{ *Globals }{&cli.Globals}, nil
 	}
-	return ignore
+	return cli, ignore
 }
 
 // commandFields are the `cmd` fields of struct type t by command name. A
 // field whose name kong would derive in a way this does not reproduce (more
 // than one word, no name tag) is left out, so it is never pruned by mistake:
-// a token naming it stops the walk.
+// a token naming it stops the walk. So does every command of a struct where
+// a field of an embedded struct has a command's Go name: kong.IgnoreFields
+// matches fields by Go name, and would drop both.
 func commandFields(t reflect.Type) map[string]reflect.StructField {
 	cmds := map[string]reflect.StructField{}
 	if t.Kind() != reflect.Struct {
 		return cmds
 	}
+	embedded := map[string]bool{}
+	embeddedNames(t, embedded, false)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if _, ok := f.Tag.Lookup("cmd"); !ok {
 			continue
+		}
+		if embedded[f.Name] {
+			return map[string]reflect.StructField{}
 		}
 		name := f.Tag.Get("name")
 		if name == "" && oneWord(f.Name) {
@@ -106,10 +116,22 @@ func oneWord(s string) bool {
 	return s != ""
 }
 
-func fieldNames(cmds map[string]reflect.StructField) []string {
-	var names []string
-	for _, f := range cmds {
-		names = append(names, regexp.QuoteMeta(f.Name))
+// embeddedNames adds to names the fields of the structs t embeds (at any
+// depth), and t's own fields when inside is true.
+func embeddedNames(t reflect.Type, names map[string]bool, inside bool) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return names
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if inside {
+			names[f.Name] = true
+		}
+		if _, embed := f.Tag.Lookup("embed"); f.Anonymous || embed {
+			embeddedNames(f.Type, names, true)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -201,5 +203,29 @@ func TestPrunedModelHoldsOnlyThePath(t *testing.T) {
 	}
 	if got := parseOnly(t, []string{"--help"}, false).commands; got != whole {
 		t.Errorf("keywright --help: the model holds %d commands, want all %d", got, whole)
+	}
+}
+
+// Command names the walk can match: name tags and one-word field names; a
+// level where an embedded field has a command's Go name is not pruned.
+func TestCommandFields(t *testing.T) {
+	type flags struct{ Store string }
+	type level struct {
+		Key      struct{} `cmd:""`
+		SelfSign struct{} `cmd:""`
+		AuthKey  struct{} `cmd:"" name:"authorized-key"`
+		Flags    flags    `embed:""`
+	}
+	got := slices.Sorted(maps.Keys(commandFields(reflect.TypeFor[level]())))
+	if want := []string{"authorized-key", "key"}; !slices.Equal(got, want) {
+		t.Errorf("commands %q, want %q", got, want)
+	}
+	type shadowed struct {
+		flags
+		Key   struct{} `cmd:""`
+		Store struct{} `cmd:""`
+	}
+	if got := commandFields(reflect.TypeFor[shadowed]()); len(got) != 0 {
+		t.Errorf("a command named like an embedded flag: %v, want none", got)
 	}
 }
