@@ -180,7 +180,7 @@ func TestRecordUndo(t *testing.T) {
 	if err := undo(); err != nil {
 		t.Fatal(err)
 	}
-	undo, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) {
+	_, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) {
 		if d.Number != 1 {
 			return time.Time{}, fmt.Errorf("number %d after an undo, want 1", d.Number)
 		}

@@ -72,11 +72,11 @@ func ParseSubject(s string) (pkix.Name, error) {
 		if p.raw == "" && len(parts) == 1 {
 			break // "/" alone is the empty subject
 		}
-		key, value, ok := strings.Cut(p.raw, "=")
+		key, _, ok := strings.Cut(p.raw, "=")
 		if !ok || p.eqEscaped {
 			return n, fmt.Errorf("csr: %w %q: %q is not KEY=VALUE", ErrBadSubject, s, p.value)
 		}
-		_, value, _ = strings.Cut(p.value, "=")
+		_, value, _ := strings.Cut(p.value, "=")
 		if err := set(&n, strings.TrimSpace(key), value); err != nil {
 			return pkix.Name{}, err
 		}

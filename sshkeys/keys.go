@@ -116,7 +116,8 @@ func CheckKey(pub ssh.PublicKey) error {
 	if cert, ok := pub.(*ssh.Certificate); ok {
 		pub = cert.Key
 	}
-	if pub.Type() == ssh.KeyAlgoDSA { //nolint:staticcheck // named to refuse it
+	//lint:ignore SA1019 the deprecated name is what is refused here
+	if pub.Type() == ssh.KeyAlgoDSA {
 		return fmt.Errorf("%w: ssh-dss (DSA) keys are refused by OpenSSH and keywright", ErrWeakKey)
 	}
 	ck, ok := pub.(ssh.CryptoPublicKey)
