@@ -84,8 +84,12 @@ func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
 	for _, file := range order {
 		e := newest[file]
 		if p := v.db.PathOf(e); !store.Exists(p) {
+			who := "CA " + e.CA
+			if e.CA == "" {
+				who = "the store (self-signed)"
+			}
 			out = append(out, store.Finding{Kind: store.FindingMissing, Path: p,
-				Detail: fmt.Sprintf("CA %s recorded serial %s (%s) here, and the file is gone", e.CA, e.Serial, e.Subject)})
+				Detail: fmt.Sprintf("%s recorded serial %s (%s) here, and the file is gone", who, e.Serial, e.Subject)})
 		}
 	}
 	return out, err

@@ -156,6 +156,8 @@ func (v *storeView) item(s Stored, e *Entry, now time.Time) Item {
 	}
 	it := Item{Stored: s, Entry: e}
 	switch {
+	case it.Entry != nil && it.Entry.CA == "": // recorded self-signed
+		it.CA = s.Name
 	case it.Entry != nil:
 		it.CA = it.Entry.CA
 	default:

@@ -108,15 +108,15 @@ func fingerprint(c *x509.Certificate) string {
 // entryColumns are the columns scanEntry reads, in its order.
 const entryColumns = `cas.name, c.serial, c.name, c.file, c.subject, c.sans, c.not_before, c.not_after,
 	c.profile, c.sha256, c.issued_at, c.renews, c.revoked_at, c.reason
-	FROM certificates c JOIN cas ON cas.id = c.ca_id`
+	FROM certificates c LEFT JOIN cas ON cas.id = c.ca_id`
 
 func scanEntry(rows interface{ Scan(...any) error }) (*Entry, error) {
 	var e Entry
 	var sans string
 	var notBefore, notAfter, issued int64
-	var renews, reason sql.NullString
+	var ca, renews, reason sql.NullString
 	var revoked sql.NullInt64
-	err := rows.Scan(&e.CA, &e.Serial, &e.Name, &e.File, &e.Subject, &sans, &notBefore, &notAfter,
+	err := rows.Scan(&ca, &e.Serial, &e.Name, &e.File, &e.Subject, &sans, &notBefore, &notAfter,
 		&e.Profile, &e.SHA256, &issued, &renews, &revoked, &reason)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func scanEntry(rows interface{ Scan(...any) error }) (*Entry, error) {
 		return nil, fmt.Errorf("serial %s: sans: %w", e.Serial, err)
 	}
 	e.NotBefore, e.NotAfter, e.IssuedAt = unix(notBefore), unix(notAfter), unix(issued)
-	e.Renews, e.Reason = renews.String, reason.String
+	e.CA, e.Renews, e.Reason = ca.String, renews.String, reason.String
 	if revoked.Valid {
 		e.Revoked, e.RevokedAt = true, unix(revoked.Int64)
 	}
@@ -202,25 +202,32 @@ func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO certificates (ca_id, serial, name, file, subject, sans, not_before,
 		not_after, profile, sha256, issued_at, renews) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, ev.Serial, store.BaseName(ev.File), ev.File, ev.Subject, string(sans), ev.NotBefore.Unix(),
+		r.caID(), ev.Serial, store.BaseName(ev.File), ev.File, ev.Subject, string(sans), ev.NotBefore.Unix(),
 		ev.NotAfter.Unix(), ev.Profile, ev.SHA256, ev.Time.Unix(), nullString(ev.Renews))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("ca: %s: serial %s: %w %s", r.Path, ev.Serial, ErrSerialUsed, r.CA)
 	}
-	if err != nil {
-		return err
+	if err != nil || r.id == 0 {
+		return err // a self-signed certificate has no CA whose log it joins
 	}
 	_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, serial) VALUES (?, ?, ?, ?)",
 		r.id, EventIssued, ev.Time.Unix(), ev.Serial)
 	return err
 }
 
+// caID is the ca_id column: NULL for the record of self-signed certificates.
+func (r *Record) caID() sql.NullInt64 { return sql.NullInt64{Int64: r.id, Valid: r.id != 0} }
+
 // deleteIssued undoes insertIssued (and the registration of a new CA).
 func (r *Record) deleteIssued(ctx context.Context, tx *sql.Tx, serial string, newCA int64) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND serial = ?", r.id, EventIssued, serial); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM certificates WHERE ca_id = ? AND serial = ?", r.id, serial); err != nil {
+	del, args := "DELETE FROM certificates WHERE ca_id = ? AND serial = ?", []any{r.id, serial}
+	if r.id == 0 {
+		del, args = "DELETE FROM certificates WHERE ca_id IS NULL AND serial = ?", []any{serial}
+	}
+	if _, err := tx.ExecContext(ctx, del, args...); err != nil {
 		return err
 	}
 	if newCA == 0 {

@@ -17,7 +17,7 @@ CREATE TABLE cas (
 
 CREATE TABLE certificates (
 	id          INTEGER PRIMARY KEY,
-	ca_id       INTEGER NOT NULL REFERENCES cas (id),
+	ca_id       INTEGER REFERENCES cas (id), -- NULL: self-signed, no CA
 	serial      TEXT NOT NULL,             -- lower-case hex, as FormatSerial
 	name        TEXT NOT NULL,             -- NAME of the file (file without extension)
 	file        TEXT NOT NULL,             -- relative to the store when inside it

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/store"
 )
@@ -52,8 +53,12 @@ func (c *CertSelfSignCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	if err := store.WriteFile(crtPath, crt, store.Cert.Mode, e.Globals.Force); err != nil {
+	certs, err := ca.ParseCerts(crt)
+	if err != nil {
 		return err
+	}
+	if err := ca.WriteSelfSigned(e.Ctx, e.Store(), certs[0], crtPath, e.Globals.Force, e.Now()); err != nil {
+		return busyHint(err)
 	}
 	e.UI.Infof("wrote self-signed certificate to %s (%d days)", crtPath, days)
 	return addWrittenCert(e.Result().add("cert", crtPath).add("key", keyPath), crt)
