@@ -80,6 +80,15 @@ func TestIssueKilledMidway(t *testing.T) {
 		t.Fatalf("issue after the kills: %v\n%s", err, out)
 	}
 	checkStoreConsistent(t, dir)
+	// store check --fix reports what the kills left (records without files
+	// at most) and leaves no temporary file, whatever the next write swept.
+	out, err := run("store", "check", "--fix").CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "missing-file") {
+		t.Fatalf("store check --fix: %v\n%s", err, out)
+	}
+	if temps, _ := filepath.Glob(filepath.Join(dir, ".keywright-tmp-*")); len(temps) != 0 {
+		t.Fatalf("temporary files after store check --fix: %v", temps)
+	}
 }
 
 // checkStoreConsistent: every NAME.crt is in the record with its hash and
@@ -127,4 +136,38 @@ func checkStoreConsistent(t *testing.T, dir string) {
 		}
 	}
 	t.Logf("%d certificates, %d record entries (%d without a file)", len(crts), len(bySerial), missing)
+}
+
+// TestIssueFiftyAtOnce: fifty processes sign with one CA at the same moment
+// (the CA lock and the record's busy timeout): all succeed, every
+// certificate is recorded once with a distinct serial.
+func TestIssueFiftyAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: starts 50 processes")
+	}
+	exe := keywrightExe(t)
+	dir := filepath.Join(t.TempDir(), "pki")
+	run := func(args ...string) *exec.Cmd {
+		return exec.Command(exe, append([]string{"--store", dir, "-q"}, args...)...)
+	}
+	if out, err := run("ca", "init", "root", "--no-passphrase").CombinedOutput(); err != nil {
+		t.Fatalf("ca init: %v\n%s", err, out)
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		name := fmt.Sprintf("p%02d", i)
+		wg.Go(func() {
+			if out, err := run("issue", name, "--ca", "root", "--san", name+".example.test").CombinedOutput(); err != nil {
+				t.Errorf("issue %s: %v\n%s", name, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	checkStoreConsistent(t, dir)
+	if crts, _ := filepath.Glob(filepath.Join(dir, "p*.crt")); len(crts) != 50 {
+		t.Fatalf("%d certificates, want 50", len(crts))
+	}
+	if out, err := run("store", "check").CombinedOutput(); err != nil {
+		t.Fatalf("store check after 50 signers: %v\n%s", err, out)
+	}
 }
