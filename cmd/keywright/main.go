@@ -6,5 +6,5 @@ import "os"
 
 func main() {
 	ctx := handleSignals() // first, before any work
-	os.Exit(run(os.Args[1:], processEnv(ctx)))
+	os.Exit(settle(run(os.Args[1:], processEnv(ctx))))
 }

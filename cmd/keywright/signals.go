@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/keywright/keywright/store"
@@ -31,17 +32,83 @@ func handleSignals() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		sig := <-sigs
+		signals.begin()
 		store.Interrupt()
 		if store.Committed() {
+			signals.goOn()
 			reportFinishing(os.Stderr)
 			sig = <-sigs
+			signals.stop()
 			store.Halt()
+		} else {
+			signals.stop()
 		}
 		cancel()
-		reportError(os.Stderr, errInterrupted)
+		reportInterrupted(os.Stderr)
 		os.Exit(signalExitCode(sig))
 	}()
 	return ctx
+}
+
+// signals is what the handler has decided, for settle.
+var signals = signalState{decided: make(chan struct{})}
+
+type signalState struct {
+	mu       sync.Mutex
+	handling bool          // a signal arrived
+	decided  chan struct{} // closed once the first signal's outcome is known
+	stopping bool          // the handler is stopping the process
+	closed   bool
+}
+
+func (s *signalState) begin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handling = true
+}
+
+func (s *signalState) goOn() { s.decide(false) }
+
+func (s *signalState) stop() { s.decide(true) }
+
+func (s *signalState) decide(stop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopping = stop
+	if !s.closed {
+		s.closed = true
+		close(s.decided)
+	}
+}
+
+// signalled reports whether a signal is being handled: an interrupted
+// command then leaves its report and exit to the handler (reportError).
+func (s *signalState) signalled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handling
+}
+
+func (s *signalState) isStopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
+// settle is the exit code of a command that returned code. When it stopped
+// because of a signal (store.ErrInterrupted once the handler has shut the
+// gate), the handler reports it and exits with the signal's code (143 for
+// SIGTERM), so main waits for that instead of racing it.
+func settle(code int) int {
+	if code != exitInterrupted || !signals.signalled() {
+		return code
+	}
+	<-signals.decided
+	if signals.isStopping() {
+		select {} // the handler is printing "interrupted" and exiting
+	}
+	reportInterrupted(os.Stderr) // reportError left it to the handler
+	return code
 }
 
 // signalExitCode is 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.

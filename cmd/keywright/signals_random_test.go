@@ -94,6 +94,9 @@ func checkTrial(t *testing.T, tr *signalTrial, recorded map[string]int) string {
 		return "completed, signalled after its files were written"
 	case tr.code == 0 && present == len(tr.files) && rec == 1:
 		return "completed"
+	case tr.code == wantCode && present == 0 && rec == 0 && strings.Count(tr.out, "keywright: interrupted\n") != 1:
+		t.Errorf("%s after %v: stderr %q, want one 'interrupted' line", tr.name, tr.sig, tr.out)
+		return "broken"
 	case (tr.code == wantCode || tr.code == -1) && present == 0 && rec == 0:
 		if tr.code == -1 {
 			return "killed before the handler"

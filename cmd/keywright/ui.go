@@ -90,6 +90,9 @@ func interrupted(err error) bool {
 		errors.Is(err, store.ErrInterrupted) || errors.Is(err, context.Canceled)
 }
 
+// reportInterrupted is the one line of a command stopped by the user.
+func reportInterrupted(w io.Writer) { fmt.Fprintln(w, "keywright: interrupted") }
+
 // reportFinishing tells the user why a signal did not stop the command: it
 // had written part of its work, and stopping now would leave it half done.
 func reportFinishing(w io.Writer) {
@@ -120,7 +123,9 @@ func reportError(w io.Writer, err error) {
 		return // the failed checks are already on stderr, one line each
 	}
 	if interrupted(err) {
-		fmt.Fprintln(w, "keywright: interrupted")
+		if !signals.signalled() { // else the signal handler or settle says it
+			reportInterrupted(w)
+		}
 		return
 	}
 	fmt.Fprintf(w, "keywright: error: %s\n", oneLine(err.Error()))
