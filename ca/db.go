@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/keywright/keywright/store"
-	_ "modernc.org/sqlite" // pure Go, so release builds stay CGO_ENABLED=0
+	"modernc.org/sqlite" // pure Go, so release builds stay CGO_ENABLED=0
 )
 
 // DBFile is the record database of a store (README "The record"). Its name
@@ -63,6 +63,10 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	// inside one process could only wait for the first.
 	conn.SetMaxOpenConns(1)
 	db := &DB{Path: path, dir: dir, sql: conn}
+	if err := db.persistWAL(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx, created); err != nil {
 		conn.Close()
 		return nil, err
@@ -146,6 +150,26 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 		}
 		return db.importLegacy(ctx, tx)
 	})
+}
+
+// persistWAL keeps the -wal and -shm files when the last connection
+// closes, instead of deleting them and making them anew next time: a
+// reader then needs no new disk space (on a full disk, list and verify
+// still work), and a writer reuses the WAL's blocks.
+func (db *DB) persistWAL(ctx context.Context) error {
+	c, err := db.sql.Conn(ctx)
+	if err != nil {
+		return db.err(err)
+	}
+	defer c.Close()
+	return db.err(c.Raw(func(dc any) error {
+		fc, ok := dc.(sqlite.FileControl)
+		if !ok {
+			return errors.New("the SQLite driver has no file control")
+		}
+		_, err := fc.FileControlPersistWAL("main", 1)
+		return err
+	}))
 }
 
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE: the write lock is

@@ -53,59 +53,46 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 		return nil, err
 	}
 	defer done()
-	// The key and request go first: a process killed half-way through the
-	// commit leaves at most a key without its certificate, never the reverse.
+	for attempt := 1; ; attempt++ {
+		ev := issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
+		ev.Renews = r.Renews
+		err := commitRecorded(issueTx(r, s), func() (func() error, error) { return rec.Issued(ctx, ev, nil) })
+		if err == nil {
+			return &Issued{Signed: s, Entry: rec.entryOf(ev)}, nil
+		}
+		if !errors.Is(err, ErrSerialUsed) || attempt == 8 {
+			return nil, err
+		}
+		// A random serial the CA already used (never yet seen: 128 bits):
+		// the record's UNIQUE constraint said so; sign anew.
+		r.Sign.Serial = nil
+		if s, err = a.Sign(r.Sign); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// issueTx is the files of an issue: the key and request first (a process
+// killed half-way through the commit leaves at most a key without its
+// certificate, never the reverse), then the certificate and its chain.
+func issueTx(r IssueRequest, s *Signed) *store.Tx {
 	tx := &store.Tx{Force: r.Force}
 	for _, f := range r.Extra {
 		tx.Add(f.Path, f.Data, f.Mode)
 	}
-	var ev Event
-	record := func() (undo func() error, err error) {
-		for range 8 {
-			ev = issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
-			ev.Renews = r.Renews
-			undo, err = rec.Issued(ctx, ev, nil)
-			if !errors.Is(err, ErrSerialUsed) {
-				break
-			}
-			// A random serial the CA already used (never yet seen: 128
-			// bits): the record's UNIQUE constraint said so; sign anew.
-			r.Sign.Serial = nil
-			if s, err = a.Sign(r.Sign); err != nil {
-				return nil, err
-			}
-		}
-		if err == nil {
-			tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
-			tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
-		}
-		return undo, err
-	}
-	if err := commitRecorded(ctx, record, tx); err != nil {
-		return nil, err
-	}
-	return &Issued{Signed: s, Entry: rec.entryOf(ev)}, nil
+	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
+	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
+	return tx
 }
 
-// commitRecorded records (durably), then commits tx, as one critical
-// section that an interrupt lets finish (store.Critical); if the commit
-// fails the record is taken back, so the invariant holds: never a
-// certificate file without its record, and a failed command leaves no
+// commitRecorded commits tx with record as its Record step: the files are
+// staged (so the disk had room), then recorded durably, then placed, all in
+// one critical section an interrupt lets finish. The invariant holds: never
+// a certificate file without its record, and a failed command leaves no
 // record of what it did not write.
-func commitRecorded(ctx context.Context, record func() (undo func() error, err error), tx *store.Tx) error {
-	return store.Critical(func() error {
-		undo, err := record()
-		if err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			if uerr := undo(); uerr != nil {
-				return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
-			}
-			return err
-		}
-		return nil
-	})
+func commitRecorded(tx *store.Tx, record func() (undo func() error, err error)) error {
+	tx.Record = record
+	return tx.Commit()
 }
 
 // checkFree fails early, before signing or recording, when a target exists.

@@ -44,24 +44,33 @@ type CRLDraft struct {
 	Revoked []*Entry
 }
 
-// IssuedCRL records a CRL: sign is given the next CRL number and every
-// revoked entry and returns the CRL's nextUpdate; the number and the event
-// are committed only if sign succeeds. undo takes them back, for a command
-// whose CRL file could not be written.
-func (r *Record) IssuedCRL(ctx context.Context, at time.Time, sign func(CRLDraft) (time.Time, error)) (undo func() error, err error) {
-	var number int64
+// NextCRL is what the CA's next CRL is made from: the next CRL number and
+// every revoked entry. The caller holds the CA lock, so the number stays
+// free until IssuedCRL records it.
+func (r *Record) NextCRL(ctx context.Context) (CRLDraft, error) {
+	var d CRLDraft
+	if err := r.db.sql.QueryRowContext(ctx, "SELECT crl_number FROM cas WHERE id = ?", r.id).Scan(&d.Number); err != nil {
+		return d, r.db.err(err)
+	}
+	d.Number++
+	err := r.db.eachEntry(ctx, func(e *Entry) error {
+		d.Revoked = append(d.Revoked, e)
+		return nil
+	}, "WHERE c.ca_id = ? AND c.revoked_at IS NOT NULL ORDER BY c.id", r.id)
+	return d, err
+}
+
+// IssuedCRL records CRL number (which must be the one NextCRL gave) and its
+// nextUpdate. undo takes it back, for a command whose CRL file could not be
+// placed.
+func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time) (undo func() error, err error) {
 	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
-		d, err := r.crlDraft(ctx, tx)
+		res, err := tx.ExecContext(ctx, "UPDATE cas SET crl_number = ? WHERE id = ? AND crl_number = ?", number, r.id, number-1)
 		if err != nil {
 			return err
 		}
-		next, err := sign(d)
-		if err != nil {
-			return err
-		}
-		number = d.Number
-		if _, err := tx.ExecContext(ctx, "UPDATE cas SET crl_number = ? WHERE id = ?", number, r.id); err != nil {
-			return err
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("ca: %w %s: CRL number %d of CA %s is taken", ErrRecord, r.Path, number, r.CA)
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, crl_number, next_update) VALUES (?, ?, ?, ?, ?)",
 			r.id, EventCRL, at.Unix(), number, next.Unix())
@@ -80,27 +89,6 @@ func (r *Record) IssuedCRL(ctx context.Context, at time.Time, sign func(CRLDraft
 			return err
 		})
 	}, nil
-}
-
-func (r *Record) crlDraft(ctx context.Context, tx *sql.Tx) (CRLDraft, error) {
-	var d CRLDraft
-	if err := tx.QueryRowContext(ctx, "SELECT crl_number FROM cas WHERE id = ?", r.id).Scan(&d.Number); err != nil {
-		return d, err
-	}
-	d.Number++
-	rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" WHERE c.ca_id = ? AND c.revoked_at IS NOT NULL ORDER BY c.id", r.id)
-	if err != nil {
-		return d, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return d, err
-		}
-		d.Revoked = append(d.Revoked, e)
-	}
-	return d, rows.Err()
 }
 
 // Events calls fn with each event of the CA, oldest first, as `ca log`

@@ -173,21 +173,21 @@ func TestRecordUndo(t *testing.T) {
 	if known, _ := rec.db.CAs(ctx); len(known) != 1 {
 		t.Fatalf("the CA registered with the event outlived its undo: %+v", known)
 	}
-	undo, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) { return testNow, nil })
-	if err != nil {
+	d, err := rec.NextCRL(ctx)
+	if err != nil || d.Number != 1 {
+		t.Fatalf("first CRL number %d: %v", d.Number, err)
+	}
+	if undo, err = rec.IssuedCRL(ctx, 1, testNow, testNow); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := rec.IssuedCRL(ctx, 1, testNow, testNow); err == nil {
+		t.Fatal("CRL number 1 recorded twice")
 	}
 	if err := undo(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = rec.IssuedCRL(ctx, testNow, func(d CRLDraft) (time.Time, error) {
-		if d.Number != 1 {
-			return time.Time{}, fmt.Errorf("number %d after an undo, want 1", d.Number)
-		}
-		return testNow, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if d, err = rec.NextCRL(ctx); err != nil || d.Number != 1 {
+		t.Fatalf("CRL number after an undo: %d, %v; want 1", d.Number, err)
 	}
 }
 

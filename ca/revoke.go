@@ -144,23 +144,18 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 	if err := checkIssuerTime(a.Paths.Name, append(a.Issuers(), a.Root), r.Now, Window{}); err != nil {
 		return nil, err
 	}
-	var out *CRL
-	sign := func(d CRLDraft) (time.Time, error) {
-		out, err = a.signCRL(d, r)
-		if err != nil {
-			return time.Time{}, err
-		}
-		return out.List.NextUpdate, nil
+	d, err := rec.NextCRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.signCRL(d, r)
+	if err != nil {
+		return nil, err
 	}
 	tx := &store.Tx{Force: true}
-	record := func() (func() error, error) {
-		undo, err := rec.IssuedCRL(ctx, r.Now.UTC().Truncate(time.Second), sign)
-		if err == nil {
-			tx.Add(r.Path, out.PEM, store.CRL.Mode)
-		}
-		return undo, err
-	}
-	if err := commitRecorded(ctx, record, tx); err != nil {
+	tx.Add(r.Path, out.PEM, store.CRL.Mode)
+	at := r.Now.UTC().Truncate(time.Second)
+	if err := commitRecorded(tx, func() (func() error, error) { return rec.IssuedCRL(ctx, d.Number, at, out.List.NextUpdate) }); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -32,7 +32,7 @@ func WriteSelfSigned(ctx context.Context, st *store.Store, cert *x509.Certificat
 	}
 	defer db.Close()
 	ev := issuedEvent(cert, ProfileSelfSigned, path, now)
-	return commitRecorded(ctx, func() (func() error, error) { return db.newRecord("").Issued(ctx, ev, nil) }, tx)
+	return commitRecorded(tx, func() (func() error, error) { return db.newRecord("").Issued(ctx, ev, nil) })
 }
 
 // inStore reports whether path is a file directly in the store directory.

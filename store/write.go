@@ -29,7 +29,14 @@ type File struct {
 // without its certificate, or the reverse).
 type Tx struct {
 	Force bool // replace existing files (still never through a symlink)
-	files []File
+	// Record, when set, runs once every file is staged (written and synced
+	// under a temporary name, so the disk had room for all of them) and
+	// before any is placed: package ca records the certificates there,
+	// durably, so a file never appears without its record. If placing
+	// fails, the undo it returned takes the record back. A Record error
+	// leaves nothing behind.
+	Record func() (undo func() error, err error)
+	files  []File
 }
 
 // Add queues a file. Nothing touches the disk until Commit.
@@ -108,9 +115,19 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 			return err
 		}
 	}
+	undo := func() error { return nil }
+	if tx.Record != nil {
+		var err error
+		if undo, err = tx.Record(); err != nil {
+			return err
+		}
+	}
 	for i, f := range files {
 		if err := tx.place(f); err != nil {
 			rollback(files[:i])
+			if uerr := undo(); uerr != nil {
+				return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
+			}
 			return err
 		}
 	}
