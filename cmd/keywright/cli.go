@@ -23,16 +23,17 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Key     KeyCmd     `cmd:"" help:"Private keys: new, pub, passwd."`
-	Inspect InspectCmd `cmd:"" help:"Describe a key, request, certificate, chain or SSH key."`
-	CSR     CSRCmd     `cmd:"" name:"csr" help:"Certificate requests: new (flags or an interactive prompt)."`
-	Cert    CertCmd    `cmd:"" help:"Certificates without a CA: self-sign."`
-	Issue   IssueCmd   `cmd:"" help:"Key, request, certificate and chain in one step, signed by a CA."`
-	CA      CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
-	Verify  VerifyCmd  `cmd:"" help:"Check a certificate: chain, validity, revocation, key, host name."`
-	List    ListCmd    `cmd:"" help:"Every certificate in the store with its CA, serial, expiry and status."`
-	Export  ExportCmd  `cmd:"" help:"Export a key and its certificate chain: p12."`
-	SSH     SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
+	Key      KeyCmd     `cmd:"" help:"Private keys: new, pub, passwd."`
+	Inspect  InspectCmd `cmd:"" help:"Describe a key, request, certificate, chain or SSH key."`
+	CSR      CSRCmd     `cmd:"" name:"csr" help:"Certificate requests: new (flags or an interactive prompt)."`
+	Cert     CertCmd    `cmd:"" help:"Certificates without a CA: self-sign."`
+	Issue    IssueCmd   `cmd:"" help:"Key, request, certificate and chain in one step, signed by a CA."`
+	CA       CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
+	Verify   VerifyCmd  `cmd:"" help:"Check a certificate: chain, validity, revocation, key, host name."`
+	List     ListCmd    `cmd:"" help:"Every certificate in the store with its CA, serial, expiry and status."`
+	Export   ExportCmd  `cmd:"" help:"Export a key and its certificate chain: p12."`
+	SSH      SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
+	StoreCmd StoreCmd   `cmd:"" name:"store" help:"The store itself: check (and --fix) the record against the files, temporary files, modes."`
 }
 
 // exitPanic carries kong's request to exit (after --help or --version) out
@@ -57,6 +58,10 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 	}
 	return kong.New(grammar, opts...)
 }
+
+// afterParse, when set, runs once args parse into a command, before the
+// command: main installs the signal handler there.
+var afterParse func(*Env)
 
 // run parses args and runs the command, returning the exit code.
 func run(args []string, e *Env) (code int) {
@@ -90,6 +95,9 @@ func run(args []string, e *Env) (code int) {
 		return exitCode(err)
 	}
 	e.UI.Quiet = cli.Quiet
+	if afterParse != nil {
+		afterParse(e)
+	}
 	if err = e.begin(ctx); err == nil {
 		err = ctx.Run(&cli.Globals)
 	}

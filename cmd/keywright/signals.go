@@ -10,10 +10,11 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// handleSignals installs the SIGINT and SIGTERM handler (main calls it
-// before anything else) and returns the command's context, cancelled when a
-// signal stops the process. An interrupted command either completes or
-// leaves nothing (README "Output and exit codes"):
+// handleSignals installs the SIGINT and SIGTERM handler (main has it called
+// once the arguments are parsed, before the command) and returns the
+// command's context, cancelled when a signal stops the process. An
+// interrupted command either completes or leaves nothing (README "Output and
+// exit codes"):
 //
 //   - The first signal waits for the store's critical sections in flight
 //     (store.Interrupt). If none has completed, nothing of the command is on
