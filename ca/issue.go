@@ -53,36 +53,42 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 		return nil, err
 	}
 	defer done()
+	res := a.issueLocked(ctx, rec, r, s)
+	return res.Issued, res.Err
+}
+
+// issueLocked records and writes a signed request, under the CA lock the
+// caller holds. In the (never yet seen) case that the random serial is one
+// the CA already used, the record's UNIQUE constraint says so and the
+// certificate is signed anew.
+func (a *Authority) issueLocked(ctx context.Context, rec *Record, r IssueRequest, s *Signed) GroupResult {
 	for attempt := 1; ; attempt++ {
 		ev := issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
 		ev.Renews = r.Renews
-		err := commitRecorded(issueTx(r, s), func() (func() error, error) { return rec.Issued(ctx, ev, nil) })
+		tx := &store.Tx{Force: r.Force}
+		tx.AddFiles(issueFiles(r, s)...)
+		err := commitRecorded(tx, func() (func() error, error) { return rec.Issued(ctx, ev, nil) })
 		if err == nil {
-			return &Issued{Signed: s, Entry: rec.entryOf(ev)}, nil
+			return GroupResult{Issued: &Issued{Signed: s, Entry: rec.entryOf(ev)}}
 		}
 		if !errors.Is(err, ErrSerialUsed) || attempt == 8 {
-			return nil, err
+			return GroupResult{Err: err}
 		}
-		// A random serial the CA already used (never yet seen: 128 bits):
-		// the record's UNIQUE constraint said so; sign anew.
 		r.Sign.Serial = nil
 		if s, err = a.Sign(r.Sign); err != nil {
-			return nil, err
+			return GroupResult{Err: err}
 		}
 	}
 }
 
-// issueTx is the files of an issue: the key and request first (a process
-// killed half-way through the commit leaves at most a key without its
-// certificate, never the reverse), then the certificate and its chain.
-func issueTx(r IssueRequest, s *Signed) *store.Tx {
-	tx := &store.Tx{Force: r.Force}
-	for _, f := range r.Extra {
-		tx.Add(f.Path, f.Data, f.Mode)
-	}
-	tx.Add(r.CertPath, EncodeCerts(s.Cert), store.Cert.Mode)
-	tx.Add(r.ChainPath, EncodeCerts(s.Chain...), store.Chain.Mode)
-	return tx
+// issueFiles are the files of an issue: the key and request first (a
+// process killed half-way through the commit leaves at most a key without
+// its certificate, never the reverse), then the certificate and its chain.
+func issueFiles(r IssueRequest, s *Signed) []store.File {
+	files := append([]store.File(nil), r.Extra...)
+	return append(files,
+		store.File{Path: r.CertPath, Data: EncodeCerts(s.Cert), Mode: store.Cert.Mode},
+		store.File{Path: r.ChainPath, Data: EncodeCerts(s.Chain...), Mode: store.Chain.Mode})
 }
 
 // commitRecorded commits tx with record as its Record step: the files are
