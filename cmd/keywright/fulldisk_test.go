@@ -61,6 +61,11 @@ func TestFullDisk(t *testing.T) {
 			if free == 0 && len(fitted) > 0 {
 				t.Errorf("on a full disk these succeeded: %v", fitted)
 			}
+			// Reading works on the full disk, and the failures left nothing
+			// for store check to find (no temporary file, no torn record).
+			if out, err := kw("store", "check"); err != nil {
+				t.Errorf("store check after the failures: %v\n%s", err, out)
+			}
 		})
 	}
 }
@@ -73,6 +78,7 @@ func setUpFullDiskStore(t *testing.T, kw func(...string) ([]byte, error)) {
 		{"issue", "old", "--ca", "root", "--san", "old.example.test"},
 		{"key", "new", "plain"},
 		{"ssh", "keygen", "deploy"},
+		{"ssh", "ca", "init", "users", "--no-passphrase"},
 	} {
 		if out, err := kw(args...); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out)
@@ -96,6 +102,8 @@ func fullDiskCommands(mnt string) [][]string {
 		{"export", "p12", "web", "--passout", "env:KW_PASS"},
 		{"ssh", "keygen", "deploy2"},
 		{"ssh", "authorized-keys", "add", ak, "deploy"},
+		{"ssh", "ca", "init", "hosts", "--no-passphrase"},
+		{"ssh", "sign", "deploy", "--ca", "users", "--identity", "deploy", "--principal", "deploy"},
 		{"--force", "issue", "web", "--ca", "root", "--san", "web.example.test"},
 	}
 }
