@@ -102,14 +102,24 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 	} else if err != nil {
 		return spec, pkix.Name{}, sans, &usageError{err}
 	}
-	subject := pkix.Name{CommonName: c.CN}
-	if subject.CommonName == "" && len(sans.DNS) > 0 && len(sans.DNS[0]) <= 64 {
-		subject.CommonName = sans.DNS[0]
-	}
-	if sans, err = csr.AddCommonName(subject, sans); err != nil {
+	subject, sans, err := leafSubject(c.CN, sans)
+	if err != nil {
 		return spec, subject, sans, &usageError{err}
 	}
 	return spec, subject, sans, nil
+}
+
+// leafSubject is the subject of a leaf with these SANs, and the SANs with
+// its CN among them (SPEC §5): the CN is cn, else the first DNS name when it
+// fits in a CN (64 characters, RFC 5280 ub-common-name), and one that is not
+// a SAN yet is added (csr.AddCommonName). Shared by issue and batch.
+func leafSubject(cn string, sans csr.SANs) (pkix.Name, csr.SANs, error) {
+	subject := pkix.Name{CommonName: cn}
+	if cn == "" && len(sans.DNS) > 0 && len(sans.DNS[0]) <= 64 {
+		subject.CommonName = sans.DNS[0]
+	}
+	sans, err := csr.AddCommonName(subject, sans)
+	return subject, sans, err
 }
 
 // files are NAME's four files; none may exist unless --force.

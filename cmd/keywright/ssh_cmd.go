@@ -30,19 +30,26 @@ type sshKeyFlags struct {
 }
 
 func (f sshKeyFlags) spec() (keygen.Spec, error) {
-	s := keygen.Spec{Type: f.Type, Bits: f.Bits}
-	if f.Type == keygen.ECDSA && f.Bits != 0 {
-		curves := map[int]string{256: keygen.P256, 384: keygen.P384, 521: keygen.P521}
-		if s.Curve = curves[f.Bits]; s.Curve == "" {
-			return s, usagef("ecdsa --bits %d: use 256, 384 or 521", f.Bits)
-		}
-		s.Bits = 0
-	}
-	s, err := sshkeys.NormalizeSpec(s)
+	s, err := sshKeySpec(f.Type, f.Bits)
 	if err != nil {
 		return s, &usageError{err}
 	}
 	return s, nil
+}
+
+// sshKeySpec is the key an SSH key type and size ask for, checked: bits
+// as ssh-keygen -b (an ECDSA size picks the curve), Ed25519 when typ is
+// empty. Shared by ssh keygen and the ssh entries of a batch manifest.
+func sshKeySpec(typ string, bits int) (keygen.Spec, error) {
+	s := keygen.Spec{Type: typ, Bits: bits}
+	if strings.EqualFold(typ, keygen.ECDSA) && bits != 0 {
+		curves := map[int]string{256: keygen.P256, 384: keygen.P384, 521: keygen.P521}
+		if s.Curve = curves[bits]; s.Curve == "" {
+			return s, fmt.Errorf("ecdsa --bits %d: use 256, 384 or 521", bits)
+		}
+		s.Bits = 0
+	}
+	return sshkeys.NormalizeSpec(s)
 }
 
 // sshPairPaths are where an SSH key pair goes: ssh/NAME and ssh/NAME.pub in
