@@ -2,6 +2,8 @@ package ca
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -95,8 +97,8 @@ func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.D
 type storeView struct {
 	db        *DB
 	issuers   *issuerIndex
-	recorded  map[string]*Entry // by certificate fingerprint (all, or CAs only)
-	revokedCA map[string]bool   // CA names revoked, or below a revoked CA
+	recorded  map[[32]byte]*Entry // by certificate fingerprint (all, or CAs only)
+	revokedCA map[string]bool     // CA names revoked, or below a revoked CA
 }
 
 func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*storeView, error) {
@@ -108,16 +110,18 @@ func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*store
 	if err != nil {
 		return nil, err
 	}
-	v := &storeView{db: db, issuers: newIssuerIndex(cas), recorded: map[string]*Entry{}, revokedCA: map[string]bool{}}
-	each := db.caEntries
-	if allEntries {
-		each = db.Entries
-	}
-	err = each(ctx, func(e *Entry) error {
-		e.SANs = nil // not shown by list; keeps a large store's map small
-		v.recorded[e.SHA256] = e
+	v := &storeView{db: db, issuers: newIssuerIndex(cas), recorded: map[[32]byte]*Entry{}, revokedCA: map[string]bool{}}
+	keep := func(e *Entry) error {
+		var sum [32]byte
+		hex.Decode(sum[:], []byte(e.SHA256))
+		v.recorded[sum] = slim(e)
 		return nil
-	})
+	}
+	if allEntries {
+		err = db.Entries(ctx, keep)
+	} else {
+		err = db.entriesOf(ctx, cas, keep)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -126,13 +130,19 @@ func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*store
 	return v, nil
 }
 
+// slim keeps what listing uses of an entry (its CA and revocation), so
+// the map of a 10,000-certificate store stays small.
+func slim(e *Entry) *Entry {
+	return &Entry{CA: e.CA, Serial: e.Serial, Profile: e.Profile, Revoked: e.Revoked, RevokedAt: e.RevokedAt, Reason: e.Reason}
+}
+
 // markRevokedCAs finds the CAs that are revoked in their issuer's record,
 // or sit below one that is (SPEC: everything below a revoked CA is
 // revoked).
 func (v *storeView) markRevokedCAs(cas []Stored) {
 	parent := map[string]string{}
 	for _, s := range cas {
-		if e := v.recorded[fingerprint(s.Cert)]; e != nil {
+		if e := v.recorded[sha256.Sum256(s.Cert.Raw)]; e != nil {
 			parent[s.Name] = e.CA
 			if e.Revoked {
 				v.revokedCA[s.Name] = true
@@ -152,7 +162,7 @@ func (v *storeView) markRevokedCAs(cas []Stored) {
 // item is s with its issuer, entry (e, or found by fingerprint) and status.
 func (v *storeView) item(s Stored, e *Entry, now time.Time) Item {
 	if e == nil {
-		e = v.recorded[fingerprint(s.Cert)]
+		e = v.recorded[sha256.Sum256(s.Cert.Raw)]
 	}
 	it := Item{Stored: s, Entry: e}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -48,9 +49,18 @@ func (db *DB) ByName(ctx context.Context, name string, fn func(*Entry) error) er
 	return db.eachEntry(ctx, fn, "WHERE c.name = ? ORDER BY c.id", name)
 }
 
-// caEntries calls fn with the entries of CA certificates (few).
-func (db *DB) caEntries(ctx context.Context, fn func(*Entry) error) error {
-	return db.eachEntry(ctx, fn, "WHERE c.profile IN (?, ?) ORDER BY c.id", ProfileRoot, ProfileCA)
+// entriesOf calls fn with the entries of the certificates cas (few: the
+// store's CAs), found by fingerprint.
+func (db *DB) entriesOf(ctx context.Context, cas []Stored, fn func(*Entry) error) error {
+	if len(cas) == 0 {
+		return nil
+	}
+	args := make([]any, len(cas))
+	for i, s := range cas {
+		args[i] = fingerprint(s.Cert)
+	}
+	marks := strings.Repeat("?, ", len(cas)-1) + "?"
+	return db.eachEntry(ctx, fn, "WHERE c.sha256 IN ("+marks+") ORDER BY c.id", args...)
 }
 
 // Entries calls fn with every certificate the record holds, oldest first.

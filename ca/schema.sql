@@ -35,6 +35,7 @@ CREATE TABLE certificates (
 );
 CREATE INDEX certificates_by_name ON certificates (name);
 CREATE INDEX certificates_by_not_after ON certificates (not_after);
+CREATE INDEX certificates_by_sha256 ON certificates (sha256);
 
 CREATE TABLE events (
 	id          INTEGER PRIMARY KEY,       -- the order things happened in
