@@ -18,7 +18,7 @@ func CheckRecord(ctx context.Context, st *store.Store, now time.Time) ([]store.F
 	if !ExistsDB(st.Dir) && !hasLegacy(st.Dir) {
 		return nil, nil // no record to compare with (no CA has signed here)
 	}
-	v, err := newStoreView(ctx, st, true)
+	v, err := newStoreView(ctx, st)
 	if err != nil {
 		return nil, err
 	}

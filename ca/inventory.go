@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -177,15 +179,22 @@ func certNames(dir string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	all, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
 	var names []string
-	for _, n := range all {
-		name, ok := strings.CutSuffix(n, store.Cert.Suffix)
-		if ok && store.ValidateName(name) == nil {
-			names = append(names, name)
+	for {
+		// In chunks: a store holds four files per certificate, and only the
+		// names of the certificates are kept.
+		chunk, err := f.Readdirnames(4096)
+		for _, n := range chunk {
+			name, ok := strings.CutSuffix(n, store.Cert.Suffix)
+			if ok && store.ValidateName(name) == nil {
+				names = append(names, name)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	sort.Strings(names)

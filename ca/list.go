@@ -23,19 +23,26 @@ type Item struct {
 
 // Inventory calls fn with every certificate in st, by NAME, with its
 // issuer, record entry and status at now. Each file is parsed once and let
-// go after fn; the issuer is found from the record (by the certificate's
-// fingerprint) or by key id among the store's CAs. Files that do not parse
-// are returned as problems; they do not stop the listing.
+// go after fn; its entry comes from the record read alongside in NAME order
+// (so neither the certificates nor the record are held in memory), and an
+// unrecorded certificate's issuer is found by key id among the store's CAs.
+// Files that do not parse are returned as problems; they do not stop the
+// listing.
 func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item) error) ([]error, error) {
 	names, err := certNames(st.Dir)
 	if err != nil {
 		return nil, err
 	}
-	v, err := newStoreView(ctx, st, true)
+	v, err := newStoreView(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	v.db.Close() // what Inventory needs from the record is in v now
+	defer v.db.Close()
+	cur, err := v.db.byName(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cur.close()
 	var problems []error
 	for _, name := range names {
 		s, err := readStored(st.Dir, name)
@@ -46,7 +53,11 @@ func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item
 			problems = append(problems, err)
 			continue
 		}
-		if err := fn(v.item(s, nil, now)); err != nil {
+		e, err := cur.entryOf(name, fingerprint(s.Cert))
+		if err != nil {
+			return problems, err
+		}
+		if err := fn(v.item(s, e, now)); err != nil {
 			return problems, err
 		}
 	}
@@ -59,7 +70,7 @@ func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item
 // read, and a file that now holds another certificate (renewed, replaced)
 // is passed over.
 func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.Duration, fn func(Item) error) ([]error, error) {
-	v, err := newStoreView(ctx, st, false)
+	v, err := newStoreView(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +108,11 @@ func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.D
 type storeView struct {
 	db        *DB
 	issuers   *issuerIndex
-	recorded  map[[32]byte]*Entry // by certificate fingerprint (all, or CAs only)
+	recorded  map[[32]byte]*Entry // the CAs' own entries, by certificate fingerprint
 	revokedCA map[string]bool     // CA names revoked, or below a revoked CA
 }
 
-func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*storeView, error) {
+func newStoreView(ctx context.Context, st *store.Store) (*storeView, error) {
 	cas, err := KnownCAs(ctx, st)
 	if err != nil {
 		return nil, err
@@ -117,11 +128,7 @@ func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*store
 		v.recorded[sum] = slim(e)
 		return nil
 	}
-	if allEntries {
-		err = db.Entries(ctx, keep)
-	} else {
-		err = db.entriesOf(ctx, cas, keep)
-	}
+	err = db.entriesOf(ctx, cas, keep)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -133,7 +140,8 @@ func newStoreView(ctx context.Context, st *store.Store, allEntries bool) (*store
 // slim keeps what listing uses of an entry (its CA and revocation), so
 // the map of a 10,000-certificate store stays small.
 func slim(e *Entry) *Entry {
-	return &Entry{CA: e.CA, Serial: e.Serial, Profile: e.Profile, Revoked: e.Revoked, RevokedAt: e.RevokedAt, Reason: e.Reason}
+	return &Entry{CA: e.CA, Serial: e.Serial, Name: e.Name, Profile: e.Profile, SHA256: e.SHA256,
+		Revoked: e.Revoked, RevokedAt: e.RevokedAt, Reason: e.Reason}
 }
 
 // markRevokedCAs finds the CAs that are revoked in their issuer's record,

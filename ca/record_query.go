@@ -130,3 +130,55 @@ func (a *Authority) Log(ctx context.Context, fn func(Event) error) error {
 	}
 	return rec.Events(ctx, fn)
 }
+
+// nameCursor walks the record's entries in NAME order (the by-name index),
+// for a caller that walks the store's files in the same order.
+type nameCursor struct {
+	db   *DB
+	rows *sql.Rows
+	next *Entry // the first entry not yet passed; nil at the end
+}
+
+func (db *DB) byName(ctx context.Context) (*nameCursor, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT "+entryColumns+" ORDER BY c.name, c.id")
+	if err != nil {
+		return nil, db.err(err)
+	}
+	c := &nameCursor{db: db, rows: rows}
+	return c, c.advance()
+}
+
+func (c *nameCursor) advance() error {
+	c.next = nil
+	if !c.rows.Next() {
+		return c.db.err(c.rows.Err())
+	}
+	e, err := scanEntry(c.rows)
+	if err != nil {
+		return c.db.err(err)
+	}
+	c.next = slim(e)
+	return nil
+}
+
+// entryOf returns the entry of NAME whose certificate has fingerprint sum
+// (the newest, if one was recorded twice), or nil. Calls come in NAME order.
+func (c *nameCursor) entryOf(name, sum string) (*Entry, error) {
+	for c.next != nil && c.next.Name < name {
+		if err := c.advance(); err != nil {
+			return nil, err
+		}
+	}
+	var found *Entry
+	for c.next != nil && c.next.Name == name {
+		if c.next.SHA256 == sum {
+			found = c.next
+		}
+		if err := c.advance(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+func (c *nameCursor) close() { c.rows.Close() }
