@@ -20,9 +20,9 @@ import (
 var (
 	ErrNoCertificate   = errors.New("no certificate to renew")
 	ErrNotRecorded     = errors.New("not issued by a CA in this store")
-	ErrFileReplaced    = errors.New("not the certificate the record holds for it")
+	ErrFileReplaced    = errors.New("not a certificate the record holds for")
 	ErrRenewRevoked    = errors.New("a revoked certificate is not renewed")
-	ErrRenewCA         = errors.New("a CA certificate is not renewed")
+	ErrRenewCA         = errors.New("a CA certificate is not renewed (only leaf certificates are)")
 	ErrRenewSelfSigned = errors.New("self-signed, not issued by a CA")
 )
 
@@ -80,7 +80,7 @@ func renewalOf(s Stored, e *Entry, paths RenewalPaths) (*Renewal, error) {
 	case e == nil:
 		return nil, fmt.Errorf("ca: %s: %w (the record has no certificate with its fingerprint)", s.Path, ErrNotRecorded)
 	case s.Cert.IsCA || e.Profile == ProfileCA || e.Profile == ProfileRoot:
-		return nil, fmt.Errorf("ca: %s: %w by renew; only leaf certificates are", s.Path, ErrRenewCA)
+		return nil, fmt.Errorf("ca: %s: %w", s.Path, ErrRenewCA)
 	case e.CA == "":
 		return nil, fmt.Errorf("ca: %s: %w", s.Path, ErrRenewSelfSigned)
 	case e.Revoked:
@@ -132,8 +132,8 @@ func recordedAs(ctx context.Context, st *store.Store, s Stored) (*Entry, error) 
 	if err != nil || match != nil || newest == nil {
 		return match, err
 	}
-	return nil, fmt.Errorf("ca: %s: %w %s (the record has %d certificate(s) named %s, the newest serial %s by CA %s): was the file replaced by hand?",
-		s.Path, ErrFileReplaced, s.Name, n, s.Name, newest.Serial, caLabel(newest.CA))
+	return nil, fmt.Errorf("ca: %s: %w %s (the newest of the %d it holds is serial %s by CA %s); was the file replaced by hand?",
+		s.Path, ErrFileReplaced, s.Name, n, newest.Serial, caLabel(newest.CA))
 }
 
 func caLabel(name string) string {

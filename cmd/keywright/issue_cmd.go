@@ -88,8 +88,8 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 	if err != nil {
 		return spec, pkix.Name{}, csr.SANs{}, err
 	}
-	if c.Days < 0 || c.Days > ca.MaxLeafDays {
-		return spec, pkix.Name{}, csr.SANs{}, usagef("--days %d: a certificate is valid for 1 to %d days", c.Days, ca.MaxLeafDays)
+	if err := leafDaysFlag(c.Days); err != nil {
+		return spec, pkix.Name{}, csr.SANs{}, err
 	}
 	values := c.SAN
 	fromName := len(values) == 0 && c.CN == ""
@@ -120,6 +120,15 @@ func leafSubject(cn string, sans csr.SANs) (pkix.Name, csr.SANs, error) {
 	}
 	sans, err := csr.AddCommonName(subject, sans)
 	return subject, sans, err
+}
+
+// leafDaysFlag checks the --days of a leaf certificate (issue, renew): 0
+// is the default, else 1 to ca.MaxLeafDays.
+func leafDaysFlag(days int) error {
+	if days < 0 || days > ca.MaxLeafDays {
+		return usagef("--days %d: a certificate is valid for 1 to %d days", days, ca.MaxLeafDays)
+	}
+	return nil
 }
 
 // files are NAME's four files; none may exist unless --force.
