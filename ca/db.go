@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keywright/keywright/store"
@@ -53,20 +54,19 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	}
 	// WAL is set once, when the schema is made (it is kept in the file);
 	// synchronous=FULL syncs the WAL at every commit, so a commit is on
-	// disk when it returns.
-	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)", path, timeout.Milliseconds())
-	conn, err := sql.Open("sqlite", dsn)
+	// disk when it returns. A 512 KiB page cache: a command reads the
+	// record once, through its indexes, and keeps a small footprint.
+	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-512)",
+		path, timeout.Milliseconds())
+	registerDriver()
+	conn, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, dbErr(path, err)
 	}
-	// One connection: a command is one writer, and a second connection
-	// inside one process could only wait for the first.
-	conn.SetMaxOpenConns(1)
+	// A command is one writer; a second connection lets it look something
+	// up while it walks a query (list), which WAL allows beside a writer.
+	conn.SetMaxOpenConns(2)
 	db := &DB{Path: path, dir: dir, sql: conn}
-	if err := db.persistWAL(ctx); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	if err := db.migrate(ctx, created); err != nil {
 		conn.Close()
 		return nil, err
@@ -152,24 +152,28 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 	})
 }
 
+// driverName is modernc.org/sqlite registered with persistWAL as its
+// connection hook (registered once, when a record is first opened).
+const driverName = "keywright-sqlite"
+
+var registerDriver = sync.OnceFunc(func() {
+	d := &sqlite.Driver{}
+	d.RegisterConnectionHook(persistWAL)
+	sql.Register(driverName, d)
+})
+
 // persistWAL keeps the -wal and -shm files when the last connection
 // closes, instead of deleting them and making them anew next time: a
 // reader then needs no new disk space (on a full disk, list and verify
-// still work), and a writer reuses the WAL's blocks.
-func (db *DB) persistWAL(ctx context.Context) error {
-	c, err := db.sql.Conn(ctx)
-	if err != nil {
-		return db.err(err)
+// still work), and a writer reuses the WAL's blocks. It runs on every new
+// connection.
+func persistWAL(conn sqlite.ExecQuerierContext, _ string) error {
+	fc, ok := conn.(sqlite.FileControl)
+	if !ok {
+		return errors.New("the SQLite driver has no file control")
 	}
-	defer c.Close()
-	return db.err(c.Raw(func(dc any) error {
-		fc, ok := dc.(sqlite.FileControl)
-		if !ok {
-			return errors.New("the SQLite driver has no file control")
-		}
-		_, err := fc.FileControlPersistWAL("main", 1)
-		return err
-	}))
+	_, err := fc.FileControlPersistWAL("main", 1)
+	return err
 }
 
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE: the write lock is

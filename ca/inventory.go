@@ -171,9 +171,9 @@ func FindIssuer(ctx context.Context, st *store.Store, c *x509.Certificate) *Stor
 	return IssuerOf(c, known)
 }
 
-// certNames lists the NAMEs of the store's *.crt files, sorted, without
+// CertNames lists the NAMEs of the store's *.crt files, sorted, without
 // reading any of them.
-func certNames(dir string) ([]string, error) {
+func CertNames(dir string) ([]string, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err

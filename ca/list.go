@@ -29,10 +29,16 @@ type Item struct {
 // Files that do not parse are returned as problems; they do not stop the
 // listing.
 func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item) error) ([]error, error) {
-	names, err := certNames(st.Dir)
+	names, err := CertNames(st.Dir)
 	if err != nil {
 		return nil, err
 	}
+	return InventoryOf(ctx, st, names, now, fn)
+}
+
+// InventoryOf is Inventory of the certificates names (CertNames' list, in
+// its order), for a caller that looks at the names first.
+func InventoryOf(ctx context.Context, st *store.Store, names []string, now time.Time, fn func(Item) error) ([]error, error) {
 	v, err := newStoreView(ctx, st)
 	if err != nil {
 		return nil, err
@@ -53,7 +59,11 @@ func Inventory(ctx context.Context, st *store.Store, now time.Time, fn func(Item
 			problems = append(problems, err)
 			continue
 		}
-		e, err := cur.entryOf(name, fingerprint(s.Cert))
+		sum := fingerprint(s.Cert)
+		e, err := cur.entryOf(name, sum)
+		if e == nil && err == nil {
+			e, err = v.db.bySHA256(ctx, sum) // a copy of a recorded file (rare)
+		}
 		if err != nil {
 			return problems, err
 		}

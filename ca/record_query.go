@@ -131,6 +131,15 @@ func (a *Authority) Log(ctx context.Context, fn func(Event) error) error {
 	return rec.Events(ctx, fn)
 }
 
+// bySHA256 is the entry of the certificate with fingerprint sum, or nil.
+func (db *DB) bySHA256(ctx context.Context, sum string) (*Entry, error) {
+	e, err := scanEntry(db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.sha256 = ? ORDER BY c.id DESC LIMIT 1", sum))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return e, db.err(err)
+}
+
 // nameCursor walks the record's entries in NAME order (the by-name index),
 // for a caller that walks the store's files in the same order.
 type nameCursor struct {

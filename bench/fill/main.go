@@ -5,7 +5,8 @@
 //	go run ./bench/fill -store DIR -ca NAME -to N [-days D]
 //
 // Each certificate is what `keywright issue` writes: NAME.key, NAME.crt and
-// NAME.pem, recorded by the CA. Certificates are named f000001, f000002, ...
+// NAME.pem, recorded by the CA; they are issued in group commits of 256
+// (ca.IssueGroup, as batch issues). Certificates are named f000001, f000002, ...
 // continuing from those already there; -days sets their lifetime (so a
 // benchmark can have nothing, or everything, expiring).
 package main
@@ -17,8 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/keywright/keywright/ca"
@@ -32,15 +31,14 @@ func main() {
 	caName := flag.String("ca", "root", "the CA that signs (unencrypted key)")
 	to := flag.Int("to", 1000, "how many f* certificates the store should hold")
 	days := flag.Int("days", 90, "lifetime of each certificate")
-	jobs := flag.Int("jobs", 4, "signers at once")
 	flag.Parse()
-	if err := fill(*dir, *caName, *to, *days, *jobs); err != nil {
+	if err := fill(*dir, *caName, *to, *days); err != nil {
 		fmt.Fprintln(os.Stderr, "fill:", err)
 		os.Exit(1)
 	}
 }
 
-func fill(dir, caName string, to, days, jobs int) error {
+func fill(dir, caName string, to, days int) error {
 	st := store.New(dir)
 	a, err := ca.Load(st, caName)
 	if err != nil {
@@ -58,47 +56,50 @@ func fill(dir, caName string, to, days, jobs int) error {
 		return err
 	}
 	have, _ := filepath.Glob(filepath.Join(dir, "f*.crt"))
-	next := atomic.Int64{}
-	next.Store(int64(len(have)))
-	var wg sync.WaitGroup
-	errs := make(chan error, jobs)
-	for range jobs {
-		wg.Go(func() {
-			for i := next.Add(1); i <= int64(to); i = next.Add(1) {
-				if err := issueOne(st, a, fmt.Sprintf("f%06d", i), days); err != nil {
-					errs <- err
-					return
-				}
+	for from := len(have) + 1; from <= to; from += chunk {
+		var reqs []ca.IssueRequest
+		for i := from; i < from+chunk && i <= to; i++ {
+			r, err := request(st, fmt.Sprintf("f%06d", i), days)
+			if err != nil {
+				return err
 			}
-		})
+			reqs = append(reqs, r)
+		}
+		for _, res := range a.IssueGroup(context.Background(), reqs, time.Minute) {
+			if res.Err != nil {
+				return res.Err
+			}
+		}
 	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return nil
 }
 
-func issueOne(st *store.Store, a *ca.Authority, name string, days int) error {
+// chunk is how many certificates one group commit writes (as batch does).
+const chunk = 256
+
+// request is what `keywright issue NAME` asks for: a new P-256 key and a
+// server certificate for NAME.fleet.example.test.
+func request(st *store.Store, name string, days int) (ca.IssueRequest, error) {
 	key, err := keygen.Generate(keygen.Spec{})
 	if err != nil {
-		return err
+		return ca.IssueRequest{}, err
 	}
 	keyPEM, err := keygen.MarshalPEM(key)
 	if err != nil {
-		return err
+		return ca.IssueRequest{}, err
 	}
 	sans, err := csr.ParseSANs([]string{name + ".fleet.example.test"})
 	if err != nil {
-		return err
+		return ca.IssueRequest{}, err
 	}
 	profile, _ := ca.ProfileByName("server")
 	keyPath, _ := st.Path(name, store.Key)
 	certPath, _ := st.Path(name, store.Cert)
 	chainPath, _ := st.Path(name, store.Chain)
-	_, err = a.Issue(context.Background(), ca.IssueRequest{
-		Store: st, CertPath: certPath, ChainPath: chainPath, LockTimeout: time.Minute,
+	return ca.IssueRequest{
+		Store: st, CertPath: certPath, ChainPath: chainPath,
 		Extra: []store.File{{Path: keyPath, Data: keyPEM, Mode: store.Key.Mode}},
 		Sign: ca.SignRequest{Subject: pkix.Name{CommonName: name + ".fleet.example.test"}, SANs: sans,
 			PublicKey: key.Public(), Profile: profile, Days: days},
-	})
-	return err
+	}, nil
 }

@@ -43,15 +43,24 @@ func (c *ListCmd) Run(e *Env) error {
 		}
 	}
 	now := e.Now()
-	out := newListWriter(e)
-	each := func(it ca.Item) error { return out.row(rowOf(it, now)) }
 	var problems []error
 	var err error
 	if c.Expiring != "" {
-		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, each)
-	} else {
-		problems, err = ca.Inventory(e.Ctx, e.Store(), now, each)
+		out := newListWriter(e, nil)
+		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, func(it ca.Item) error { return out.row(rowOf(it, now)) })
+		return c.finish(e, out, problems, err)
 	}
+	names, err := ca.CertNames(e.Store().Dir)
+	if err != nil {
+		return err
+	}
+	out := newListWriter(e, names)
+	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.row(rowOf(it, now)) })
+	return c.finish(e, out, problems, err)
+}
+
+// finish reports the problems, ends the output and sets the exit code.
+func (c *ListCmd) finish(e *Env, out *listWriter, problems []error, err error) error {
 	for _, p := range problems {
 		e.UI.Warnf("%s", oneLine(p.Error()))
 	}
@@ -75,16 +84,42 @@ func rowOf(it ca.Item, now time.Time) listRow {
 }
 
 // listWriter prints list's rows as they come: JSON row by row (the same
-// document writeJSON would make), or a table (tabwriter keeps only the
-// text of the rows, not the certificates).
+// document writeJSON would make), or a table. The table's columns are as
+// wide as the store's longest NAME (for NAME and CA) when the names are
+// known beforehand, so rows go out at once; otherwise (list --expiring, a
+// few rows) a tabwriter sizes them.
 type listWriter struct {
-	e  *Env
-	tw *tabwriter.Writer
-	n  int
+	e     *Env
+	tw    *tabwriter.Writer
+	width int // the NAME and CA columns; 0: tabwriter
+	n     int
 }
 
-func newListWriter(e *Env) *listWriter {
-	return &listWriter{e: e, tw: tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)}
+// serialWidth is the width of the SERIAL column: keywright's serials are 17
+// octets (34 hex digits); a longer one pushes its row to the right.
+const serialWidth = 34
+
+func newListWriter(e *Env, names []string) *listWriter {
+	w := &listWriter{e: e}
+	if names == nil {
+		w.tw = tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
+		return w
+	}
+	w.width = len("NAME")
+	for _, n := range names {
+		w.width = max(w.width, len(n))
+	}
+	return w
+}
+
+// line prints one row of the table.
+func (w *listWriter) line(name, ca, serial, notAfter, status string) error {
+	if w.tw != nil {
+		_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\n", name, ca, serial, notAfter, status)
+		return err
+	}
+	_, err := fmt.Fprintf(w.e.Stdout, "%-*s  %-*s  %-*s  %-16s  %s\n", w.width, name, w.width, ca, serialWidth, serial, notAfter, status)
+	return err
 }
 
 func (w *listWriter) row(r listRow) error {
@@ -93,14 +128,15 @@ func (w *listWriter) row(r listRow) error {
 		return w.jsonRow(r)
 	}
 	if w.n == 1 {
-		fmt.Fprintln(w.tw, "NAME\tCA\tSERIAL\tNOT AFTER\tSTATUS")
+		if err := w.line("NAME", "CA", "SERIAL", "NOT AFTER", "STATUS"); err != nil {
+			return err
+		}
 	}
 	caName := r.CA
 	if caName == "" {
 		caName = "-"
 	}
-	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, caName, r.Serial, r.NotAfter.Format("2006-01-02 15:04"), r.Status)
-	return err
+	return w.line(r.Name, caName, r.Serial, r.NotAfter.Format("2006-01-02 15:04"), r.Status)
 }
 
 func (w *listWriter) jsonRow(r listRow) error {
@@ -121,8 +157,10 @@ func (w *listWriter) jsonRow(r listRow) error {
 
 func (w *listWriter) close() error {
 	switch {
-	case !w.e.Globals.JSON:
+	case !w.e.Globals.JSON && w.tw != nil:
 		return w.tw.Flush()
+	case !w.e.Globals.JSON:
+		return nil
 	case w.n == 0:
 		return writeJSON(w.e, map[string]any{"certificates": []listRow{}})
 	}
