@@ -11,6 +11,7 @@
 set -euo pipefail
 max=${1:-10000}
 runs=${2:-15}
+[ "$max" -gt 1000 ] || { echo "usage: bench/fleet.sh [MAX > 1000] [RUNS]" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,26 +37,41 @@ median_ms() {
 	done
 	printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1e6 }'
 }
+# median_cpu CMD...: the median CPU milliseconds (user + system, perf's
+# task-clock) of $runs more runs, or "-" without perf. CPU time is what a
+# busy machine does not inflate; wall time includes waiting for the disk.
+median_cpu() {
+	command -v perf >/dev/null || { echo -; return; }
+	local cpu=() r
+	for r in $(seq "$runs"); do
+		local cmd=("${@//\{r\}/x$r}")
+		cpu+=("$(perf stat -x, -e task-clock -- "${cmd[@]}" 2>&1 >/dev/null | awk -F, '/task-clock/ { print $1 }')")
+	done
+	printf '%s\n' "${cpu[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] }'
+}
 # peak_mib CMD...: the peak resident memory of one more run, MiB.
 peak_mib() {
 	local cmd=("${@//\{r\}/$((runs + 1))}")
 	/usr/bin/time -f %M -o rss.txt "${cmd[@]}" >/dev/null 2>&1 || true
-	awk '{ printf "%.1f", $1 / 1024 }' rss.txt
+	tail -n 1 rss.txt | awk '{ printf "%.1f", $1 / 1024 }' # after any "exited with" line
 }
 
-declare -A ms mib
+declare -A ms cpu mib
 measure() { # NAME CMD...
 	local name=$1 size=$2
 	shift 2
 	ms[$name,$size]=$(median_ms "$@")
 	mib[$name,$size]=$(peak_mib "$@")
+	cpu[$name,$size]=$(median_cpu "$@")
 }
-commands=(issue issue_ca verify revoke list expiring openssl_ca)
+commands=(issue issue_ca verify renew revoke list expiring openssl_ca)
 run_all() { # SIZE
 	local s=$1
 	measure issue "$s" ./keywright --store pki -q issue "a$s-{r}" --san "a$s-{r}.example.test"
 	measure issue_ca "$s" ./keywright --store pki -q issue "b$s-{r}" --ca root --san "b$s-{r}.example.test"
 	measure verify "$s" ./keywright --store pki -q verify f000001
+	# renews the certificates issue just made ({r} and, for CPU, x{r})
+	measure renew "$s" ./keywright --store pki -q renew "a$s-{r}"
 	# revokes the certificates issue --ca just made, one per run
 	measure revoke "$s" ./keywright --store pki -q ca revoke "b$s-{r}" --ca root
 	measure list "$s" ./keywright --store pki list
@@ -64,7 +80,7 @@ run_all() { # SIZE
 		-keyout "o$s-{r}.key" -out "o$s-{r}.crt" -CA ca.crt -CAkey ca.key -subj "/CN=o$s-{r}.example.test" \
 		-addext "subjectAltName=DNS:o$s-{r}.example.test" -days 90
 	# every run must have done its work: a failing command is not a fast one
-	[ "$(ls pki/b"$s"-*.crt | wc -l)" -eq $((runs + 1)) ] || { echo "issue --ca failed at $s" >&2; exit 1; }
+	[ "$(ls pki/b"$s"-*.crt | wc -l)" -eq $((2 * runs + 1)) ] || { echo "issue --ca failed at $s" >&2; exit 1; }
 	[ "$(./keywright --store pki --json ca log root | grep -c '"event":"revoked"')" -ge $((runs + 1)) ] ||
 		{ echo "ca revoke failed at $s" >&2; exit 1; }
 }
@@ -79,11 +95,13 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 big=$max
-printf '%-26s %9s %9s %9s %12s %10s\n' command ms@10 ms@1000 "ms@$big" "$big/10" "MiB@$big"
+printf '%-12s %8s %8s %8s %8s | %8s %8s %8s %8s | %8s\n' command ms@10 ms@1k "ms@$big" ratio cpu@10 cpu@1k "cpu@$big" ratio "MiB@$big"
 for c in "${commands[@]}"; do
-	printf '%-26s %9s %9s %9s %12s %10s\n' "$c" "${ms[$c,10]}" "${ms[$c,1000]}" "${ms[$c,$big]}" \
-		"$(ratio "${ms[$c,$big]}" "${ms[$c,10]}")" "${mib[$c,$big]}"
+	printf '%-12s %8s %8s %8s %8s | %8s %8s %8s %8s | %8s\n' "$c" "${ms[$c,10]}" "${ms[$c,1000]}" "${ms[$c,$big]}" \
+		"$(ratio "${ms[$c,$big]}" "${ms[$c,10]}")" "${cpu[$c,10]}" "${cpu[$c,1000]}" "${cpu[$c,$big]}" \
+		"$(ratio "${cpu[$c,$big]}" "${cpu[$c,10]}")" "${mib[$c,$big]}"
 done
+echo "(ratio: the cost at $big certificates over the cost at 10; ms is wall, cpu is perf's task-clock)"
 echo
-echo "list at $big / list at 1000:          $(ratio "${ms[list,$big]}" "${ms[list,1000]}")   (linear: $(ratio "$big" 1000))"
-echo "issue --ca / openssl req -x509 -CA at $big: $(ratio "${ms[issue_ca,$big]}" "${ms[openssl_ca,$big]}")"
+echo "list at $big / list at 1000: wall $(ratio "${ms[list,$big]}" "${ms[list,1000]}"), cpu $(ratio "${cpu[list,$big]}" "${cpu[list,1000]}") (linear: $(ratio "$big" 1000))"
+echo "issue --ca / openssl req -x509 -new -CA at $big: wall $(ratio "${ms[issue_ca,$big]}" "${ms[openssl_ca,$big]}"), cpu $(ratio "${cpu[issue_ca,$big]}" "${cpu[openssl_ca,$big]}")"
