@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,10 +24,14 @@ const tempPrefix = ".keywright-tmp-"
 // and holds an exclusive flock on it for as long as it is open: the flock,
 // not the pid (pids are reused), is how StaleTemps tells a live writer's
 // file from a dead one's.
-func createTemp(dir string) (*os.File, error) {
+func createTemp(dir string) (*os.File, error) { return createTempSuffix(dir, "") }
+
+// createTempSuffix is createTemp with a name that ends in suffix (a
+// journal's ".journal").
+func createTempSuffix(dir, suffix string) (*os.File, error) {
 	prefix := filepath.Join(dir, tempPrefix+strconv.Itoa(os.Getpid())+"-")
 	for range 100 {
-		name := prefix + strconv.FormatUint(rand.Uint64(), 36)
+		name := prefix + strconv.FormatUint(rand.Uint64(), 36) + suffix
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -111,6 +116,16 @@ func sweep(dir string) ([]string, error) {
 	names, err := tempNames(dir)
 	if err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, journalSuffix) }) {
+		// A killed writer's renames are finished first; the staged files
+		// they name must not be swept.
+		if err := finishJournals(dir, names); err != nil {
+			return nil, err
+		}
+		if names, err = tempNames(dir); err != nil {
+			return nil, err
+		}
 	}
 	var removed []string
 	var errs []error

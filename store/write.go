@@ -65,7 +65,9 @@ func WriteFile(path string, data []byte, mode os.FileMode, force bool) error {
 // link(2) when the target must not exist (no-clobber, atomic), rename(2)
 // with Force. Directories are fsynced afterwards. On any failure the targets
 // are restored and no temporary file is left behind. It runs as one Critical
-// section, so an interrupt never leaves half of the group in place.
+// section, so an interrupt never leaves half of the group in place; a
+// forced replace of several files writes a journal first, so that a kill
+// between its renames is finished by the next writer (journal.go).
 //
 // Every writer holds the directory lock, so a forced replace never races
 // another keywright edit of the same file (Update), and a file replaced
@@ -124,16 +126,30 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 			return err
 		}
 	}
+	j, err := tx.writeJournal(files)
+	if err != nil {
+		return undone(err, undo)
+	}
 	for i, f := range files {
+		testHookPlaced(i)
 		if err := tx.place(f); err != nil {
+			j.remove() // before the rollback: nothing is to finish them now
 			rollback(files[:i])
-			if uerr := undo(); uerr != nil {
-				return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
-			}
-			return err
+			return undone(err, undo)
 		}
 	}
-	return syncDirs(files)
+	testHookPlaced(len(files))
+	err = syncDirs(files)
+	j.remove()
+	return err
+}
+
+// undone takes the record back after err and returns err.
+func undone(err error, undo func() error) error {
+	if uerr := undo(); uerr != nil {
+		return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
+	}
+	return err
 }
 
 // dirs lists the directories the files go into.
