@@ -54,6 +54,15 @@ func Interrupt() { processGate.interrupt(false) }
 // after a commit, so the process can exit at once.
 func Halt() { processGate.interrupt(true) }
 
+// Interrupted reports whether Interrupt (or Halt) has been called: a
+// command that works through many independent items (batch) lets the
+// items in flight finish and starts no new one.
+func Interrupted() bool {
+	processGate.mu.Lock()
+	defer processGate.mu.Unlock()
+	return processGate.interrupted
+}
+
 // Committed reports whether a critical section has completed without error
 // in this process, i.e. whether the store may hold something this command
 // wrote.

@@ -129,3 +129,16 @@ func TestCommitRefusedAfterInterrupt(t *testing.T) {
 		t.Fatalf("wrote %d entries (committed=%v) after Interrupt", len(entries), Committed())
 	}
 }
+
+func TestInterruptedReportsTheSignal(t *testing.T) {
+	saved := processGate
+	t.Cleanup(func() { processGate = saved })
+	processGate = newGate()
+	if Interrupted() {
+		t.Fatal("Interrupted before Interrupt")
+	}
+	Interrupt()
+	if !Interrupted() {
+		t.Fatal("not Interrupted after Interrupt")
+	}
+}
