@@ -2,9 +2,12 @@ package main
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -75,16 +78,15 @@ func (c *SSHSignCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	cert, err := sshkeys.SignCert(ca, sshkeys.CertRequest{
+	cert, out, err := signSSHCert(ca, sshkeys.CertRequest{
 		Key: k.Key, Host: c.Host, Identity: c.Identity, Principals: c.Principal,
-		ValidFor: time.Duration(c.Days) * 24 * time.Hour, Now: e.Now(),
+		ValidFor: sshCertValidity(c.Days), Now: e.Now(),
 		ForceCommand: c.ForceCommand, SourceAddrs: c.SourceAddress, NoExtensions: c.NoExtensions,
-	})
-	if err != nil {
-		return &usageError{err}
-	}
-	out, err := sshkeys.MarshalCert(cert, k.Comment)
-	if err != nil {
+	}, k.Comment)
+	var refused *sshCertRefused
+	if errors.As(err, &refused) {
+		return &usageError{refused.err}
+	} else if err != nil {
 		return err
 	}
 	if err := store.WriteFile(certPath, out, store.SSHCert.Mode, e.Globals.Force); err != nil {
@@ -98,6 +100,28 @@ func (c *SSHSignCmd) Run(e *Env) error {
 	e.UI.Infof("wrote %s certificate %s (serial %d, principals %s, valid until %s)", kind, certPath,
 		cert.Serial, strings.Join(c.Principal, ","), time.Unix(int64(cert.ValidBefore), 0).UTC().Format(time.RFC3339))
 	return nil
+}
+
+// sshCertValidity is how long an SSH certificate of days lasts (from its
+// start, 5 minutes back).
+func sshCertValidity(days int) time.Duration { return time.Duration(days) * 24 * time.Hour }
+
+// sshCertRefused is a certificate request sshkeys refused (a flag's value,
+// for ssh sign a usage error), as opposed to a failure to encode it.
+type sshCertRefused struct{ err error }
+
+func (e *sshCertRefused) Error() string { return e.err.Error() }
+func (e *sshCertRefused) Unwrap() error { return e.err }
+
+// signSSHCert signs req with the CA key and encodes the certificate as
+// ssh/NAME-cert.pub holds it (with comment). Shared by ssh sign and batch.
+func signSSHCert(ca crypto.Signer, req sshkeys.CertRequest, comment string) (*ssh.Certificate, []byte, error) {
+	cert, err := sshkeys.SignCert(ca, req)
+	if err != nil {
+		return nil, nil, &sshCertRefused{err}
+	}
+	out, err := sshkeys.MarshalCert(cert, comment)
+	return cert, out, err
 }
 
 // subject loads the public key to certify (refusing a weak one) and says

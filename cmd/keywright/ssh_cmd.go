@@ -85,26 +85,40 @@ func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, 
 	if comment == "" {
 		comment = store.BaseName(ref)
 	}
-	key, err := keygen.Generate(spec)
-	if err != nil {
-		return spec, "", err
-	}
-	privPEM, err := sshkeys.MarshalPrivate(key, comment, pass)
-	if err != nil {
-		return spec, "", err
-	}
-	pub, err := sshkeys.NewPublicKey(key.Public())
-	if err != nil {
-		return spec, "", err
-	}
-	pubLine, err := sshkeys.MarshalPublic(pub, comment)
+	pair, err := newSSHPairFiles(spec, comment, pass)
 	if err != nil {
 		return spec, "", err
 	}
 	tx := store.Tx{Force: e.Globals.Force}
-	tx.Add(privPath, privPEM, store.SSHPrivate.Mode)
-	tx.Add(pubPath, pubLine, store.SSHPublic.Mode)
+	tx.Add(privPath, pair.Private, store.SSHPrivate.Mode)
+	tx.Add(pubPath, pair.Public, store.SSHPublic.Mode)
 	return spec, privPath, tx.Commit()
+}
+
+// sshPairFiles are the contents of an SSH key pair's two files, and its
+// public key (for a certificate of it).
+type sshPairFiles struct {
+	Private []byte // OpenSSH private key, encrypted when a passphrase was given
+	Public  []byte // the one-line public key with its comment
+	Key     ssh.PublicKey
+}
+
+// newSSHPairFiles generates a key as spec says and encodes both files as
+// ssh keygen writes them. Shared by ssh keygen and batch.
+func newSSHPairFiles(spec keygen.Spec, comment string, pass []byte) (sshPairFiles, error) {
+	var p sshPairFiles
+	key, err := keygen.Generate(spec)
+	if err != nil {
+		return p, err
+	}
+	if p.Private, err = sshkeys.MarshalPrivate(key, comment, pass); err != nil {
+		return p, err
+	}
+	if p.Key, err = sshkeys.NewPublicKey(key.Public()); err != nil {
+		return p, err
+	}
+	p.Public, err = sshkeys.MarshalPublic(p.Key, comment)
+	return p, err
 }
 
 // SSHKeygenCmd is `ssh keygen NAME`.
