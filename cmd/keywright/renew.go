@@ -75,10 +75,28 @@ func (r *renewer) renew(ref string) renewOutcome {
 	return r.issued(out, is, err)
 }
 
-// renewGroup renews plans, which share one CA, as one group commit
-// (ca.IssueGroup): keys are made in parallel, then the group is signed,
-// recorded and written. Each plan succeeds or fails on its own.
+// renewGroup renews plans as one group commit per CA (ca.IssueGroup): keys
+// are made in parallel, then each CA's group is signed, recorded and
+// written. Each plan succeeds or fails on its own; outcomes come in the
+// order of plans.
 func (r *renewer) renewGroup(plans []*ca.Renewal) []renewOutcome {
+	byCA := map[string][]int{}
+	for i, p := range plans {
+		byCA[p.Entry.CA] = append(byCA[p.Entry.CA], i)
+	}
+	if len(byCA) > 1 {
+		outs := make([]renewOutcome, len(plans))
+		for _, idx := range byCA {
+			part := make([]*ca.Renewal, len(idx))
+			for k, i := range idx {
+				part[k] = plans[i]
+			}
+			for k, out := range r.renewGroup(part) {
+				outs[idx[k]] = out
+			}
+		}
+		return outs
+	}
 	outs := make([]renewOutcome, len(plans))
 	reqs := make([]ca.IssueRequest, len(plans))
 	auths := make([]*ca.Authority, len(plans))

@@ -127,6 +127,10 @@ func TestRenewKeepsWhatTheCertificateSays(t *testing.T) {
 			if err != nil || len(chain) != 2 || !chain[0].Equal(renewed) {
 				t.Errorf("app.pem does not start with app.crt then int: %v", err)
 			}
+			log := mustRun(t, later, st("--json", "ca", "log", "int")...)
+			if want := `"renews":"` + ca.FormatSerial(old.SerialNumber) + `"}`; !strings.Contains(log, `"serial":"`+ca.FormatSerial(renewed.SerialNumber)+`"`) || !strings.Contains(log, want) {
+				t.Errorf("ca log int --json lacks the renewal of %s:\n%s", want, log)
+			}
 			db, err := ca.OpenDB(context.Background(), dir, time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -155,5 +159,36 @@ func TestRenewShortensToTheCA(t *testing.T) {
 	caCert, c := readCert(t, filepath.Join(dir, "short.crt")), readCert(t, filepath.Join(dir, "brief.crt"))
 	if c.NotAfter.After(caCert.NotAfter) || caCert.NotAfter.Sub(c.NotAfter) > 24*time.Hour {
 		t.Fatalf("renewed certificate ends %v, the CA %v", c.NotAfter, caCert.NotAfter)
+	}
+}
+
+// renewGroup (batch's entry point) takes plans of several CAs: one group
+// commit per CA, the outcomes in the order of the plans.
+func TestRenewGroupOfSeveralCAs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	now := time.Now()
+	mustRun(t, now, "--store", dir, "-q", "ca", "init", "root", "--no-passphrase")
+	mustRun(t, now, "--store", dir, "-q", "ca", "init", "int", "--parent", "root", "--no-passphrase")
+	names := []string{"a", "b", "c", "d"}
+	for i, n := range names {
+		mustRun(t, now, "--store", dir, "-q", "issue", n, "--ca", []string{"root", "int"}[i%2], "--san", n+".example.test")
+	}
+	var errOut bytes.Buffer
+	e := &Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: &errOut, Stderr: &errOut,
+		Getenv: func(string) string { return "" }, Now: time.Now, UI: &UI{Err: &errOut}, Globals: &Globals{Store: dir}}
+	var plans []*ca.Renewal
+	for _, n := range names {
+		p, err := ca.FindRenewal(e.Ctx, e.Store(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, p)
+	}
+	r := newRenewer(e, renewOptions{CAKeys: CAKeyFlags{LockTimeout: time.Second}})
+	for i, out := range r.renewGroup(plans) {
+		if out.Err != nil || out.Name != names[i] || out.Issued == nil || out.Issued.Entry.CA != plans[i].Entry.CA ||
+			out.Issued.Entry.Renews != plans[i].Entry.Serial {
+			t.Errorf("outcome %d: %+v, want %s renewed by %s", i, out, names[i], plans[i].Entry.CA)
+		}
 	}
 }
