@@ -56,8 +56,12 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	// synchronous=FULL syncs the WAL at every commit, so a commit is on
 	// disk when it returns. A 512 KiB page cache: a command reads the
 	// record once, through its indexes, and keeps a small footprint.
-	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_pragma=cache_size(-512)",
-		path, timeout.Milliseconds())
+	// journal_size_limit(0) empties the WAL after each checkpoint (the last
+	// connection's close makes one): a WAL left full of checkpointed frames
+	// is read whole by the next process to open the record, a cost that
+	// grew with the size of the last batch (bench/fleet.sh found it).
+	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)"+
+		"&_pragma=cache_size(-512)&_pragma=journal_size_limit(0)", path, timeout.Milliseconds())
 	registerDriver()
 	conn, err := sql.Open(driverName, dsn)
 	if err != nil {
