@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -54,6 +55,11 @@ func TestIssueGroup(t *testing.T) {
 	}
 	if len(seen) != 1+1+30+1 { // root, taken, g00..g29, twice
 		t.Fatalf("%d certificates recorded, want 33", len(seen))
+	}
+	// The WAL is emptied once the record is closed: the next command must
+	// not read a group's frames again (journal_size_limit).
+	if fi, err := os.Stat(filepath.Join(st.Dir, DBFile+"-wal")); err != nil || fi.Size() != 0 {
+		t.Errorf("the WAL after the group: %v, %d bytes; want kept and empty", err, fi.Size())
 	}
 }
 
