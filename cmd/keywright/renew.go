@@ -84,19 +84,24 @@ func (r *renewer) renewGroup(plans []*ca.Renewal) []renewOutcome {
 	for i, p := range plans {
 		byCA[p.Entry.CA] = append(byCA[p.Entry.CA], i)
 	}
-	if len(byCA) > 1 {
-		outs := make([]renewOutcome, len(plans))
-		for _, idx := range byCA {
-			part := make([]*ca.Renewal, len(idx))
-			for k, i := range idx {
-				part[k] = plans[i]
-			}
-			for k, out := range r.renewGroup(part) {
-				outs[idx[k]] = out
-			}
-		}
-		return outs
+	if len(byCA) < 2 {
+		return r.renewWithOneCA(plans)
 	}
+	outs := make([]renewOutcome, len(plans))
+	for _, idx := range byCA {
+		part := make([]*ca.Renewal, len(idx))
+		for k, i := range idx {
+			part[k] = plans[i]
+		}
+		for k, out := range r.renewWithOneCA(part) {
+			outs[idx[k]] = out
+		}
+	}
+	return outs
+}
+
+// renewWithOneCA is renewGroup for plans of one CA.
+func (r *renewer) renewWithOneCA(plans []*ca.Renewal) []renewOutcome {
 	outs := make([]renewOutcome, len(plans))
 	reqs := make([]ca.IssueRequest, len(plans))
 	auths := make([]*ca.Authority, len(plans))
