@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -54,6 +55,10 @@ func (c *ListCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
+	// Every certificate is parsed and dropped: a tighter heap goal keeps a
+	// 10,000-certificate list under 20 MiB for a few percent more CPU
+	// (README "Performance").
+	debug.SetGCPercent(50)
 	out := newListWriter(e, names)
 	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.row(rowOf(it, now)) })
 	return c.finish(e, out, problems, err)
