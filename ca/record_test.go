@@ -3,6 +3,7 @@ package ca
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,5 +264,40 @@ func TestExpiring(t *testing.T) {
 	Expiring(ctx, st, testNow, 24*time.Hour, func(it Item) error { names = append(names, it.Name); return nil })
 	if len(names) != 0 {
 		t.Fatalf("expiring within a day: %v", names)
+	}
+}
+
+// A writer that finds the record locked by another writer waits the busy
+// timeout (the commands' --lock-timeout), then says busy.
+func TestRecordBusy(t *testing.T) {
+	st := newStore(t)
+	testCA(t, st, "root", nil, nil)
+	ctx := context.Background()
+	holder, err := OpenDB(ctx, st.Dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	tx, err := holder.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	other, err := OpenDB(ctx, st.Dir, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	start := time.Now()
+	err = other.inTx(ctx, func(*sql.Tx) error { return nil })
+	if !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("a second writer: %v, want store.ErrBusy", err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Fatalf("said busy after %v, before the 50ms busy timeout", waited)
+	}
+	// Readers are not blocked by a writer (WAL).
+	if cas, err := other.CAs(ctx); err != nil || len(cas) != 1 {
+		t.Fatalf("a reader beside a writer: %v %v", cas, err)
 	}
 }
