@@ -3,8 +3,9 @@ package main
 // This file owns every message keywright prints for people and every exit
 // code. Rules (as age's tui.go): messages go to stderr as "keywright: ..."
 // lines, lowercase, no final period; an error is one "keywright: error:"
-// line, optionally followed by "keywright: hint:" lines; stdout carries data
-// only. Errors never echo secret material.
+// line (one per problem for an errorLines), optionally followed by
+// "keywright: hint:" lines; stdout carries data only. Errors never echo
+// secret material.
 
 import (
 	"context"
@@ -128,11 +129,22 @@ func reportError(w io.Writer, err error) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "keywright: error: %s\n", oneLine(err.Error()))
+	lines := []string{err.Error()}
+	var many errorLines
+	if errors.As(err, &many) {
+		lines = many.ErrorLines()
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "keywright: error: %s\n", oneLine(l))
+	}
 	for _, h := range hintsFor(err) {
 		fmt.Fprintf(w, "keywright: hint: %s\n", h)
 	}
 }
+
+// errorLines is an error that reports several problems (a batch
+// manifest's): each is its own "keywright: error:" line.
+type errorLines interface{ ErrorLines() []string }
 
 // reportParseError prints a mistake kong found in the command line, with
 // where to read the usage of command ("csr new ", or "" for the root).
