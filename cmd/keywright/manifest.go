@@ -1,0 +1,391 @@
+package main
+
+// The manifest of `keywright batch FILE` (SPEC §6 batch): read whole,
+// checked whole, before anything is written. This file has the types and
+// the error that lists every problem as FILE:LINE; manifest_check.go the
+// checks of an entry, which YAML (manifest_yaml.go) and CSV
+// (manifest_csv.go) share. Whether a CA it names exists is left to the
+// batch command (Manifest.CAs, Manifest.SSHCAs). A checked entry takes
+// about 450 bytes (10,000: 4.5 MiB); YAML's node tree, about 1.7 KiB an
+// entry, lives only while the file is read; CSV is read a record at a time.
+//
+// Rules beyond SPEC §6, for the README when batch lands:
+//   - Names are compared without case for duplicates ("web1" and "WEB1" are
+//     one file on macOS and Windows); certificate and ssh entries are
+//     separate name spaces (NAME.crt and ssh/NAME).
+//   - defaults take any certificate field but name, sans and cn: those name
+//     one certificate, and a default would put the same name in every
+//     certificate (a default CN too, since the CN is made one of the SANs).
+//   - Key fields merge field by field with defaults, except that an entry
+//     whose type differs from the defaults' takes no bits or curve from
+//     them (defaults rsa 4096, entry type ecdsa: ecdsa p256).
+//   - days: 0 is refused (leave days out for the default); days, bits are
+//     whole numbers, not strings.
+//   - A manifest with no entry is refused: an empty list from a broken
+//     inventory query should not pass as done.
+
+import (
+	"bytes"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/store"
+)
+
+// Manifest kinds.
+const (
+	manifestYAML = "yaml"
+	manifestCSV  = "csv"
+)
+
+// maxManifestProblems is how many problems a manifestError lists; the rest
+// are counted ("... and N more").
+const maxManifestProblems = 100
+
+// sshCertDefaultDays is ssh sign's --days default.
+const sshCertDefaultDays = 90
+
+// maxSSHCertDays is the longest SSH certificate validity whose duration
+// does not overflow (ssh sign computes days*24h as a time.Duration).
+const maxSSHCertDays = math.MaxInt64 / int64(24*time.Hour)
+
+// Manifest is a batch manifest, read and checked whole.
+type Manifest struct {
+	File   string // as given; "stdin" for "-"
+	Kind   string // manifestYAML or manifestCSV
+	Certs  []CertEntry
+	SSH    []SSHEntry
+	CAs    []CARef // the CAs certificate entries name, in order of first mention
+	SSHCAs []CARef // the SSH CAs ssh certificates name, likewise
+}
+
+// CARef is a CA a manifest names and the first line that names it (for a
+// CA from defaults, the line in defaults).
+type CARef struct {
+	Name string
+	Line int
+}
+
+// CertEntry is one certificate to issue, checked, with defaults applied.
+type CertEntry struct {
+	Line    int         // the entry's line (its first field; a CSV record's line)
+	Name    string      // a NAME (store.ValidateName)
+	SANText []string    // the sans as written
+	SANs    csr.SANs    // parsed, with the CN among them (leafSubject, as issue)
+	CN      string      // as given, else the first DNS name (as issue); may be ""
+	Profile string      // a leaf profile: server (default), client, server-client, code-signing, email
+	Days    int         // 1 to csr.MaxDays; csr.DefaultDays when neither entry nor defaults say
+	CA      string      // a NAME, or "" for issue's choice (the only CA, or a new local-ca)
+	Key     keygen.Spec // normalized as key new does (ecdsa p256 by default)
+}
+
+// Subject is the certificate's subject: its CN alone, as issue makes it.
+func (c CertEntry) Subject() pkix.Name { return pkix.Name{CommonName: c.CN} }
+
+// SSHEntry is one SSH key pair to make (ssh/NAME, ssh/NAME.pub), checked.
+type SSHEntry struct {
+	Line    int
+	Name    string      // a NAME
+	Type    string      // as written ("" is ed25519), as ssh keygen --type
+	Bits    int         // as written, as ssh keygen --bits (ssh-keygen -b)
+	Key     keygen.Spec // what Type and Bits ask for (sshKeySpec)
+	Comment string      // "" means the NAME, as ssh keygen
+	Cert    *SSHCertEntry
+}
+
+// flags are the entry's key as ssh keygen's flags (for writeSSHPair).
+func (s SSHEntry) flags() sshKeyFlags {
+	return sshKeyFlags{Type: s.Type, Bits: s.Bits, Comment: s.Comment}
+}
+
+// SSHCertEntry is the SSH certificate of an SSHEntry, checked as ssh sign
+// checks its flags.
+type SSHCertEntry struct {
+	Line       int
+	CA         string // an SSH CA's NAME (ssh/NAME in the store)
+	Identity   string // the key id
+	Principals []string
+	Days       int // at least 1; 90 when not given, as ssh sign
+	Host       bool
+}
+
+// manifestProblem is one thing wrong in a manifest.
+type manifestProblem struct {
+	Line int    // 1-based; 0 when it is about the file as a whole
+	Msg  string // what is wrong, without FILE:LINE
+	Err  error  // the validator's error, when one refused a value
+}
+
+// manifestError lists every problem of a manifest, one "FILE:LINE: ..."
+// line each (ui.go prints each as its own error line). It does not wrap
+// the validators' errors, whose hints speak of flags and files: each
+// problem's Err has them.
+type manifestError struct {
+	File     string
+	Problems []manifestProblem // in line order, at most maxManifestProblems
+	More     int               // problems found beyond those
+}
+
+func (e *manifestError) Error() string { return strings.Join(e.ErrorLines(), "\n") }
+
+// ErrorLines are the lines of the message: "FILE:LINE: what is wrong".
+func (e *manifestError) ErrorLines() []string {
+	lines := make([]string, 0, len(e.Problems)+1)
+	for _, p := range e.Problems {
+		if p.Line > 0 {
+			lines = append(lines, fmt.Sprintf("%s:%d: %s", e.File, p.Line, p.Msg))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s: %s", e.File, p.Msg))
+		}
+	}
+	if e.More > 0 {
+		lines = append(lines, fmt.Sprintf("%s: ... and %d more", e.File, e.More))
+	}
+	return lines
+}
+
+// addf records a problem at line.
+func (e *manifestError) addf(line int, format string, args ...any) {
+	e.add(manifestProblem{Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addErr records a validator's refusal of the value at path.
+func (e *manifestError) addErr(line int, path string, err error) {
+	e.add(manifestProblem{Line: line, Msg: path + ": " + err.Error(), Err: err})
+}
+
+func (e *manifestError) add(p manifestProblem) {
+	if len(e.Problems) >= maxManifestProblems {
+		e.More++
+		return
+	}
+	e.Problems = append(e.Problems, p)
+}
+
+// orNil is e, sorted by line, or nil when there is no problem.
+func (e *manifestError) orNil() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(e.Problems, func(i, j int) bool { return e.Problems[i].Line < e.Problems[j].Line })
+	return e
+}
+
+// readManifest reads FILE ("-": stdin, at most store.MaxFileSize) and
+// checks all of it. The kind comes from the extension (.yaml, .yml, .csv),
+// else from the content (sniffManifest). Every problem is in the returned
+// *manifestError; a file that cannot be read is store's error.
+func readManifest(e *Env, file string) (*Manifest, error) {
+	data, err := store.ReadFile(file, e.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	return parseManifest(displayPath(file), manifestKindOf(file), data)
+}
+
+// manifestKindOf is the kind a file's extension says, or "" for none.
+func manifestKindOf(file string) string {
+	lower := strings.ToLower(file)
+	switch {
+	case strings.HasSuffix(lower, ".yaml"), strings.HasSuffix(lower, ".yml"):
+		return manifestYAML
+	case strings.HasSuffix(lower, ".csv"):
+		return manifestCSV
+	}
+	return ""
+}
+
+// sniffManifest tells CSV from YAML by content: CSV when the first line
+// that is neither blank nor a # comment has a comma and no colon (a CSV
+// header, "name,sans,..."); YAML otherwise ("certificates:", "---").
+func sniffManifest(data []byte) string {
+	rest := bytes.TrimPrefix(data, []byte(utf8BOM))
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		if bytes.ContainsRune(line, ',') && !bytes.ContainsRune(line, ':') {
+			return manifestCSV
+		}
+		return manifestYAML
+	}
+	return manifestYAML
+}
+
+// utf8BOM starts some files that spreadsheets save.
+const utf8BOM = "\uFEFF"
+
+// parseManifest checks data, the manifest called name in messages, as kind
+// ("": by content).
+func parseManifest(name, kind string, data []byte) (*Manifest, error) {
+	if kind == "" {
+		kind = sniffManifest(data)
+	}
+	m := &Manifest{File: name, Kind: kind}
+	c := newManifestChecker(m)
+	if kind == manifestCSV {
+		readCSVManifest(c, data)
+	} else {
+		readYAMLManifest(c, data)
+	}
+	if len(c.errs.Problems) == 0 && len(m.Certs)+len(m.SSH) == 0 {
+		c.errs.addf(0, "no entries: a manifest lists certificates or ssh keys")
+	}
+	if err := c.errs.orNil(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Fields as written, each with its line (0: not given). bad marks a value
+// already reported (a wrong type): it is neither checked nor missing.
+type (
+	textField struct {
+		line int
+		v    string
+		bad  bool
+	}
+	numField struct {
+		line int
+		v    int
+		bad  bool
+	}
+	boolField struct {
+		line int
+		v    bool
+		bad  bool
+	}
+	listField struct {
+		line  int
+		v     []string
+		lines []int // of each value
+		bad   bool
+	}
+)
+
+// certFields are a certificate entry (or the defaults) as written.
+type certFields struct {
+	line                              int
+	name, cn, profile, ca, typ, curve textField
+	sans                              listField
+	days, bits                        numField
+}
+
+// sshFields are an ssh entry as written.
+type sshFields struct {
+	line               int
+	name, typ, comment textField
+	bits               numField
+	cert               *sshCertFields
+	certBad            bool // certificate: was not a mapping (reported)
+}
+
+// sshCertFields are an ssh entry's certificate as written.
+type sshCertFields struct {
+	line         int
+	ca, identity textField
+	principals   listField
+	days         numField
+	host         boolField
+}
+
+// nameSeen is where a name was first given, and how it was spelled.
+type nameSeen struct {
+	line int
+	name string
+}
+
+// manifestChecker checks entries as the readers find them and adds the
+// good ones to the manifest.
+type manifestChecker struct {
+	m         *Manifest
+	errs      *manifestError
+	defaults  certFields // checked: a field that failed is left out
+	certNames map[string]nameSeen
+	sshNames  map[string]nameSeen
+	caSeen    map[string]bool
+	sshCASeen map[string]bool
+}
+
+func newManifestChecker(m *Manifest) *manifestChecker {
+	return &manifestChecker{m: m, errs: &manifestError{File: m.File},
+		certNames: map[string]nameSeen{}, sshNames: map[string]nameSeen{},
+		caSeen: map[string]bool{}, sshCASeen: map[string]bool{}}
+}
+
+// fieldPath names a field in messages: "certificates[2].sans" in YAML,
+// "sans" in CSV (where is "").
+func fieldPath(where, field string) string {
+	if where == "" {
+		return field
+	}
+	return where + "." + field
+}
+
+// entryMsg puts an entry's path before a message about the whole entry
+// ("certificates[2]: ..."; nothing in CSV, where the line says which).
+func entryMsg(where, msg string) string {
+	if where == "" {
+		return msg
+	}
+	return where + ": " + msg
+}
+
+// name checks a NAME and that no earlier entry of names has it.
+func (c *manifestChecker) name(f textField, entryLine int, where string, names map[string]nameSeen) (string, bool) {
+	switch {
+	case f.bad:
+		return "", false
+	case f.line == 0:
+		c.errs.addf(entryLine, "%s", entryMsg(where, "no name: every entry needs a NAME"))
+		return "", false
+	}
+	if err := store.ValidateName(f.v); err != nil {
+		c.errs.addErr(f.line, fieldPath(where, "name"), err)
+		return "", false
+	}
+	key := strings.ToLower(f.v)
+	if first, dup := names[key]; dup {
+		as := ""
+		if first.name != f.v {
+			as = fmt.Sprintf(" as %q; names that differ only in case are one file on macOS and Windows", first.name)
+		}
+		c.errs.addf(f.line, "%s", entryMsg(where, fmt.Sprintf("duplicate name %q (first on line %d%s)", f.v, first.line, as)))
+		return "", false
+	}
+	names[key] = nameSeen{line: f.line, name: f.v}
+	return f.v, true
+}
+
+// caName checks the NAME of a CA ("" is none).
+func (c *manifestChecker) caName(f textField, path string) bool {
+	if f.bad || f.v == "" {
+		return !f.bad
+	}
+	if err := store.ValidateName(f.v); err != nil {
+		c.errs.addErr(f.line, path, err)
+		return false
+	}
+	return true
+}
+
+// noteCA adds a CA an entry uses to refs, once, with the line naming it.
+func noteCA(f textField, seen map[string]bool, refs *[]CARef) {
+	if f.v != "" && !seen[f.v] {
+		seen[f.v] = true
+		*refs = append(*refs, CARef{Name: f.v, Line: f.line})
+	}
+}
+
+// errNoDefault explains why defaults take no name, sans or cn.
+var errNoDefault = errors.New("not allowed in defaults: it names one certificate, and a default would give every certificate the same name")
