@@ -2,8 +2,9 @@
 // intermediate CAs (path length, name constraints), the signing policy and
 // profiles every issued certificate follows (SPEC §5), serial numbers unique
 // per CA (drawn by csr.RandomSerial, checked against the record), the
-// per-CA record of issued certificates with revocation status, CRLs, and the
-// lock that makes concurrent signing safe.
+// per-CA record of issued certificates with revocation status, CRLs, what a
+// renewal keeps of the certificate it renews (renew.go), and the lock that
+// makes concurrent signing safe.
 //
 // It leaves out what other packages own: SAN and subject parsing and CSR
 // parsing (package csr), key generation and PEM (package keygen), and how
