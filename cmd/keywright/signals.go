@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/keywright/keywright/store"
@@ -37,7 +39,11 @@ func handleSignals() context.Context {
 		store.Interrupt()
 		if store.Committed() {
 			signals.goOn()
-			reportFinishing(os.Stderr)
+			if say, _ := onFinishing.Load().(func(io.Writer)); say != nil {
+				say(os.Stderr)
+			} else {
+				reportFinishing(os.Stderr)
+			}
 			sig = <-sigs
 			signals.stop()
 			store.Halt()
@@ -50,6 +56,11 @@ func handleSignals() context.Context {
 	}()
 	return ctx
 }
+
+// onFinishing, when a command stores a func(io.Writer) in it, replaces
+// reportFinishing: batch, interrupted, finishes the entries in flight and
+// starts no new one, instead of finishing the whole command.
+var onFinishing atomic.Value
 
 // signals is what the handler has decided, for settle.
 var signals = signalState{decided: make(chan struct{})}

@@ -1,0 +1,174 @@
+package main
+
+// `keywright batch FILE` (SPEC §6 batch, README "Many at once: batch"): a
+// manifest of certificates and SSH keys, checked whole before anything is
+// written (manifest*.go reads it; this file adds what only the store can
+// tell: that the CAs it names exist), planned entry by entry
+// (batch_plan.go: issue, renew, skip or fail), then done chunk by chunk
+// (batch_run.go) with one group commit per CA and chunk.
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/store"
+)
+
+// BatchCmd is `batch FILE`.
+type BatchCmd struct {
+	File        string `arg:"" name:"file" help:"The manifest: YAML or CSV ('-': stdin)."`
+	Jobs        *int   `help:"Keys generated and certificates signed at once (default: the number of CPUs)." placeholder:"N"`
+	RenewWithin string `name:"renew-within" help:"Renew certificates that end within DURATION (30d, 2w, 12h); expired ones are renewed anyway." placeholder:"DURATION"`
+	DryRun      bool   `name:"dry-run" help:"Check the manifest and print what would be done for each entry; write nothing."`
+	Passout     string `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC"`
+	CAKeyFlags  `embed:""`
+}
+
+func (c *BatchCmd) Run(e *Env) error {
+	start := time.Now()
+	window, err := c.check()
+	if err != nil {
+		return err
+	}
+	m, err := readManifest(e, c.File)
+	if err != nil {
+		return err
+	}
+	cas, err := resolveCAs(e, m)
+	if err != nil {
+		return err
+	}
+	b := newBatch(e, c, m, cas, window, start)
+	if c.DryRun {
+		return b.dryRun()
+	}
+	return b.run()
+}
+
+// check validates the flags before anything is read.
+func (c *BatchCmd) check() (time.Duration, error) {
+	jobs := runtime.NumCPU()
+	if c.Jobs != nil {
+		if *c.Jobs < 1 {
+			return 0, usagef("--jobs %d: give at least 1", *c.Jobs)
+		}
+		jobs = *c.Jobs
+	}
+	c.Jobs = &jobs
+	if c.File == "-" {
+		for _, f := range []struct{ flag, src string }{{"--passout", c.Passout}, {"--ca-passin", c.CAPassin}} {
+			if f.src == "stdin" {
+				return 0, usagef("%s stdin: the manifest is read from stdin ('-'); give the passphrase with env:, file: or fd:", f.flag)
+			}
+		}
+	}
+	if c.RenewWithin == "" {
+		return 0, nil
+	}
+	window, err := parseWindow(c.RenewWithin)
+	if err != nil {
+		return 0, usagef("--renew-within %q: give a duration such as 30d, 2w or 12h", c.RenewWithin)
+	}
+	return window, nil
+}
+
+// batchCAs are the CAs of a manifest, checked: every CA and SSH CA it
+// names exists in the store, and the CA of the entries that name none.
+type batchCAs struct {
+	defaultCA string // the store's only CA, for entries without ca ("" when none needs it)
+}
+
+// resolveCAs checks the CAs m names against the store, every problem as a
+// FILE:LINE line (exit 1, nothing written). An entry without ca uses the
+// store's only CA, as issue does; batch never makes a local-ca (a batch
+// that made one would sign a fleet with a CA nobody chose): with no CA or
+// several, the manifest must name one.
+func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
+	var out batchCAs
+	problems := &manifestError{File: m.File}
+	st := e.Store()
+	for _, ref := range m.CAs {
+		if err := checkCA(st, ref.Name); err != nil {
+			problems.addf(ref.Line, "ca %q: %s", ref.Name, oneLine(err.Error()))
+		}
+	}
+	for _, ref := range m.SSHCAs {
+		if err := checkSSHCA(st, ref.Name); err != nil {
+			problems.addf(ref.Line, "ssh ca %q: %s", ref.Name, err)
+		}
+	}
+	if line, n := entriesWithoutCA(m); n > 0 {
+		name, err := onlyCA(e)
+		if err != nil {
+			problems.addf(line, "no ca (this entry and %d more): %s", n-1, err)
+		}
+		out.defaultCA = name
+	}
+	return out, problems.orNil()
+}
+
+// checkCA: name is a CA of st with its key.
+func checkCA(st *store.Store, name string) error {
+	p, err := ca.PathsFor(st, name)
+	if err != nil {
+		return err
+	}
+	if !store.Exists(p.Cert) {
+		return fmt.Errorf("%s does not exist; make the CA with: keywright ca init %s", p.Cert, name)
+	}
+	if _, err := ca.Load(st, name); err != nil {
+		return err
+	}
+	if !store.Exists(p.Key) {
+		return fmt.Errorf("%s: the CA's key is not in the store, so it cannot sign", p.Key)
+	}
+	return nil
+}
+
+// checkSSHCA: ssh/NAME, an SSH CA's private key, exists.
+func checkSSHCA(st *store.Store, name string) error {
+	p, err := st.Path(name, store.SSHPrivate)
+	if err != nil {
+		return err
+	}
+	if !store.Exists(p) {
+		return fmt.Errorf("%s does not exist; make the SSH CA with: keywright ssh ca init %s", p, name)
+	}
+	return nil
+}
+
+// entriesWithoutCA is the line of the first certificate entry that names
+// no CA, and how many do.
+func entriesWithoutCA(m *Manifest) (line, n int) {
+	for _, c := range m.Certs {
+		if c.CA == "" {
+			if n == 0 {
+				line = c.Line
+			}
+			n++
+		}
+	}
+	return line, n
+}
+
+// onlyCA is the store's one CA, or why there is none to choose.
+func onlyCA(e *Env) (string, error) {
+	cas, err := ca.CAs(e.Ctx, e.Store())
+	if err != nil {
+		return "", err
+	}
+	switch len(cas) {
+	case 1:
+		return cas[0].Name, nil
+	case 0:
+		return "", fmt.Errorf("store %s has no CA; make one with 'keywright ca init NAME' and name it with ca: (in the entry or in defaults)", storeName(e))
+	}
+	names := make([]string, len(cas))
+	for i, s := range cas {
+		names[i] = s.Name
+	}
+	return "", fmt.Errorf("store %s has %d CAs (%s): choose one with ca: (in the entry or in defaults)", storeName(e), len(cas), strings.Join(names, ", "))
+}

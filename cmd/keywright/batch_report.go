@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/keywright/keywright/ca"
+)
+
+// batchReport counts and reports a batch's entries as they are done: a
+// failure as an error line on stderr when it happens (FILE:LINE: NAME:
+// why), the progress bar on a terminal, and at the end the summary line
+// (always the last line) and, with --json, the document on stdout. Safe
+// for concurrent use.
+type batchReport struct {
+	e      *Env
+	m      *Manifest
+	start  time.Time
+	dryRun bool
+
+	mu      sync.Mutex
+	doc     fleetReport
+	order   []int // the manifest position of each entry of doc
+	prog    progress
+	printed map[error]bool // failures of a shared cause (a CA that cannot sign), printed once
+}
+
+func newBatchReport(e *Env, m *Manifest, start time.Time, dryRun bool) *batchReport {
+	return &batchReport{e: e, m: m, start: start, dryRun: dryRun, doc: fleetReport{Entries: []fleetEntry{}},
+		prog: noProgress{}, printed: map[error]bool{}}
+}
+
+// startProgress draws the progress bar of n entries, on a terminal only.
+func (r *batchReport) startProgress(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.prog = newProgress(r.e, n)
+}
+
+// cert reports certificate entry i.
+func (r *batchReport) cert(i int, pl certPlan, is *ca.Issued, warnings []string) {
+	ent := &r.m.Certs[i]
+	fe := fleetEntry{Name: ent.Name, Kind: "certificate", Action: pl.action}
+	switch {
+	case is != nil:
+		fe.Serial, fe.NotAfter = is.Entry.Serial, is.Cert.NotAfter.UTC()
+	case pl.action == actSkipped:
+		fe.Serial, fe.NotAfter = pl.serial, pl.notAfter
+	}
+	r.add(i, ent.Line, fe, pl.err, warnings)
+}
+
+// ssh reports SSH entry i; cert is the certificate signed, if any.
+func (r *batchReport) ssh(i int, pl sshPlan, cert *ssh.Certificate) {
+	ent := &r.m.SSH[i]
+	fe := fleetEntry{Name: ent.Name, Kind: "ssh", Action: pl.action}
+	switch {
+	case cert != nil:
+		fe.Serial = strconv.FormatUint(cert.Serial, 10)
+		fe.NotAfter = time.Unix(int64(min(cert.ValidBefore, uint64(1)<<62)), 0).UTC()
+	case pl.action == actSkipped && pl.serial != "":
+		fe.Serial, fe.NotAfter = pl.serial, pl.notAfter
+	}
+	r.add(len(r.m.Certs)+i, ent.Line, fe, pl.err, nil)
+}
+
+func (r *batchReport) add(pos, line int, fe fleetEntry, err error, warnings []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch fe.Action {
+	case actIssued:
+		r.doc.Issued++
+	case actRenewed:
+		r.doc.Renewed++
+	case actSkipped:
+		r.doc.Skipped++
+	case actFailed:
+		r.doc.Failed++
+		fe.Error = oneLine(err.Error())
+	}
+	if r.e.Globals.JSON {
+		r.doc.Entries = append(r.doc.Entries, fe)
+		r.order = append(r.order, pos)
+	}
+	printErr := err != nil && !r.dryRun && !r.printed[err]
+	if printErr || r.dryRun || len(warnings) > 0 {
+		r.prog.above(func() {
+			for _, w := range warnings {
+				r.e.UI.Warnf("%s:%d: %s: %s", r.m.File, line, fe.Name, w)
+			}
+			if r.dryRun {
+				fmt.Fprintln(r.e.Stdout, dryRunLine(fe, err))
+			} else if printErr {
+				r.printed[err] = true
+				reportError(r.e.Stderr, fmt.Errorf("%s:%d: %s: %w", r.m.File, line, fe.Name, err))
+			}
+		})
+	}
+	r.prog.add(1)
+}
+
+// dryRunLine says what batch would do with an entry.
+func dryRunLine(fe fleetEntry, err error) string {
+	what := map[string]string{actIssued: "would be issued", actRenewed: "would be renewed", actSkipped: "skipped"}[fe.Action]
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s (%s): would fail: %s", fe.Name, fe.Kind, oneLine(err.Error()))
+	case fe.Action == actRenewed:
+		what += fmt.Sprintf(" (ends %s)", fe.NotAfter.Format(time.RFC3339))
+	case fe.Action == actSkipped && fe.Serial != "":
+		what += fmt.Sprintf(" (serial %s, valid until %s)", fe.Serial, fe.NotAfter.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%s (%s): %s", fe.Name, fe.Kind, what)
+}
+
+// finish ends the progress bar and prints the summary line (and the JSON
+// document). The error makes the exit code: 130 when interrupted, 1 when
+// an entry failed.
+func (r *batchReport) finish(interrupted bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.prog.finish()
+	d := r.doc
+	took := fmt.Sprintf("%.1fs", time.Since(r.start).Seconds())
+	if r.dryRun {
+		fmt.Fprintf(r.e.Stderr, "keywright: batch: dry run, nothing written: %d to issue, %d to renew, %d skipped, %d failed (%s)\n",
+			d.Issued, d.Renewed, d.Skipped, d.Failed, took)
+	} else {
+		fmt.Fprintf(r.e.Stderr, "keywright: batch: %d issued, %d renewed, %d skipped, %d failed (%s)\n",
+			d.Issued, d.Renewed, d.Skipped, d.Failed, took)
+	}
+	if r.e.Globals.JSON {
+		r.sortEntries()
+		if err := writeJSON(r.e, r.doc); err != nil {
+			return err
+		}
+	}
+	switch {
+	case interrupted:
+		return errBatchInterrupted
+	case d.Failed > 0:
+		return &batchFailed{n: d.Failed, of: d.Issued + d.Renewed + d.Skipped + d.Failed}
+	}
+	return nil
+}
+
+// sortEntries puts the JSON entries in manifest order (certificates, then
+// SSH keys), whatever order they were done in.
+func (r *batchReport) sortEntries() {
+	idx := make([]int, len(r.order))
+	for k := range idx {
+		idx[k] = k
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return r.order[a] - r.order[b] })
+	sorted := make([]fleetEntry, len(idx))
+	for k, j := range idx {
+		sorted[k] = r.doc.Entries[j]
+	}
+	r.doc.Entries = sorted
+}
+
+// batchFailed: some entries failed (exit 1). Each was reported as an error
+// line when it failed and the summary says how many: nothing more is
+// printed, so the summary stays the last line.
+type batchFailed struct{ n, of int }
+
+func (e *batchFailed) Error() string        { return fmt.Sprintf("batch: %d of %d entries failed", e.n, e.of) }
+func (e *batchFailed) ErrorLines() []string { return nil }
