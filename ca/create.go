@@ -83,7 +83,7 @@ type CreateRequest struct {
 // intermediate) all or nothing. A root records itself in its own record; an
 // intermediate is recorded by its parent, under the parent's lock.
 func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
-	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
+	if err := store.CheckFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
 	// Make the certificate before taking a lock, so a refusal leaves no trace.
@@ -102,7 +102,7 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	defer done()
 	// Again under the lock: another process may have made it meanwhile
 	// (then the files exist, which is the error to report, not the record).
-	if err := checkFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
+	if err := store.CheckFree(r.Force, r.Paths.Cert, r.Paths.Key, r.Paths.Chain); err != nil {
 		return nil, err
 	}
 	// A root is recorded in its own record, which is registered in the same

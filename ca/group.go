@@ -83,7 +83,7 @@ func (a *Authority) signAll(reqs []IssueRequest, out []GroupResult) []*Signed {
 		wg.Go(func() {
 			for i := range jobs {
 				r := reqs[i]
-				if err := checkFree(r.Force, append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)...); err != nil {
+				if err := store.CheckFree(r.Force, append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)...); err != nil {
 					out[i].Err = err
 					continue
 				}

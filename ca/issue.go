@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -39,7 +37,7 @@ type Issued struct {
 // certificate whose file is missing, never a certificate without a record.
 func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) {
 	paths := append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)
-	if err := checkFree(r.Force, paths...); err != nil {
+	if err := store.CheckFree(r.Force, paths...); err != nil {
 		return nil, err
 	}
 	// Sign before taking the lock: a refused request leaves no trace, not
@@ -99,25 +97,6 @@ func issueFiles(r IssueRequest, s *Signed) []store.File {
 func commitRecorded(tx *store.Tx, record func() (undo func() error, err error)) error {
 	tx.Record = record
 	return tx.Commit()
-}
-
-// checkFree fails early, before signing or recording, when a target exists.
-func checkFree(force bool, paths ...string) error {
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		fi, err := os.Lstat(p)
-		switch {
-		case err != nil:
-			continue
-		case fi.Mode()&os.ModeSymlink != 0:
-			return fmt.Errorf("store: %s: %w", p, store.ErrSymlink)
-		case !force:
-			return fmt.Errorf("store: %s: %w", p, store.ErrExists)
-		}
-	}
-	return nil
 }
 
 func extraPaths(files []store.File) []string {

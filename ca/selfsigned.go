@@ -23,7 +23,7 @@ func WriteSelfSigned(ctx context.Context, st *store.Store, cert *x509.Certificat
 	if !inStore(st, path) {
 		return tx.Commit()
 	}
-	if err := checkFree(force, path); err != nil {
+	if err := store.CheckFree(force, path); err != nil {
 		return err // before the record is opened: a refusal leaves no trace
 	}
 	db, err := OpenDB(ctx, st.Dir, discoveryTimeout)

@@ -181,18 +181,34 @@ func (tx *Tx) checkNames() error {
 // existing files without Force.
 func (tx *Tx) checkTargets() error {
 	for _, f := range tx.files {
-		fi, err := os.Lstat(f.Path)
+		if err := CheckFree(tx.Force, f.Path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckFree is the check a Tx makes of its targets, for a caller that wants
+// to refuse before doing any work (signing, asking a passphrase): a symbolic
+// link or a directory at a path is refused, and an existing file unless
+// force. Empty paths are skipped.
+func CheckFree(force bool, paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		fi, err := os.Lstat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		case err != nil:
 			return fmt.Errorf("store: %w", err)
 		case fi.Mode()&fs.ModeSymlink != 0:
-			return fmt.Errorf("store: %s: %w", f.Path, ErrSymlink)
+			return fmt.Errorf("store: %s: %w", p, ErrSymlink)
 		case fi.IsDir():
-			return fmt.Errorf("store: %s: is a directory", f.Path)
-		case !tx.Force:
-			return fmt.Errorf("store: %s: %w", f.Path, ErrExists)
+			return fmt.Errorf("store: %s: is a directory", p)
+		case !force:
+			return fmt.Errorf("store: %s: %w", p, ErrExists)
 		}
 	}
 	return nil

@@ -126,12 +126,7 @@ func encodeKey(key crypto.Signer, pass []byte) ([]byte, error) {
 // file about to be written exists and --force is not given. (The store
 // checks again when it writes: this only saves the user a prompt or a wait.)
 func refuseExisting(e *Env, paths ...string) error {
-	for _, p := range paths {
-		if store.Exists(p) && !e.Globals.Force {
-			return fmt.Errorf("%s: %w", p, store.ErrExists)
-		}
-	}
-	return nil
+	return store.CheckFree(e.Globals.Force, paths...)
 }
 
 func displayPath(path string) string {
