@@ -14,6 +14,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// MaxCertDays bounds an SSH certificate's validity (30 years, as a CA's):
+// far below where a count of days overflows a time.Duration (SPEC §5: no
+// overflow ever reaches a certificate).
+const MaxCertDays = 30 * 365
+
 // ErrBadCert: a certificate request keywright will not sign.
 var ErrBadCert = errors.New("sshkeys: bad certificate request")
 
@@ -108,6 +113,9 @@ func (r CertRequest) check() error {
 	}
 	if r.ValidFor <= 0 {
 		return fmt.Errorf("%w: validity must be positive", ErrBadCert)
+	}
+	if r.ValidFor > MaxCertDays*24*time.Hour {
+		return fmt.Errorf("%w: validity over %d days", ErrBadCert, MaxCertDays)
 	}
 	if r.Host && (r.ForceCommand != "" || len(r.SourceAddrs) > 0) {
 		return fmt.Errorf("%w: force-command and source-address apply to user certificates only", ErrBadCert)
