@@ -88,12 +88,13 @@ func (r *batchReport) add(pos, line int, fe fleetEntry, err error, warnings []st
 		r.order = append(r.order, pos)
 	}
 	printErr := err != nil && !r.dryRun && !r.printed[err]
-	if printErr || r.dryRun || len(warnings) > 0 {
+	printPlan := r.dryRun && !r.e.Globals.JSON
+	if printErr || printPlan || len(warnings) > 0 {
 		r.prog.above(func() {
 			for _, w := range warnings {
 				r.e.UI.Warnf("%s:%d: %s: %s", r.m.File, line, fe.Name, w)
 			}
-			if r.dryRun {
+			if printPlan {
 				fmt.Fprintln(r.e.Stdout, dryRunLine(fe, err))
 			} else if printErr {
 				r.printed[err] = true
