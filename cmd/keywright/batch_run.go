@@ -83,11 +83,15 @@ func (b *batch) run() error {
 // entry needs. A CA that cannot be loaded fails its entries.
 func (b *batch) secrets(certs []certPlan, sshs []sshPlan) error {
 	work := false
+	caErrs := map[string]error{} // one error per CA, so it is printed once
 	for i := range certs {
 		if pl := &certs[i]; pl.action == actIssued || pl.action == actRenewed {
 			work = true
 			if _, err := b.auth.authority(pl.ca); err != nil {
-				*pl = pl.fail(fmt.Errorf("CA %s: %w", pl.ca, err))
+				if caErrs[pl.ca] == nil {
+					caErrs[pl.ca] = fmt.Errorf("CA %s: %w", pl.ca, err)
+				}
+				*pl = pl.fail(caErrs[pl.ca])
 			}
 		}
 	}
@@ -95,7 +99,7 @@ func (b *batch) secrets(certs []certPlan, sshs []sshPlan) error {
 		work = work || pl.genKey || pl.pubOnly
 		if c := b.m.SSH[i].Cert; pl.sign && c != nil {
 			if err := b.sshCA(c.CA); err != nil {
-				sshs[i] = pl.fail(fmt.Errorf("SSH CA %s: %w", c.CA, err))
+				sshs[i] = pl.fail(err)
 			}
 		}
 	}
@@ -113,6 +117,9 @@ func (b *batch) sshCA(name string) error {
 		return err
 	}
 	k, err := loadSSHCAKey(b.e, name, b.c.CAPassin)
+	if err != nil {
+		err = fmt.Errorf("SSH CA %s: %w", name, err)
+	}
 	b.sshCAs[name], b.sshErr[name] = k, err
 	return err
 }
