@@ -228,7 +228,7 @@ func TestManifestProblems(t *testing.T) {
 		"ssh_bad_principal.yaml":       `6: ssh[0].certificate.principals: principal "ops team": no spaces, commas, quotes or control characters`,
 		"ssh_ecdsa_bits.yaml":          `4: ssh[0].bits: ecdsa --bits 224: use 256, 384 or 521`,
 		"ssh_unknown_type.yaml":        `3: ssh[0].type: keygen: unsupported key: type "dsa": use ecdsa, rsa or ed25519`,
-		"ssh_days_zero.yaml":           `7: ssh[0].certificate.days: --days 0: must be at least 1`,
+		"ssh_days_zero.yaml":           `7: ssh[0].certificate.days: --days 0: use 1 to 10950`,
 		"ssh_comment_newline.yaml":     `3: ssh[0].comment: newline, carriage return or NUL is not allowed`,
 		"ssh_no_identity.yaml":         `4: ssh[0].certificate.identity: missing: the key id that sshd logs (ssh sign --identity)`,
 		"ssh_host_string.yaml":         `7: ssh[0].certificate.host: want true or false, got the string "yes"`,
