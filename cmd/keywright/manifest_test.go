@@ -245,7 +245,7 @@ func TestManifestProblems(t *testing.T) {
 		"csv_header_only.csv":          `: no entries: a manifest lists certificates or ssh keys`,
 		"syntax_line1.yaml":            `2: yaml: did not find expected ',' or ']'`,
 		"syntax_indent.yaml":           `2: yaml: did not find expected key`,
-		"ssh_days_overflow.yaml":       `7: ssh[0].certificate.days: 106752 days: at most 106751`,
+		"ssh_days_overflow.yaml":       `7: ssh[0].certificate.days: --days 106752: use 1 to 10950`,
 		"defaults_name.yaml":           `2: defaults.name: not allowed in defaults: it names one certificate, and a default would give every certificate the same name`,
 		"certificate_not_mapping.yaml": `2: certificates[0]: want a mapping (name: ...), got the string "web1"`,
 	}
