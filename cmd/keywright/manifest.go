@@ -29,10 +29,8 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/keygen"
@@ -51,10 +49,6 @@ const maxManifestProblems = 100
 
 // sshCertDefaultDays is ssh sign's --days default.
 const sshCertDefaultDays = 90
-
-// maxSSHCertDays is the longest SSH certificate validity whose duration
-// does not overflow (ssh sign computes days*24h as a time.Duration).
-const maxSSHCertDays = math.MaxInt64 / int64(24*time.Hour)
 
 // Manifest is a batch manifest, read and checked whole.
 type Manifest struct {
