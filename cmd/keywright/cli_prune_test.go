@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -60,11 +61,26 @@ func parseOnly(t *testing.T, args []string, whole bool) (p parsed) {
 			p.err = err.Error()
 		default:
 			p.command = ctx.Command()
-			p.values = fmt.Sprintf("%#v %#v", cli.Globals, ctx.Selected().Target.Interface())
+			p.values = parsedValues(cli.Globals, ctx.Selected().Target.Interface())
 		}
 	}()
 	p.stdout, p.stderr = out.String(), errOut.String()
 	return p
+}
+
+// parsedValues shows what a parse set, following pointers (an optional
+// flag such as batch's --jobs is a *int: its address differs between two
+// parses, its value must not).
+func parsedValues(vs ...any) string {
+	var b strings.Builder
+	for _, v := range vs {
+		data, err := json.Marshal(v)
+		if err != nil {
+			data = fmt.Appendf(nil, "%#v", v)
+		}
+		fmt.Fprintf(&b, "%T%s ", v, data)
+	}
+	return b.String()
 }
 
 func countCommands(n *kong.Node) int {
