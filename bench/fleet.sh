@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Commands at fleet size (README "Performance"): the cost of each command in a
-# store of 10, 1,000 and 10,000 certificates, as median wall milliseconds per
+# store of 10, 1,000 and 10,000 certificates, as wall milliseconds per
 # run, the ratio of the largest store to the smallest (1.00 = the store's size
 # costs nothing), and the peak memory at the largest size. The store is grown
 # in-process by bench/fill (the library, one CA, P-256 leaves), not by one
