@@ -39,7 +39,7 @@ func fleet(b *testing.B, n int) (*store.Store, *Authority) {
 		if err := os.WriteFile(path, EncodeCerts(s.Cert), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := rec.Issued(ctx, issuedEvent(s.Cert, "server", path, testNow), nil); err != nil {
+		if _, err := rec.Issued(ctx, issuedEvent(s.Cert, "server", path, testNow), nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -64,7 +64,7 @@ func BenchmarkRecordInsert(b *testing.B) {
 			for b.Loop() {
 				s.Cert.SerialNumber.Add(s.Cert.SerialNumber, bigOne)
 				ev := issuedEvent(s.Cert, "server", filepath.Join(st.Dir, "x.crt"), testNow)
-				if _, err := rec.Issued(context.Background(), ev, nil); err != nil {
+				if _, err := rec.Issued(context.Background(), ev, nil, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -123,7 +123,7 @@ func Create(ctx context.Context, r CreateRequest) (*Authority, error) {
 	}
 	ev := issuedEvent(a.Cert, profile, r.Paths.Cert, r.Root.Now)
 	self := &Stored{Name: r.Paths.Name, Path: r.Paths.Cert, Cert: a.Cert}
-	return a, commitRecorded(tx, func() (func() error, error) { return rec.Issued(ctx, ev, self) })
+	return a, commitRecorded(db, tx, func(p []store.Pending) (func() error, error) { return rec.Issued(ctx, ev, self, p) })
 }
 
 // newAuthority makes the new CA's certificate: self-signed, or signed by

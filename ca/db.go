@@ -75,6 +75,10 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 		conn.Close()
 		return nil, err
 	}
+	if err := db.finishPending(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

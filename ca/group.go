@@ -111,7 +111,7 @@ func (a *Authority) commitGroup(ctx context.Context, rec *Record, reqs []IssueRe
 		ev.Renews = r.Renews
 		evs = append(evs, ev)
 	}
-	if err := commitRecorded(tx, func() (func() error, error) { return rec.IssuedMany(ctx, evs) }); err != nil {
+	if err := commitRecorded(rec.db, tx, func(p []store.Pending) (func() error, error) { return rec.IssuedMany(ctx, evs, p) }); err != nil {
 		return err
 	}
 	for k, i := range group {
@@ -123,7 +123,7 @@ func (a *Authority) commitGroup(ctx context.Context, rec *Record, reqs []IssueRe
 // IssuedMany records several issued events in one transaction (one sync);
 // undo takes them all back. A serial already used fails the whole group
 // (ErrSerialUsed); IssueGroup then records them one by one.
-func (r *Record) IssuedMany(ctx context.Context, evs []Event) (undo func() error, err error) {
+func (r *Record) IssuedMany(ctx context.Context, evs []Event, pending []store.Pending) (undo func() error, err error) {
 	for i := range evs {
 		evs[i].File = r.db.rel(evs[i].File)
 	}
@@ -133,7 +133,7 @@ func (r *Record) IssuedMany(ctx context.Context, evs []Event) (undo func() error
 				return err
 			}
 		}
-		return nil
+		return r.db.insertPending(ctx, tx, pending)
 	})
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (r *Record) IssuedMany(ctx context.Context, evs []Event) (undo func() error
 					return err
 				}
 			}
-			return nil
+			return r.db.deletePending(bg, tx, pending)
 		})
 	}, nil
 }

@@ -65,7 +65,7 @@ func (a *Authority) issueLocked(ctx context.Context, rec *Record, r IssueRequest
 		ev.Renews = r.Renews
 		tx := &store.Tx{Force: r.Force}
 		tx.AddFiles(issueFiles(r, s)...)
-		err := commitRecorded(tx, func() (func() error, error) { return rec.Issued(ctx, ev, nil) })
+		err := commitRecorded(rec.db, tx, func(p []store.Pending) (func() error, error) { return rec.Issued(ctx, ev, nil, p) })
 		if err == nil {
 			return GroupResult{Issued: &Issued{Signed: s, Entry: rec.entryOf(ev)}}
 		}
@@ -90,12 +90,19 @@ func issueFiles(r IssueRequest, s *Signed) []store.File {
 }
 
 // commitRecorded commits tx with record as its Record step: the files are
-// staged (so the disk had room), then recorded durably, then placed, all in
-// one critical section an interrupt lets finish. The invariant holds: never
-// a certificate file without its record, and a failed command leaves no
-// record of what it did not write.
-func commitRecorded(tx *store.Tx, record func() (undo func() error, err error)) error {
-	tx.Record = record
+// staged (so the disk had room), then recorded durably with their pending
+// names, then placed, all in one critical section an interrupt lets finish.
+// The invariant holds: never a certificate file without its record, a
+// failed command leaves no record of what it did not write, and what a
+// killed command recorded is put in place by the next one to open the
+// record (finishPending).
+func commitRecorded(db *DB, tx *store.Tx, record func(pending []store.Pending) (undo func() error, err error)) error {
+	var recorded []store.Pending
+	tx.Record = func(p []store.Pending) (func() error, error) {
+		recorded = p
+		return record(p)
+	}
+	tx.Placed = func() { db.dropPending(recorded) }
 	return tx.Commit()
 }
 

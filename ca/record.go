@@ -165,7 +165,7 @@ func (db *DB) newRecord(name string) *Record { return &Record{db: db, CA: name, 
 // moment its files can exist. undo takes both back, for a command that
 // fails after recording. A serial the CA already used is refused by the
 // database (UNIQUE), whoever raced to it.
-func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored) (undo func() error, err error) {
+func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored, pending []store.Pending) (undo func() error, err error) {
 	ev.File = r.db.rel(ev.File)
 	var caID int64
 	registered := r.id != 0
@@ -178,7 +178,10 @@ func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored) (undo func
 		if r.id == 0 { // a root's own record, registered just now
 			r.id = caID
 		}
-		return r.insertIssued(ctx, tx, ev)
+		if err := r.insertIssued(ctx, tx, ev); err != nil {
+			return err
+		}
+		return r.db.insertPending(ctx, tx, pending)
 	})
 	if err != nil {
 		if !registered {
@@ -188,7 +191,12 @@ func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored) (undo func
 	}
 	return func() error {
 		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
-		return r.db.inTx(bg, func(tx *sql.Tx) error { return r.deleteIssued(bg, tx, ev.Serial, caID) })
+		return r.db.inTx(bg, func(tx *sql.Tx) error {
+			if err := r.deleteIssued(bg, tx, ev.Serial, caID); err != nil {
+				return err
+			}
+			return r.db.deletePending(bg, tx, pending)
+		})
 	}, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keywright/keywright/store"
 )
 
 // Revoked records the revocation of serial (as FormatSerial writes it) and
@@ -63,7 +65,7 @@ func (r *Record) NextCRL(ctx context.Context) (CRLDraft, error) {
 // IssuedCRL records CRL number (which must be the one NextCRL gave) and its
 // nextUpdate. undo takes it back, for a command whose CRL file could not be
 // placed.
-func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time) (undo func() error, err error) {
+func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time, pending []store.Pending) (undo func() error, err error) {
 	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE cas SET crl_number = ? WHERE id = ? AND crl_number = ?", number, r.id, number-1)
 		if err != nil {
@@ -72,9 +74,11 @@ func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("ca: %w %s: CRL number %d of CA %s is taken", ErrRecord, r.Path, number, r.CA)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, crl_number, next_update) VALUES (?, ?, ?, ?, ?)",
-			r.id, EventCRL, at.Unix(), number, next.Unix())
-		return err
+		if _, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, crl_number, next_update) VALUES (?, ?, ?, ?, ?)",
+			r.id, EventCRL, at.Unix(), number, next.Unix()); err != nil {
+			return err
+		}
+		return r.db.insertPending(ctx, tx, pending)
 	})
 	if err != nil {
 		return nil, err
@@ -85,8 +89,10 @@ func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time
 			if _, err := tx.ExecContext(bg, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND crl_number = ?", r.id, EventCRL, number); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(bg, "UPDATE cas SET crl_number = ? WHERE id = ?", number-1, r.id)
-			return err
+			if _, err := tx.ExecContext(bg, "UPDATE cas SET crl_number = ? WHERE id = ?", number-1, r.id); err != nil {
+				return err
+			}
+			return r.db.deletePending(bg, tx, pending)
 		})
 	}, nil
 }

@@ -139,7 +139,7 @@ func TestRecordSerialUnique(t *testing.T) {
 	}
 	defer done()
 	ev := issuedEvent(web.Cert, "server", filepath.Join(st.Dir, "other.crt"), testNow)
-	if _, err := rec.Issued(context.Background(), ev, nil); err == nil || !errors.Is(err, ErrSerialUsed) {
+	if _, err := rec.Issued(context.Background(), ev, nil, nil); err == nil || !errors.Is(err, ErrSerialUsed) {
 		t.Fatalf("second record of serial %s: %v", ev.Serial, err)
 	}
 }
@@ -158,7 +158,7 @@ func TestRecordUndo(t *testing.T) {
 	before := len(eventsOf(t, root))
 	inter := testCA(t, newStore(t), "int", nil, nil) // any CA certificate will do
 	ev := issuedEvent(inter.Cert, ProfileCA, filepath.Join(st.Dir, "int.crt"), testNow)
-	undo, err := rec.Issued(ctx, ev, &Stored{Name: "int", Path: filepath.Join(st.Dir, "int.crt"), Cert: inter.Cert})
+	undo, err := rec.Issued(ctx, ev, &Stored{Name: "int", Path: filepath.Join(st.Dir, "int.crt"), Cert: inter.Cert}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +178,10 @@ func TestRecordUndo(t *testing.T) {
 	if err != nil || d.Number != 1 {
 		t.Fatalf("first CRL number %d: %v", d.Number, err)
 	}
-	if undo, err = rec.IssuedCRL(ctx, 1, testNow, testNow); err != nil {
+	if undo, err = rec.IssuedCRL(ctx, 1, testNow, testNow, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rec.IssuedCRL(ctx, 1, testNow, testNow); err == nil {
+	if _, err := rec.IssuedCRL(ctx, 1, testNow, testNow, nil); err == nil {
 		t.Fatal("CRL number 1 recorded twice")
 	}
 	if err := undo(); err != nil {

@@ -155,7 +155,10 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 	tx := &store.Tx{Force: true}
 	tx.Add(r.Path, out.PEM, store.CRL.Mode)
 	at := r.Now.UTC().Truncate(time.Second)
-	if err := commitRecorded(tx, func() (func() error, error) { return rec.IssuedCRL(ctx, d.Number, at, out.List.NextUpdate) }); err != nil {
+	record := func(p []store.Pending) (func() error, error) {
+		return rec.IssuedCRL(ctx, d.Number, at, out.List.NextUpdate, p)
+	}
+	if err := commitRecorded(rec.db, tx, record); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -49,6 +49,12 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_ca ON events (ca_id, id);
 
+CREATE TABLE pending (
+	file        TEXT PRIMARY KEY,          -- a staged file, .keywright-pending-*
+	target      TEXT NOT NULL,             -- where it goes
+	force       INTEGER NOT NULL           -- 1: replaces the target
+);                                         -- rows live while a command places its files
+
 CREATE TABLE imports (
 	file        TEXT PRIMARY KEY,          -- a JSON Lines record imported once
 	ca_id       INTEGER NOT NULL REFERENCES cas (id),

@@ -32,7 +32,7 @@ func WriteSelfSigned(ctx context.Context, st *store.Store, cert *x509.Certificat
 	}
 	defer db.Close()
 	ev := issuedEvent(cert, ProfileSelfSigned, path, now)
-	return commitRecorded(tx, func() (func() error, error) { return db.newRecord("").Issued(ctx, ev, nil) })
+	return commitRecorded(db, tx, func(p []store.Pending) (func() error, error) { return db.newRecord("").Issued(ctx, ev, nil, p) })
 }
 
 // inStore reports whether path is a file directly in the store directory.

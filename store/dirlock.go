@@ -98,6 +98,11 @@ func prepareDir(dir string, l *Lock) error {
 		if _, err := sweep(dir); err != nil {
 			l.keepMark = true // the next writer tries again
 		}
+		// Pending files a killed writer left are the record's to judge
+		// (pending.go): the mark stays until SweepPending has.
+		if stale, _ := StalePending(dir); len(stale) > 0 {
+			l.keepMark = true
+		}
 	}
 	return l.setDirty(true)
 }

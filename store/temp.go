@@ -166,9 +166,12 @@ func claimStale(p string) *os.File {
 	return f
 }
 
-// tempNames lists the names in dir that start with tempPrefix, reading the
-// directory in batches (names only, no stat).
-func tempNames(dir string) ([]string, error) {
+// tempNames lists the names in dir that start with tempPrefix.
+func tempNames(dir string) ([]string, error) { return namesWithPrefix(dir, tempPrefix) }
+
+// namesWithPrefix lists the names in dir that start with prefix, reading
+// the directory in batches (names only, no stat).
+func namesWithPrefix(dir, prefix string) ([]string, error) {
 	d, err := os.Open(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -181,7 +184,7 @@ func tempNames(dir string) ([]string, error) {
 	for {
 		names, err := d.Readdirnames(1024)
 		for _, n := range names {
-			if strings.HasPrefix(n, tempPrefix) {
+			if strings.HasPrefix(n, prefix) {
 				out = append(out, n)
 			}
 		}

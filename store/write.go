@@ -31,12 +31,16 @@ type File struct {
 type Tx struct {
 	Force bool // replace existing files (still never through a symlink)
 	// Record, when set, runs once every file is staged (written and synced
-	// under a temporary name, so the disk had room for all of them) and
+	// under a pending name, so the disk had room for all of them) and
 	// before any is placed: package ca records the certificates there,
-	// durably, so a file never appears without its record. If placing
-	// fails, the undo it returned takes the record back. A Record error
-	// leaves nothing behind.
-	Record func() (undo func() error, err error)
+	// durably, with the pending names (pending.go), so a file never appears
+	// without its record and a recorded file is never lost to a crash. If
+	// placing fails, the undo it returned takes the record back. A Record
+	// error leaves nothing behind.
+	Record func(pending []Pending) (undo func() error, err error)
+	// Placed, when set, runs once every file is in place and synced (ca
+	// drops the pending names it recorded).
+	Placed func()
 	files  []File
 }
 
@@ -121,14 +125,17 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 		return err
 	}
 	undo := func() error { return nil }
+	var j *journal
 	if tx.Record != nil {
-		if undo, err = tx.Record(); err != nil {
+		pending, err := markPending(files, tx.Force)
+		if err != nil {
 			return err
 		}
-	}
-	j, err := tx.writeJournal(files)
-	if err != nil {
-		return undone(err, undo)
+		if undo, err = tx.Record(pending); err != nil {
+			return err
+		}
+	} else if j, err = tx.writeJournal(files); err != nil {
+		return err
 	}
 	for i, f := range files {
 		testHookPlaced(i)
@@ -141,6 +148,9 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 	testHookPlaced(len(files))
 	err = syncDirs(files)
 	j.remove()
+	if err == nil && tx.Placed != nil {
+		tx.Placed()
+	}
 	return err
 }
 

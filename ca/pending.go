@@ -1,0 +1,97 @@
+package ca
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/keywright/keywright/store"
+)
+
+// The record keeps, with each certificate it records, the pending names of
+// the files being placed (store.Pending, README "The record"): a command
+// killed after the record's commit but before its files are in place leaves
+// rows here, and the next command to open the record puts those files in
+// place. So a recorded certificate always reaches its file, and a re-run
+// (batch) finds it issued instead of signing another.
+
+// insertPending stores the pending files of a Tx in the transaction that
+// records their certificates.
+func (db *DB) insertPending(ctx context.Context, tx *sql.Tx, pending []store.Pending) error {
+	for _, p := range pending {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO pending (file, target, force) VALUES (?, ?, ?)",
+			db.rel(p.File), db.rel(p.Target), p.Force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletePending drops pending rows in tx (an undo).
+func (db *DB) deletePending(ctx context.Context, tx *sql.Tx, pending []store.Pending) error {
+	for _, p := range pending {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM pending WHERE file = ?", db.rel(p.File)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropPending drops the rows of files now in place. Not syncing them is
+// safe: a row that comes back after a crash names a file that is gone,
+// and finishPending drops it then.
+func (db *DB) dropPending(pending []store.Pending) {
+	if len(pending) == 0 {
+		return
+	}
+	_ = db.inTx(context.Background(), func(tx *sql.Tx) error { return db.deletePending(context.Background(), tx, pending) })
+}
+
+// finishPending puts in place the files a killed command recorded but did
+// not place, and drops their rows. A file whose writer is still running is
+// left to it; a file that cannot be placed (its target was made meanwhile)
+// keeps its row, and store check reports it.
+func (db *DB) finishPending(ctx context.Context) error {
+	pending, err := db.pendingRows(ctx)
+	if err != nil {
+		return err
+	}
+	var done []store.Pending
+	named := map[string]bool{}
+	for _, p := range pending {
+		if ok, err := store.FinishPending(p); ok && err == nil {
+			done = append(done, p)
+		} else {
+			named[p.File] = true
+		}
+	}
+	if len(done) > 0 {
+		if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.deletePending(ctx, tx, done) }); err != nil {
+			return err
+		}
+	}
+	// A writer killed after naming its files pending but before the record
+	// committed left files no row names: they go (one stat when none).
+	if store.Dirty(db.dir) {
+		return store.SweepPending(db.dir, func(p string) bool { return named[p] })
+	}
+	return nil
+}
+
+// pendingRows lists the pending files the record names.
+func (db *DB) pendingRows(ctx context.Context) ([]store.Pending, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT file, target, force FROM pending ORDER BY rowid")
+	if err != nil {
+		return nil, db.err(err)
+	}
+	defer rows.Close()
+	var out []store.Pending
+	for rows.Next() {
+		var p store.Pending
+		if err := rows.Scan(&p.File, &p.Target, &p.Force); err != nil {
+			return nil, db.err(err)
+		}
+		p.File, p.Target = db.abs(p.File), db.abs(p.Target)
+		out = append(out, p)
+	}
+	return out, db.err(rows.Err())
+}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A Tx with a Record step (a certificate and its record, package ca) must
+// never end with its files recorded but not in place: a process killed
+// between the record's commit and the last link would leave a certificate
+// the CA signed and recorded that nobody received, and a re-run would sign
+// another. So before the Record step the staged files are renamed to
+// pending names, which the sweep of dead writers' temporary files leaves
+// alone, and Record stores the pending names with the record in one
+// transaction. Whoever opens the record next finishes what a killed writer
+// left (FinishPending); the pending rows are then dropped.
+
+// pendingPrefix marks a staged file whose Record step may have committed.
+const pendingPrefix = ".keywright-pending-"
+
+// Pending is a staged file of a Tx and where it goes.
+type Pending struct {
+	File   string // the staged file (pendingPrefix...), beside Target
+	Target string
+	Force  bool // rename over an existing Target; else link, never clobbering
+}
+
+// ErrPendingBusy is returned by FinishPending while the writer of a pending
+// file is alive (it holds its flock): it is placing the file itself.
+var ErrPendingBusy = errors.New("store: the writer of a pending file is still running")
+
+// markPending renames each staged file to a pending name (the flock held on
+// it stays) and syncs the directories, so the names are on disk before the
+// Record step stores them.
+func markPending(files []*staged, force bool) ([]Pending, error) {
+	out := make([]Pending, 0, len(files))
+	for _, f := range files {
+		dir, base := filepath.Split(f.temp)
+		name := filepath.Join(dir, pendingPrefix+strings.TrimPrefix(base, tempPrefix))
+		if err := os.Rename(f.temp, name); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		f.temp = name
+		out = append(out, Pending{File: name, Target: f.Path, Force: force})
+	}
+	if err := syncDirs(files); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FinishPending places a pending file a killed writer left: it is renamed
+// (Force) or linked (never over an existing file) to its target, under the
+// directory's lock. done is true when the pending file is gone, placed now
+// or before; ErrPendingBusy while its writer lives.
+func FinishPending(p Pending) (done bool, err error) {
+	if !strings.HasPrefix(filepath.Base(p.File), pendingPrefix) || filepath.Dir(p.File) != filepath.Dir(p.Target) {
+		return false, fmt.Errorf("store: %s: not a pending file of %s", p.File, p.Target)
+	}
+	dir := filepath.Dir(p.File)
+	if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	l, err := lockDir(dir)
+	if err != nil {
+		return false, err
+	}
+	defer l.Unlock()
+	f := claimStale(p.File)
+	if f == nil {
+		if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
+			return true, nil // placed by its writer meanwhile
+		}
+		return false, ErrPendingBusy
+	}
+	defer f.Close()
+	if err := placePending(p); err != nil {
+		return false, fmt.Errorf("store: finishing %s: %w", p.Target, err)
+	}
+	return true, syncDir(dir)
+}
+
+func placePending(p Pending) error {
+	if p.Force {
+		return os.Rename(p.File, p.Target)
+	}
+	if err := os.Link(p.File, p.Target); err != nil {
+		return err
+	}
+	return os.Remove(p.File)
+}
+
+// StalePending lists the pending files in dir whose writer is gone; with
+// the record's own list (package ca), what is left over was renamed just
+// before a Record step that never committed.
+func StalePending(dir string) ([]string, error) {
+	names, err := namesWithPrefix(dir, pendingPrefix)
+	var stale []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if f := claimStale(p); f != nil {
+			f.Close()
+			stale = append(stale, p)
+		}
+	}
+	return stale, err
+}
+
+// RemovePending removes a pending file whose writer is gone and which no
+// record lists (StalePending's leftovers), under the directory's lock.
+func RemovePending(path string) error {
+	if !strings.HasPrefix(filepath.Base(path), pendingPrefix) {
+		return fmt.Errorf("store: %s: not a pending file", path)
+	}
+	l, err := lockDir(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	f := claimStale(path)
+	if f == nil {
+		return ErrPendingBusy
+	}
+	defer f.Close()
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Dirty reports whether a writer into dir may have died leaving files (the
+// mark of its lock file), without taking the lock: one stat.
+func Dirty(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, DirLockName))
+	return err == nil && fi.Size() > 0
+}
+
+// SweepPending removes, under dir's lock, the pending files whose writer is
+// gone and that keep says no record names (renamed just before a Record step
+// that never committed), sweeps stale temporary files, and clears the mark
+// once nothing a dead writer left remains. While another writer holds the
+// lock it does nothing: the mark may be that writer's, and a dead writer's
+// files wait for a later look.
+func SweepPending(dir string, keep func(path string) bool) error {
+	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), 0)
+	if errors.Is(err, ErrBusy) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if !l.dirty() {
+		return nil // its writer finished meanwhile
+	}
+	stale, err := StalePending(dir)
+	if err != nil {
+		return err
+	}
+	left := 0
+	for _, p := range stale {
+		if keep(p) {
+			left++
+			continue
+		}
+		if f := claimStale(p); f != nil {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				left++
+			}
+			f.Close()
+		}
+	}
+	if _, err := sweep(dir); err != nil || left > 0 {
+		return err
+	}
+	return l.setDirty(false)
+}
