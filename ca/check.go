@@ -32,6 +32,16 @@ func CheckRecord(ctx context.Context, st *store.Store, now time.Time) ([]store.F
 		return out, err
 	}
 	out = append(out, missing...)
+	// Opening the record finished what it could of a killed command's
+	// pending files; what is left could not be placed.
+	pending, err := v.db.pendingRows(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range pending {
+		out = append(out, store.Finding{Kind: store.FindingPending, Path: p.File,
+			Detail: "recorded for " + p.Target + " but not in place (its writer is running, or the target was made meanwhile)"})
+	}
 	cas := map[string]*Stored{}
 	for _, list := range v.issuers.byKeyID {
 		for _, s := range list {
