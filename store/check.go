@@ -27,6 +27,7 @@ const (
 	FindingChain      = "chain"          // a certificate or chain that no longer verifies
 	FindingRecord     = "record"         // the record database itself
 	FindingUnreadable = "unreadable"     // a certificate file that does not parse
+	FindingPending    = "pending"        // a recorded file a killed command left to place
 )
 
 // CheckFiles reports what is wrong with the store's files themselves:
