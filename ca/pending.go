@@ -43,7 +43,25 @@ func (db *DB) dropPending(pending []store.Pending) {
 	if len(pending) == 0 {
 		return
 	}
-	_ = db.inTx(context.Background(), func(tx *sql.Tx) error { return db.deletePending(context.Background(), tx, pending) })
+	ctx := context.Background()
+	c, err := db.sql.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA synchronous = OFF"); err != nil {
+		return
+	}
+	defer c.ExecContext(ctx, "PRAGMA synchronous = FULL") // the connection goes back to the pool
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return
+	}
+	if db.deletePending(ctx, tx, pending) != nil {
+		tx.Rollback()
+		return
+	}
+	_ = tx.Commit()
 }
 
 // finishPending puts in place the files a killed command recorded but did
