@@ -182,7 +182,7 @@ func (a *Authority) SetKey(key crypto.Signer) error {
 func (a *Authority) IsRoot() bool { return a.Root != nil && a.Cert.Equal(a.Root) }
 
 // Issuers is the chain a certificate signed by a has above it: a.Cert,
-// then a.Chain (the root is not included; SPEC §1 NAME.pem).
+// then a.Chain (the root is not included; README "The store" NAME.pem).
 func (a *Authority) Issuers() []*x509.Certificate {
 	if a.IsRoot() {
 		return nil

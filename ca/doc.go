@@ -1,6 +1,6 @@
 // Package ca owns keywright's local certificate authority: creating root and
 // intermediate CAs (path length, name constraints), the signing policy and
-// profiles every issued certificate follows (SPEC §5), serial numbers unique
+// profiles every issued certificate follows (README "Certificate authority"), serial numbers unique
 // per CA (drawn by csr.RandomSerial, checked against the record), the
 // record of issued certificates with revocation status and events (an
 // SQLite database per store: db.go, schema.sql, record*.go; README "The

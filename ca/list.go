@@ -155,7 +155,7 @@ func slim(e *Entry) *Entry {
 }
 
 // markRevokedCAs finds the CAs that are revoked in their issuer's record,
-// or sit below one that is (SPEC: everything below a revoked CA is
+// or sit below one that is (README "Certificate authority": everything below a revoked CA is
 // revoked).
 func (v *storeView) markRevokedCAs(cas []Stored) {
 	parent := map[string]string{}

@@ -77,5 +77,5 @@ func (p Profile) KeyUsage(pub crypto.PublicKey) x509.KeyUsage {
 	return ku
 }
 
-// caKeyUsage is every CA certificate's key usage (SPEC §5).
+// caKeyUsage is every CA certificate's key usage (README "Certificate authority").
 const caKeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Validity rules (SPEC §5, reliability.md C5).
+// Validity rules (README "Certificate authority").
 const (
 	// Backdate is how far not-before lies in the past, for clocks that lag.
 	Backdate = 5 * time.Minute

@@ -11,7 +11,7 @@ import (
 // TestSelfSignLint runs zlint over self-signed certificates of every key
 // type: no warning or error from an RFC source (RFC 5280, 3279, 5480, 8813,
 // 5891) may fire, nor the CA/B lints on key usage, EKU, SAN and CN that the
-// leaf profile of SPEC §5 is about.
+// leaf profile of README "Certificate authority" is about.
 func TestSelfSignLint(t *testing.T) {
 	must := map[string]bool{
 		"e_ecdsa_allowed_ku": true, "e_cabf_ecc_allowed_key_usages": true, "e_rsa_allowed_ku_ee": true,

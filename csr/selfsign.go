@@ -21,7 +21,7 @@ import (
 	"github.com/keywright/keywright/keygen"
 )
 
-// Leaf validity in days (SPEC §5): the default, the length over which the
+// Leaf validity in days (README "Certificate authority"): the default, the length over which the
 // CLI warns (CA/B BR limit from 2026-03-15) and the longest allowed
 // (Apple's limit for TLS server certificates).
 const (
@@ -36,7 +36,7 @@ const Backdate = 5 * time.Minute
 // ErrValidity: the validity asked for is refused.
 var ErrValidity = errors.New("invalid validity")
 
-// ErrNoSAN: a leaf certificate must name at least one SAN (SPEC §5).
+// ErrNoSAN: a leaf certificate must name at least one SAN (README "Certificate authority").
 var ErrNoSAN = errors.New("a certificate needs at least one subject alternative name")
 
 // SelfSignRequest is what SelfSign makes a certificate from.
@@ -149,7 +149,7 @@ func leafTemplate(s SelfSignRequest, days int) (*x509.Certificate, error) {
 	return t, nil
 }
 
-// AddCommonName returns sans with the subject's CN among them (SPEC §5: the
+// AddCommonName returns sans with the subject's CN among them (README "Certificate authority": the
 // CN of a leaf is one of its SANs): unchanged when it is there already, with
 // the CN added when it is a DNS name or an IP address, and an error
 // otherwise. The CN must be written exactly as the SAN is (lower case,
@@ -223,7 +223,7 @@ func SubjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 // asks for 64; EJBCA's 63-bit serials forced mass revocation).
 const serialBytes = 16
 
-// RandomSerial returns a certificate serial number (SPEC §5), for
+// RandomSerial returns a certificate serial number (README "Certificate authority"), for
 // self-signed certificates here and for package ca, which also checks it
 // against the CA's record: a 0x01 byte followed by 128 random bits from r
 // (nil: crypto/rand), so it is always positive, always 129 bits long and

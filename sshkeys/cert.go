@@ -15,7 +15,7 @@ import (
 )
 
 // MaxCertDays bounds an SSH certificate's validity (30 years, as a CA's):
-// far below where a count of days overflows a time.Duration (SPEC §5: no
+// far below where a count of days overflows a time.Duration (README "Certificate authority": no
 // overflow ever reaches a certificate).
 const MaxCertDays = 30 * 365
 

@@ -11,7 +11,7 @@
 // never opened through a symlink and are always mode 0600.
 //
 // It deals in bytes only: it does not know what a key or a certificate is.
-// The layout is the one in SPEC §1:
+// The layout is the one in README "The store":
 //
 //	NAME.key NAME.csr NAME.crt NAME.pem NAME.crl NAME.p12
 //	ssh/NAME ssh/NAME.pub ssh/NAME-cert.pub
@@ -39,7 +39,7 @@ type Kind struct {
 	Mode   os.FileMode // permission bits, whatever the umask
 }
 
-// The kinds of SPEC §1.
+// The kinds of README "The store".
 var (
 	Key        = Kind{Label: "private key", Suffix: ".key", Mode: 0o600}
 	CSR        = Kind{Label: "certificate request", Suffix: ".csr", Mode: 0o644}
@@ -52,7 +52,7 @@ var (
 	SSHCert    = Kind{Label: "SSH certificate", Sub: "ssh", Suffix: "-cert.pub", Mode: 0o644}
 )
 
-// knownExtensions make an argument a path rather than a NAME (SPEC §1).
+// knownExtensions make an argument a path rather than a NAME (README "The store").
 var knownExtensions = []string{".key", ".csr", ".crt", ".pem", ".crl", ".p12", ".pub", ".der", ".cer", ".p8"}
 
 // ErrInvalidName is returned for a NAME that breaks the naming rule.
@@ -66,7 +66,7 @@ type Store struct {
 // New returns the store rooted at dir. Nothing is created until the first write.
 func New(dir string) *Store { return &Store{Dir: dir} }
 
-// ValidateName checks NAME against SPEC §1: letters, digits, '.', '_' and '-',
+// ValidateName checks NAME against README "The store": letters, digits, '.', '_' and '-',
 // not starting with '.' or '-', at most 64 characters.
 func ValidateName(name string) error {
 	switch {

@@ -14,7 +14,7 @@ import (
 var ErrExists = errors.New("already exists")
 
 // ErrSymlink is returned when a target is a symbolic link: the store never
-// writes through one, not even with --force (SPEC §1).
+// writes through one, not even with --force (README "The store").
 var ErrSymlink = errors.New("is a symbolic link; refusing to write through it")
 
 // File is one file to be written by a Tx.

@@ -1,6 +1,6 @@
 package main
 
-// `keywright batch FILE` (SPEC §6 batch, README "Many at once: batch"): a
+// `keywright batch FILE` (README "Many at once: batch"): a
 // manifest of certificates and SSH keys, checked whole before anything is
 // written (manifest*.go reads it; this file adds what only the store can
 // tell: that the CAs it names exist), planned entry by entry

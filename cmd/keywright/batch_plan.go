@@ -14,7 +14,7 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// What batch does with an entry (SPEC §6 batch): the actions of the report.
+// What batch does with an entry (README "Many at once: batch"): the actions of the report.
 const (
 	actIssued  = "issued"
 	actRenewed = "renewed"

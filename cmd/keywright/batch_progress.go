@@ -1,6 +1,6 @@
 package main
 
-// The progress bar of batch (SPEC §6: on a terminal, on stderr; nothing
+// The progress bar of batch (README "Many at once: batch": on a terminal, on stderr; nothing
 // when stderr is not a terminal). This file is the only one that knows
 // the library that draws it (github.com/schollz/progressbar/v3), so it can
 // be swapped.

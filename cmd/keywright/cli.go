@@ -9,7 +9,7 @@ import (
 // version is set at release time: -ldflags "-X main.version={{.Version}}".
 var version = "dev"
 
-// Globals are the flags every command accepts (SPEC §2).
+// Globals are the flags every command accepts (README).
 type Globals struct {
 	Store   string           `help:"Store directory." default:"./pki" env:"KEYWRIGHT_STORE" placeholder:"DIR"`
 	Force   bool             `help:"Replace files that exist."`

@@ -177,7 +177,7 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 	}
 	withCN, err := csr.AddCommonName(name, sans)
 	if err != nil {
-		// A request may carry any CN; a CA following SPEC §5 will refuse it.
+		// A request may carry any CN; a CA following README "Certificate authority" will refuse it.
 		e.UI.Warnf("%s; a CA will not sign it as it is", trimPkg(err))
 		return name, sans, nil
 	}

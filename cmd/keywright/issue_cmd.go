@@ -12,7 +12,7 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// localCA is the CA the zero-config path creates (SPEC §2 issue).
+// localCA is the CA the zero-config path creates (README "Certificate authority", issue).
 const localCA = "local-ca"
 
 // IssueCmd is `issue NAME`: key, request, certificate and chain at once.
@@ -110,7 +110,7 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 }
 
 // leafSubject is the subject of a leaf with these SANs, and the SANs with
-// its CN among them (SPEC §5): the CN is cn, else the first DNS name when it
+// its CN among them (README "Certificate authority"): the CN is cn, else the first DNS name when it
 // fits in a CN (64 characters, RFC 5280 ub-common-name), and one that is not
 // a SAN yet is added (csr.AddCommonName). Shared by issue and batch.
 func leafSubject(cn string, sans csr.SANs) (pkix.Name, csr.SANs, error) {
@@ -155,7 +155,7 @@ func (c *IssueCmd) files(e *Env) (issueFiles, error) {
 }
 
 // authority picks the CA: --ca, the only CA in the store, or a new
-// local-ca (SPEC §2: the zero-config path).
+// local-ca (README: the zero-config path).
 func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
 	if c.CA != "" {
 		return loadAuthority(e, c.CA, c.CAKeyFlags)

@@ -1,6 +1,6 @@
 package main
 
-// The manifest of `keywright batch FILE` (SPEC §6 batch): read whole,
+// The manifest of `keywright batch FILE` (README "Many at once: batch"): read whole,
 // checked whole, before anything is written. This file has the types and
 // the error that lists every problem as FILE:LINE; manifest_check.go the
 // checks of an entry, which YAML (manifest_yaml.go) and CSV
@@ -9,7 +9,7 @@ package main
 // about 450 bytes (10,000: 4.5 MiB); YAML's node tree, about 1.7 KiB an
 // entry, lives only while the file is read; CSV is read a record at a time.
 //
-// Rules beyond SPEC §6, for the README when batch lands:
+// Rules beyond README "Many at once: batch", for the README when batch lands:
 //   - Names are compared without case for duplicates ("web1" and "WEB1" are
 //     one file on macOS and Windows); certificate and ssh entries are
 //     separate name spaces (NAME.crt and ssh/NAME).

@@ -1,6 +1,6 @@
 package main
 
-// The CSV form of a batch manifest (SPEC §6 batch): certificates only, a
+// The CSV form of a batch manifest (README "Many at once: batch"): certificates only, a
 // header row naming any of name,sans,cn,profile,days,ca,type,bits,curve
 // (name and sans required, in any order, any case), then one certificate
 // per record. sans holds the names separated by ';' or spaces; an empty

@@ -310,7 +310,7 @@ func TestManifestProblemCap(t *testing.T) {
 	}
 }
 
-// The UI prints each problem as its own error line (SPEC §4), exit 1.
+// The UI prints each problem as its own error line (README "Output and exit codes"), exit 1.
 func TestManifestErrorReport(t *testing.T) {
 	_, err := readManifest(manifestEnv(nil), filepath.Join(manifestDir, "five_problems.yaml"))
 	var b strings.Builder

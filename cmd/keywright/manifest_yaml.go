@@ -1,6 +1,6 @@
 package main
 
-// The YAML form of a batch manifest (SPEC §6 batch), read with
+// The YAML form of a batch manifest (README "Many at once: batch"), read with
 // go.yaml.in/yaml/v3's Node API: the maintained successor of the archived
 // gopkg.in/yaml.v3, with no dependencies of its own, whose nodes carry the
 // line of every key and value, so each problem is reported where it is.

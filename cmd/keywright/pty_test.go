@@ -6,7 +6,7 @@ package main
 // the slave side of a pty as its terminal (stdin and stderr), a go-expect
 // console types on the master side, and a vt10x terminal emulator draws the
 // screen and answers survey's cursor-position queries (ESC[6n), as survey's
-// own tests do. testscript's ttyin cannot do this (research/ecosystem.md §1).
+// own tests do. testscript's ttyin cannot do this.
 
 import (
 	"bytes"

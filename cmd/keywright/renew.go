@@ -13,7 +13,7 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// The renewal of one certificate, shared by `renew` and `batch` (SPEC §6):
+// The renewal of one certificate, shared by `renew` and `batch` (README "Certificate authority" for renew, "Many at once: batch"):
 // package ca decides what the new certificate keeps (ca.Renewal); this file
 // makes its key and request, reads passphrases and loads CAs.
 

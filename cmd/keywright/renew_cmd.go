@@ -14,7 +14,7 @@ import (
 // and memory stays bounded however many certificates expire.
 const renewChunk = 256
 
-// RenewCmd is `renew NAME...` and `renew --expiring DURATION` (SPEC §6).
+// RenewCmd is `renew NAME...` and `renew --expiring DURATION` (README "Certificate authority").
 type RenewCmd struct {
 	Names      []string `arg:"" optional:"" name:"name" help:"Certificates to renew: NAME (NAME.crt in the store) or a path to one."`
 	Expiring   string   `help:"Renew every certificate of the store's CAs that ends within DURATION (30d, 2w, 12h)." placeholder:"DURATION"`
@@ -96,7 +96,7 @@ func (c *RenewCmd) renewExpiring(e *Env, r *renewer, out *renewReport, window ti
 }
 
 // fleetReport is the --json document of commands that act on many
-// certificates (renew; batch's shape, SPEC §6).
+// certificates (renew; batch's shape, README "Many at once: batch").
 type fleetReport struct {
 	Issued  int          `json:"issued"`
 	Renewed int          `json:"renewed"`

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Passphrase sources (SPEC §3), as openssl's -passin/-passout know them:
+// Passphrase sources (README "Passphrases"), as openssl's -passin/-passout know them:
 // env:VAR, file:PATH (first line), fd:N (first line), stdin (next line).
 // pass:STRING is refused: argv is visible to every user through ps.
 

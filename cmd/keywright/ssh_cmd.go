@@ -11,7 +11,7 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// SSHCmd groups the SSH commands (SPEC §2 SSH).
+// SSHCmd groups the SSH commands (README "SSH").
 type SSHCmd struct {
 	Keygen         SSHKeygenCmd         `cmd:"" help:"Generate an OpenSSH key pair: ssh/NAME and ssh/NAME.pub."`
 	AuthorizedKey  SSHAuthorizedKeyCmd  `cmd:"" name:"authorized-key" help:"Print one authorized_keys line for a public key."`

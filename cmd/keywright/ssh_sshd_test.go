@@ -18,7 +18,7 @@ import (
 )
 
 // sshd is a throwaway OpenSSH server on 127.0.0.1 with its own config, host
-// key and authorized_keys files (research/tools/sshd-loopback.sh in Go).
+// key and authorized_keys files.
 type sshd struct {
 	dir     string // under $HOME: StrictModes refuses a path through /tmp (1777)
 	port    int

@@ -18,7 +18,7 @@ import (
 	"github.com/keywright/keywright/store"
 )
 
-// Exit codes (SPEC §4).
+// Exit codes (README "Output and exit codes").
 const (
 	exitOK          = 0
 	exitError       = 1
@@ -100,7 +100,7 @@ func reportFinishing(w io.Writer) {
 	fmt.Fprintln(w, "keywright: interrupted after files were written: finishing the command (interrupt again to stop at once)")
 }
 
-// exitCode maps an error to the code of SPEC §4.
+// exitCode maps an error to the code of README "Output and exit codes".
 func exitCode(err error) int {
 	var u *usageError
 	var c *checkFailed
@@ -117,7 +117,7 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// reportError prints err (and its hints) as SPEC §4 lines.
+// reportError prints err (and its hints) as README "Output and exit codes" lines.
 func reportError(w io.Writer, err error) {
 	var c *checkFailed
 	if errors.As(err, &c) {
