@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -112,7 +111,7 @@ func openAndFlock(ctx context.Context, path string) (*Lock, error) {
 			f.Close()
 			return nil, fmt.Errorf("store: lock %s: %w", path, err)
 		}
-		t := time.NewTimer(delay + rand.N(delay))
+		t := time.NewTimer(delay + time.Duration(randomUint64()%uint64(delay)))
 		select {
 		case <-ctx.Done():
 			t.Stop()

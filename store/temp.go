@@ -1,11 +1,12 @@
 package store
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,7 +32,7 @@ func createTemp(dir string) (*os.File, error) { return createTempSuffix(dir, "")
 func createTempSuffix(dir, suffix string) (*os.File, error) {
 	prefix := filepath.Join(dir, tempPrefix+strconv.Itoa(os.Getpid())+"-")
 	for range 100 {
-		name := prefix + strconv.FormatUint(rand.Uint64(), 36) + suffix
+		name := prefix + strconv.FormatUint(randomUint64(), 36) + suffix
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -195,4 +196,12 @@ func namesWithPrefix(dir, prefix string) ([]string, error) {
 			return out, fmt.Errorf("store: %w", err)
 		}
 	}
+}
+
+// randomUint64 is 64 bits from crypto/rand (the project uses no math/rand
+// outside tests): names of temporary files, jitter of lock retries.
+func randomUint64() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return binary.LittleEndian.Uint64(b[:])
 }
