@@ -138,15 +138,12 @@ func (r *Record) IssuedMany(ctx context.Context, evs []Event, pending []store.Pe
 	if err != nil {
 		return nil, err
 	}
-	return func() error {
-		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
-		return r.db.inTx(bg, func(tx *sql.Tx) error {
-			for _, ev := range evs {
-				if err := r.deleteIssued(bg, tx, ev.Serial, 0); err != nil {
-					return err
-				}
+	return r.db.undo(ctx, pending, func(ctx context.Context, tx *sql.Tx) error {
+		for _, ev := range evs {
+			if err := r.deleteIssued(ctx, tx, ev.Serial, 0); err != nil {
+				return err
 			}
-			return r.db.deletePending(bg, tx, pending)
-		})
-	}, nil
+		}
+		return nil
+	}), nil
 }

@@ -36,6 +36,21 @@ func (db *DB) deletePending(ctx context.Context, tx *sql.Tx, pending []store.Pen
 	return nil
 }
 
+// undo is the undo of a Record step: fn takes back what it recorded and the
+// pending rows go with it, in one transaction that runs even after an
+// interrupt cancelled ctx.
+func (db *DB) undo(ctx context.Context, pending []store.Pending, fn func(context.Context, *sql.Tx) error) func() error {
+	return func() error {
+		bg := context.WithoutCancel(ctx)
+		return db.inTx(bg, func(tx *sql.Tx) error {
+			if err := fn(bg, tx); err != nil {
+				return err
+			}
+			return db.deletePending(bg, tx, pending)
+		})
+	}
+}
+
 // dropPending drops the rows of files now in place. Not syncing them is
 // safe: a row that comes back after a crash names a file that is gone,
 // and finishPending drops it then.

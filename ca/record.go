@@ -189,15 +189,9 @@ func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored, pending []
 		}
 		return nil, err
 	}
-	return func() error {
-		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
-		return r.db.inTx(bg, func(tx *sql.Tx) error {
-			if err := r.deleteIssued(bg, tx, ev.Serial, caID); err != nil {
-				return err
-			}
-			return r.db.deletePending(bg, tx, pending)
-		})
-	}, nil
+	return r.db.undo(ctx, pending, func(ctx context.Context, tx *sql.Tx) error {
+		return r.deleteIssued(ctx, tx, ev.Serial, caID)
+	}), nil
 }
 
 func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {

@@ -83,18 +83,13 @@ func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time
 	if err != nil {
 		return nil, err
 	}
-	return func() error {
-		bg := context.WithoutCancel(ctx) // an undo runs even after an interrupt
-		return r.db.inTx(bg, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(bg, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND crl_number = ?", r.id, EventCRL, number); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(bg, "UPDATE cas SET crl_number = ? WHERE id = ?", number-1, r.id); err != nil {
-				return err
-			}
-			return r.db.deletePending(bg, tx, pending)
-		})
-	}, nil
+	return r.db.undo(ctx, pending, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE ca_id = ? AND kind = ? AND crl_number = ?", r.id, EventCRL, number); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE cas SET crl_number = ? WHERE id = ?", number-1, r.id)
+		return err
+	}), nil
 }
 
 // Events calls fn with each event of the CA, oldest first, as `ca log`
