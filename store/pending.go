@@ -86,6 +86,11 @@ func FinishPending(p Pending) (done bool, err error) {
 }
 
 func placePending(p Pending) error {
+	if placedAlready(p) {
+		// Linked into place before the writer died (rename(2) of two
+		// names of one file would do nothing): only the pending name goes.
+		return os.Remove(p.File)
+	}
 	if p.Force {
 		return os.Rename(p.File, p.Target)
 	}
@@ -93,6 +98,13 @@ func placePending(p Pending) error {
 		return err
 	}
 	return os.Remove(p.File)
+}
+
+// placedAlready reports whether the target is the pending file itself.
+func placedAlready(p Pending) bool {
+	a, err1 := os.Lstat(p.File)
+	b, err2 := os.Lstat(p.Target)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // StalePending lists the pending files in dir whose writer is gone; with
