@@ -184,10 +184,15 @@ func (c *manifestChecker) profile(f textField, path string) (string, bool) {
 }
 
 // days checks a leaf's validity as csr.CheckDays does; an explicit 0 is
-// refused rather than taken as the default.
+// refused rather than taken as the default. Days left out stay 0: the
+// default lifetime, shortened (with a warning) to end with the CA, as issue
+// without --days.
 func (c *manifestChecker) days(f numField, path string) (int, bool) {
 	if f.bad {
 		return 0, false
+	}
+	if f.line == 0 {
+		return 0, true
 	}
 	if f.line != 0 && f.v == 0 {
 		c.errs.addf(f.line, "%s: 0 days: give at least 1, or leave days out for the default (%d)", path, csr.DefaultDays)

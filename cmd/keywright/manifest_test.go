@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/store"
 )
 
@@ -123,7 +122,7 @@ func TestManifestGoodCSV(t *testing.T) {
 		{4, "web1", []string{"dns:web1.example.com", "ip:10.0.0.1"}, []string{"web1.example.com", "10.0.0.1"},
 			"web1.example.com", "server", 90, "int", "ecdsa p256", "web1.example.com"},
 		{5, "web2", []string{"dns:web2.example.com", "dns:www.example.com"}, []string{"web2.example.com", "www.example.com"},
-			"www.example.com", "client", csr.DefaultDays, "", "rsa 2048", "www.example.com"},
+			"www.example.com", "client", 0, "", "rsa 2048", "www.example.com"}, // days left out: the default, fitted to the CA
 		{7, "db1", []string{"dns:db1.example.com", "ip:10.0.0.5"}, []string{"db1.example.com", "10.0.0.5"},
 			"db1.example.com", "server-client", 825, "int", "ecdsa p521", "db1.example.com"},
 	}
@@ -407,7 +406,7 @@ func FuzzReadManifest(f *testing.F) {
 			t.Fatal("accepted a manifest with no entry")
 		}
 		for _, c := range m.Certs {
-			if store.ValidateName(c.Name) != nil || c.SANs.Empty() || c.Line < 1 || c.Days < 1 || c.Key.Type == "" {
+			if store.ValidateName(c.Name) != nil || c.SANs.Empty() || c.Line < 1 || c.Days < 0 || c.Key.Type == "" {
 				t.Fatalf("accepted %+v", c)
 			}
 			if c.CN != "" && !c.SANs.Contains(c.CN) {
