@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # A fleet of N server certificates (P-256, 3 DNS names and 1 IP each, one
-# P-256 CA) three ways, as wall milliseconds per certificate and the ratios:
+# P-256 CA) four ways, as wall milliseconds per certificate, certificates per
+# second and the ratios:
 #   batch    one `keywright batch` of the N entries (group commits);
-#   issue    N `keywright issue` processes, one after another;
+#   floor    bench/floor: the same work with the Go standard library alone and
+#            the same durability (the in-process floor);
+#   issue    `keywright issue` processes, one after another, for a sample of
+#            S entries, extrapolated;
 #   openssl  a loop of one-process `openssl req -x509 -new -CA` (OpenSSL 3.0+;
-#            without it: genpkey + req + x509 -req), writing key and
-#            certificate, no record, no fsync.
-# The peak memory of the batch (GNU time, when present) is printed too.
-# Usage: bench/batch.sh [N]   (default 1000)
+#            without it: genpkey + req + x509 -req) for the sample, writing key
+#            and certificate, no record, no fsync.
+# The peak memory of batch and floor (GNU time, when present) is printed too.
+# Usage: bench/batch.sh [N] [S]   (default 10000 entries, a sample of 200)
 set -euo pipefail
-n=${1:-1000}
+n=${1:-10000}
+sample=${2:-200}
+[ "$sample" -le "$n" ] || sample=$n
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/keywright" "$root/cmd/keywright"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/keywright" "$root/cmd/keywright"
+go build -o "$work/floor" "$root/bench/floor"
 kw() { "$work/keywright" --store "$1" -q "${@:2}"; }
 
 names() { for i in $(seq "$n"); do echo "h$i"; done; }
@@ -32,27 +39,33 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
 mkdir -p "$work/o"
 
 now() { date +%s%N; }
-perms() { awk -v t="$1" -v n="$n" 'BEGIN { printf "%.2f", t / n / 1e6 }'; }
+perms() { awk -v t="$1" -v n="${2:-$n}" 'BEGIN { printf "%.2f", t / n / 1e6 }'; }
+rss() { [ -f "$1" ] && tail -n 1 "$1" || echo -; }
+timed() { # RSSFILE CMD...: runs CMD under GNU time when there is one
+	local out=$1
+	shift
+	if command -v /usr/bin/time >/dev/null; then /usr/bin/time -f '%M' -o "$out" "$@"; else "$@"; fi
+}
 
 start=$(now)
-if command -v /usr/bin/time >/dev/null; then
-	/usr/bin/time -f '%M' -o "$work/rss" "$work/keywright" --store "$work/b" batch "$work/fleet.yaml" 2>"$work/batch.err"
-else
-	"$work/keywright" --store "$work/b" batch "$work/fleet.yaml" 2>"$work/batch.err"
-fi
+timed "$work/rss" "$work/keywright" --store "$work/b" batch "$work/fleet.yaml" 2>"$work/batch.err"
 batch=$(perms $(($(now) - start)))
 grep -q "batch: $n issued, 0 renewed, 0 skipped, 0 failed" "$work/batch.err" || { cat "$work/batch.err" >&2; exit 1; }
 
 start=$(now)
-for i in $(seq "$n"); do
+timed "$work/floor.rss" "$work/floor" -dir "$work/f" -n "$n"
+floor=$(perms $(($(now) - start)))
+
+start=$(now)
+for i in $(seq "$sample"); do
 	kw "$work/i" issue "h$i" --san "h$i.example.test" --san "www.h$i.example.test" --san "api.h$i.example.test" --san "$(ip "$i")"
 done
-issue=$(perms $(($(now) - start)))
+issue=$(perms $(($(now) - start)) "$sample")
 
 new_ca=yes
 openssl req -help 2>&1 | grep -q -- '-CA ' || new_ca=
 start=$(now)
-for i in $(seq "$n"); do
+for i in $(seq "$sample"); do
 	san="subjectAltName=DNS:h$i.example.test,DNS:www.h$i.example.test,DNS:api.h$i.example.test,IP:$(ip "$i")"
 	if [ -n "$new_ca" ]; then
 		openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/o/h$i.key" \
@@ -65,16 +78,20 @@ for i in $(seq "$n"); do
 			-days 90 -copy_extensions copy -out "$work/o/h$i.crt" 2>/dev/null
 	fi
 done
-ossl=$(perms $(($(now) - start)))
+ossl=$(perms $(($(now) - start)) "$sample")
 
-for d in b i; do
-	[ "$(ls "$work/$d"/h*.crt | wc -l)" -eq "$n" ] || { echo "$d: fewer than $n certificates" >&2; exit 1; }
-done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-printf 'N=%d on %d CPUs\n' "$n" "$(nproc)"
-printf '%-34s %10s\n' "what" "ms/cert"
-printf '%-34s %10s\n' "keywright batch" "$batch" "keywright issue, one process each" "$issue" "openssl req -x509 -CA, one each" "$ossl"
-printf 'issue loop / batch:   %sx\n' "$(ratio "$issue" "$batch")"
-printf 'openssl loop / batch: %sx\n' "$(ratio "$ossl" "$batch")"
-[ -f "$work/rss" ] && printf 'batch peak RSS: %s KiB\n' "$(cat "$work/rss")"
+[ "$(ls "$work/b"/h*.crt | wc -l)" -eq "$n" ] || { echo "batch: fewer than $n certificates" >&2; exit 1; }
+[ "$(ls "$work/f"/h*.crt | wc -l)" -eq "$n" ] || { echo "floor: fewer than $n certificates" >&2; exit 1; }
+[ "$(ls "$work/i"/h*.crt | wc -l)" -eq "$sample" ] || { echo "issue: fewer than $sample certificates" >&2; exit 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+persec() { awk -v ms="$1" 'BEGIN { printf "%.0f", 1000 / ms }'; }
+printf 'N=%d (loops: a sample of %d, extrapolated) on %d CPUs\n' "$n" "$sample" "$(nproc)"
+printf '%-36s %8s %10s %12s\n' what ms/cert certs/s "peak KiB"
+printf '%-36s %8s %10s %12s\n' "keywright batch" "$batch" "$(persec "$batch")" "$(rss "$work/rss")"
+printf '%-36s %8s %10s %12s\n' "floor (stdlib, same durability)" "$floor" "$(persec "$floor")" "$(rss "$work/floor.rss")"
+printf '%-36s %8s %10s %12s\n' "keywright issue, one process each" "$issue" "$(persec "$issue")" -
+printf '%-36s %8s %10s %12s\n' "openssl req -x509 -CA, one each" "$ossl" "$(persec "$ossl")" -
+printf 'batch speed / floor speed:  %s  (target >= 0.8)\n' "$(ratio "$floor" "$batch")"
+printf 'batch speed / openssl loop: %s  (target >= 15)\n' "$(ratio "$ossl" "$batch")"
+printf 'batch speed / issue loop:   %s\n' "$(ratio "$issue" "$batch")"
 exit 0
