@@ -115,10 +115,9 @@ const DefaultCRLDays = 7
 
 // CRL is a signed CRL and its number.
 type CRL struct {
-	PEM      []byte
-	List     *x509.RevocationList
-	Number   int64
-	Warnings []string
+	PEM    []byte
+	List   *x509.RevocationList
+	Number int64
 }
 
 // CRL signs a CRL of every certificate the record lists as revoked, with

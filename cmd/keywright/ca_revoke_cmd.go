@@ -85,7 +85,6 @@ func (c *CACRLCmd) Run(e *Env) error {
 	if err != nil {
 		return busyHint(err)
 	}
-	warnAll(e, crl.Warnings)
 	e.Result().add("ca", a.Paths.Name).add("crl", path).add("crl_number", crl.Number).
 		add("revoked", len(crl.List.RevokedCertificateEntries)).add("next_update", crl.List.NextUpdate.UTC().Format(time.RFC3339))
 	e.UI.Infof("wrote CRL number %d of %s to %s: %d revoked, next update %s", crl.Number, a.Paths.Name, path,
