@@ -69,6 +69,8 @@ func (db *DB) importSibling(ctx context.Context, tx *sql.Tx, caID int64, certPat
 	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM imports WHERE file = ?)", db.rel(path)).Scan(&done); err != nil || done {
 		return err
 	}
+	// A torn last line (legacy.Warnings) was a write cut short by a crash,
+	// never a whole event: it is not imported, as the old reader skipped it.
 	legacy, err := readLegacy(path)
 	if err != nil {
 		return err
