@@ -114,25 +114,3 @@ func TestSignCertRefuses(t *testing.T) {
 		t.Fatalf("certifying a certificate: %v", err)
 	}
 }
-
-func TestParseTarget(t *testing.T) {
-	for in, want := range map[string]Target{
-		"root@host":            {"root", "host", 22},
-		"root@host:2222":       {"root", "host", 2222},
-		"a@b@10.0.0.1:22":      {"a@b", "10.0.0.1", 22},
-		"u@[::1]:2222":         {"u", "::1", 2222},
-		"u@[::1]":              {"u", "::1", 22},
-		"u@fe80::1":            {"u", "fe80::1", 22},
-		"deploy@web.example.x": {"deploy", "web.example.x", 22},
-	} {
-		got, err := ParseTarget(in)
-		if err != nil || got != want {
-			t.Errorf("ParseTarget(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"host", "@host", "u@", "u@host:0", "u@host:x", "u@ho st", "u@host:70000"} {
-		if _, err := ParseTarget(in); err == nil {
-			t.Errorf("ParseTarget(%q) accepted", in)
-		}
-	}
-}

@@ -19,7 +19,9 @@ type SSHCmd struct {
 	Fingerprint    SSHFingerprintCmd    `cmd:"" help:"Print SHA-256 fingerprints as ssh-keygen -l does."`
 	CA             SSHCACmd             `cmd:"" name:"ca" help:"SSH certificate authorities."`
 	Sign           SSHSignCmd           `cmd:"" help:"Sign a public key into an SSH user or host certificate."`
-	Install        SSHInstallCmd        `cmd:"" help:"Put a public key into a remote account's authorized_keys over SSH."`
+	Install        SSHInstallCmd        `cmd:"" help:"Put a public key into remote accounts' authorized_keys over SSH, on many hosts at once."`
+	Uninstall      SSHUninstallCmd      `cmd:"" help:"Take a public key out of remote accounts' authorized_keys over SSH."`
+	Rotate         SSHRotateCmd         `cmd:"" help:"Replace a key with a new one on remote accounts, proving the new one logs in first."`
 }
 
 // sshKeyFlags choose an SSH key: Ed25519 by default, as ssh-keygen.

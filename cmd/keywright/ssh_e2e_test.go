@@ -33,8 +33,8 @@ func (k kwSSH) ok(args ...string) string {
 
 func (k kwSSH) fails(code int, want string, args ...string) {
 	k.t.Helper()
-	got, _, stderr := runInProcess(k.t, "", k.env, append([]string{"--store", k.store}, args...)...)
-	if got != code || !strings.Contains(stderr, want) {
+	got, stdout, stderr := runInProcess(k.t, "", k.env, append([]string{"--store", k.store}, args...)...)
+	if got != code || !strings.Contains(stderr+stdout, want) { // a host's failure is its stdout line
 		k.t.Fatalf("keywright %v: exit %d, want %d with %q\n%s", args, got, code, want, stderr)
 	}
 }
@@ -162,8 +162,12 @@ func testInstall(t *testing.T, kw kwSSH, s *sshd) {
 		t.Errorf("installed line: %q", readFile(t, remote))
 	}
 
-	// A second install adds nothing: byte-identical.
+	// Other options replace the line; the same ones change nothing.
+	install("other", "--no-pty")
 	before := readFile(t, remote)
+	if !strings.HasPrefix(before, "no-pty ecdsa-sha2-nistp256 ") || strings.Count(before, "\n") != 1 {
+		t.Fatalf("re-install with other options: %q", before)
+	}
 	install("other", "--no-pty")
 	if after := readFile(t, remote); after != before {
 		t.Fatalf("second install changed the file:\n%q\n%q", before, after)
@@ -219,7 +223,11 @@ func testInstallAgent(t *testing.T, kw kwSSH, s *sshd, target, known, remote str
 		t.Fatal("key installed through the agent is not in the file")
 	}
 	noAgent := kwSSH{t: t, store: kw.store, env: map[string]string{}}
-	noAgent.fails(1, "no SSH agent (SSH_AUTH_SOCK is not set)", "ssh", "install", pubFile, target, "--known-hosts", known)
+	want := "no SSH agent (SSH_AUTH_SOCK is not set)"
+	if _, home := localAccount(&Env{Getenv: os.Getenv}); anyDefaultIdentity(home) {
+		want = "permission denied" // ssh's default ~/.ssh/id_* keys are tried, and refused
+	}
+	noAgent.fails(1, want, "ssh", "install", pubFile, target, "--known-hosts", known)
 }
 
 func testInstallHostKeys(t *testing.T, kw kwSSH, s *sshd, target, remote string) {

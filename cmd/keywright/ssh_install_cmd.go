@@ -1,144 +1,122 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"crypto"
-	"errors"
-	"fmt"
-	"io"
-	"path/filepath"
-	"time"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keywright/keywright/sshkeys"
-	"github.com/keywright/keywright/store"
+	"github.com/keywright/keywright/sshkeys/remote"
 )
 
-// SSHInstallCmd is `ssh install NAME USER@HOST[:PORT]`.
+// SSHInstallCmd is `ssh install NAME TARGET...`.
 type SSHInstallCmd struct {
-	Key          string        `arg:"" name:"name-or-pubfile" help:"SSH key NAME or a public key file to install."`
-	Target       string        `arg:"" name:"user@host[:port]" help:"Remote account."`
-	Identity     string        `help:"Private key to log in with (ssh/NAME or a file); default: the SSH agent (SSH_AUTH_SOCK)." placeholder:"KEY"`
-	Passin       string        `help:"Passphrase source for an encrypted --identity key." placeholder:"SRC"`
-	KnownHosts   string        `name:"known-hosts" help:"known_hosts file to check the host key against (default ~/.ssh/known_hosts)." placeholder:"FILE"`
-	AcceptNew    bool          `name:"accept-new" help:"Trust and record a host known_hosts does not list yet (never a changed key)."`
-	RemotePath   string        `name:"remote-path" help:"authorized_keys path on the server, relative to the home directory (as ssh-copy-id -t)." default:".ssh/authorized_keys" placeholder:"PATH"`
-	Timeout      time.Duration `help:"Give up after this long (connect, log in, install)." default:"30s"`
+	Key          string   `arg:"" name:"name-or-pubfile" help:"SSH key NAME or a public key file to install."`
+	Targets      []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
+	hostFlags    `embed:""`
 	authKeyFlags `embed:""`
 }
 
 func (c *SSHInstallCmd) Run(e *Env) error {
-	target, err := sshkeys.ParseTarget(c.Target)
-	if err != nil {
-		return &usageError{err}
-	}
-	if c.Timeout <= 0 {
-		return usagef("--timeout %s: must be positive", c.Timeout)
-	}
-	entry, k, err := c.entryFor(e, c.Key, "")
+	entry, _, err := c.entryFor(e, c.Key, "")
 	if err != nil {
 		return err
 	}
-	auth, closer, err := c.auth(e)
-	if err != nil {
-		return err
-	}
-	if closer != nil {
-		defer closer.Close()
-	}
-	known, err := c.knownHostsFile(e)
-	if err != nil {
-		return err
-	}
-	res, err := sshkeys.Install(e.Ctx, sshkeys.InstallRequest{
-		Target: target, Auth: []ssh.AuthMethod{auth}, KnownHosts: known, AcceptNew: c.AcceptNew,
-		RecordHost: func(line string) error { return appendKnownHost(known, line) },
-		Entry:      entry, RemotePath: c.RemotePath, Timeout: c.Timeout,
-	})
-	if err != nil {
-		return installError(err, known)
-	}
-	reportInstall(e, target, known, sshkeys.Fingerprint(k.Key), res)
-	return nil
-}
-
-func reportInstall(e *Env, target sshkeys.Target, known, fp string, res *sshkeys.InstallResult) {
-	e.Result().add("target", target.String()).add("remote_file", res.RemotePath).add("change", res.Change.String()).
-		add("ssh_sha256", fp).add("host_key_recorded", res.NewHost)
-	if res.NewHost {
-		e.UI.Infof("recorded host key %s of %s in %s", res.HostKeySHA, target.Addr(), known)
-	}
-	if res.Change == sshkeys.Unchanged {
-		e.UI.Infof("%s: key %s is already in %s; nothing to do", target, fp, res.RemotePath)
-		return
-	}
-	e.UI.Infof("%s: added key %s to %s", target, fp, res.RemotePath)
-}
-
-// auth logs in with --identity, else with the agent's keys.
-func (c *SSHInstallCmd) auth(e *Env) (ssh.AuthMethod, io.Closer, error) {
-	if c.Identity == "" {
-		m, closer, err := sshkeys.AgentAuth(e.Getenv("SSH_AUTH_SOCK"))
-		if err != nil {
-			return nil, nil, withHint(err, "give a key to log in with: --identity KEY")
-		}
-		return m, closer, nil
-	}
-	path, err := e.Store().Resolve(c.Identity, store.SSHPrivate)
-	if err != nil {
-		return nil, nil, err
-	}
-	if keyPath, _ := e.Store().Path(c.Identity, store.Key); !store.IsPath(c.Identity) && !store.Exists(path) && store.Exists(keyPath) {
-		path = keyPath // a store key (NAME.key) logs in as well
-	}
-	key, err := loadSSHPrivate(e, path, "--passin", c.Passin)
-	if err != nil {
-		return nil, nil, err
-	}
-	signer, err := ssh.NewSignerFromSigner(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return ssh.PublicKeys(signer), nil, nil
-}
-
-func (c *SSHInstallCmd) knownHostsFile(e *Env) (string, error) {
-	if c.KnownHosts != "" {
-		return c.KnownHosts, nil
-	}
-	home := e.Getenv("HOME")
-	if home == "" {
-		return "", usagef("HOME is not set; give --known-hosts FILE")
-	}
-	return filepath.Join(home, ".ssh", "known_hosts"), nil
-}
-
-// appendKnownHost adds one line to known_hosts, atomically and under the
-// store's lock (store.Update: two installs at once both record their host),
-// keeping every other byte and the file's mode (a missing final newline is
-// added first).
-func appendKnownHost(path, line string) error {
-	return store.Update(path, 0, func(old []byte, _ bool) ([]byte, error) {
-		data := bytes.Clone(old)
-		if len(data) > 0 && data[len(data)-1] != '\n' {
-			data = append(data, '\n')
-		}
-		return append(data, line+"\n"...), nil
+	return c.each(e, c.Targets, func(j *remote.Job) func(ctx context.Context, t remote.Target) remote.Outcome {
+		return func(ctx context.Context, t remote.Target) remote.Outcome { return j.Install(ctx, t, entry) }
 	})
 }
 
-// installError adds the hint a person needs for a host key problem.
-func installError(err error, known string) error {
-	var hk *sshkeys.HostKeyError
-	if !errors.As(err, &hk) {
+// SSHUninstallCmd is `ssh uninstall KEY TARGET...`.
+type SSHUninstallCmd struct {
+	Key       string   `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, public key file, or SHA256:... fingerprint."`
+	Targets   []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
+	hostFlags `embed:""`
+}
+
+func (c *SSHUninstallCmd) Run(e *Env) error {
+	match, err := keyMatcher(e, c.Key)
+	if err != nil {
 		return err
 	}
-	switch {
-	case hk.Changed || hk.Revoked:
-		return withHint(err, "if the server's key really changed, remove its old line from %s (ssh-keygen -R '%s' -f %s) and check the new fingerprint out of band", known, hk.Host, known)
+	return c.each(e, c.Targets, func(j *remote.Job) func(ctx context.Context, t remote.Target) remote.Outcome {
+		return func(ctx context.Context, t remote.Target) remote.Outcome { return j.Uninstall(ctx, t, match) }
+	})
+}
+
+// SSHRotateCmd is `ssh rotate OLD NEW TARGET...`.
+type SSHRotateCmd struct {
+	Old          string   `arg:"" name:"old" help:"The key to replace: SSH key NAME, public key file, or SHA256:... fingerprint."`
+	New          string   `arg:"" name:"new" help:"The new key: SSH key NAME or private key file (keywright logs in with it before OLD goes)."`
+	Targets      []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
+	NewPassin    string   `name:"new-passin" help:"Passphrase source for an encrypted NEW key." placeholder:"SRC"`
+	hostFlags    `embed:""`
+	authKeyFlags `embed:""`
+}
+
+func (c *SSHRotateCmd) Run(e *Env) error {
+	opts, err := c.options(e)
+	if err != nil {
+		return err
 	}
-	return withHint(err, "check the fingerprint out of band, then run again with --accept-new to record it")
+	explicit, _ := opts.List()
+	match, err := keyMatcher(e, c.Old)
+	if err != nil {
+		return err
+	}
+	signer, err := identitySigner(e, c.New, c.NewPassin)
+	if err != nil {
+		return err
+	}
+	if match(signer.PublicKey()) {
+		return usagef("OLD and NEW are the same key")
+	}
+	entry, _, err := c.entryFor(e, c.New, c.NewPassin)
+	if err != nil {
+		return err
+	}
+	r := remote.Rotation{Old: match, New: entry, InheritOptions: len(explicit) == 0, NewSigner: signer}
+	return c.each(e, c.Targets, func(j *remote.Job) func(ctx context.Context, t remote.Target) remote.Outcome {
+		return func(ctx context.Context, t remote.Target) remote.Outcome { return j.Rotate(ctx, t, r) }
+	})
+}
+
+// each resolves the targets, logs in to each, at most --jobs at once, and
+// reports a line per host as it finishes.
+func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(context.Context, remote.Target) remote.Outcome) error {
+	targets, err := f.targets(e, args)
+	if err != nil {
+		return err
+	}
+	login, closer, err := f.login(e, targets)
+	if err != nil {
+		return err
+	}
+	defer closer()
+	do := op(&remote.Job{Login: login, Path: f.RemotePath})
+	report := newHostReport(e, targets)
+	outcomes := remote.Each(e.Ctx, len(targets), f.Jobs, func(ctx context.Context, i int) remote.Outcome {
+		return do(ctx, targets[i])
+	}, report.done)
+	if e.Ctx.Err() != nil {
+		return errInterrupted
+	}
+	return report.finish(outcomes)
+}
+
+// keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
+// SSH key NAME or a public key file.
+func keyMatcher(e *Env, ref string) (func(ssh.PublicKey) bool, error) {
+	if strings.HasPrefix(ref, "SHA256:") {
+		return sshkeys.MatchFingerprint(ref), nil
+	}
+	k, _, err := loadSSHPublicKey(e, ref, "")
+	if err != nil {
+		return nil, err
+	}
+	return sshkeys.MatchPublicKey(k.Key), nil
 }
 
 // loadSSHPrivate reads a private key in OpenSSH or PEM form.

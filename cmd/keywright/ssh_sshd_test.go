@@ -69,28 +69,7 @@ StrictModes yes
 LogLevel VERBOSE
 `, s.port, s.dir, s.dir, s.keys, s.home, userCAPub), 0o600)
 	writeFile(t, s.keys, "", 0o600)
-	if out, err := exec.Command(bin, "-t", "-f", cfg).CombinedOutput(); err != nil {
-		t.Fatalf("sshd -t: %v\n%s", err, out)
-	}
-	logf, err := os.Create(s.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-D", "-e", "-f", cfg) // sshd wants an absolute path
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			data, _ := os.ReadFile(s.log)
-			t.Logf("sshd log:\n%s", data)
-		}
-	})
-	s.waitReady(t)
+	s.start(t, bin, cfg)
 	return s
 }
 

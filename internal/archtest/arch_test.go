@@ -16,6 +16,8 @@ var allowed = map[string][]string{
 	"keygen":  {"golang.org/x/crypto"},
 	"csr":     {module + "keygen", "golang.org/x/crypto", "golang.org/x/net", "golang.org/x/text"},
 	"sshkeys": {module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys"},
+	"sshkeys/remote": {module + "sshkeys", module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys",
+		"github.com/kevinburke/ssh_config"},
 	"ca": append([]string{module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
 		"golang.org/x/net", "golang.org/x/text", "golang.org/x/sys", "software.sslmate.com/src/go-pkcs12"},
 		sqlite...),

@@ -1,0 +1,236 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/keywright/keywright/sshkeys"
+)
+
+// DefaultPath is where ssh-copy-id puts keys: relative to the remote home.
+const DefaultPath = ".ssh/authorized_keys"
+
+// maxRemoteFile caps the remote authorized_keys keywright edits.
+const maxRemoteFile = 1 << 20
+
+// maxNoise caps what a login script may print before the file.
+const maxNoise = 64 << 10
+
+// editAttempts bounds the retries when another edit lands between the read
+// and the rename; each waits a random moment, longer each time, so that
+// edits racing for one file spread out.
+const editAttempts = 10
+
+// Exit codes of remoteScript.
+const (
+	exitRefused = 3  // a symbolic link or not a regular file
+	exitRaced   = 75 // the file changed while keywright edited it
+)
+
+// remoteScript runs under sh whatever the login shell is (as ssh-copy-id's
+// "exec sh -c"), with the file as $1. It prints a header line and the file
+// (a snapshot copied with cp -p, so the temporary file already has the
+// file's mode and, for root, owner), reads "write" or "keep" and then the
+// new file on stdin. To write, it takes a lock (mkdir, atomic on every
+// file system) for the last step only: the rename happens only if the
+// file still reads as it did (cksum), else it exits 75 and keywright
+// starts again with the file as it now is. So no edit of another keywright
+// is lost, and an editor that does not take the lock loses nothing unless
+// it writes in the microseconds between the check and the rename. A new
+// file and its directory get umask 077: 0600 and 0700.
+const remoteScript = `umask 077; cd || exit 1; f=$1; d=$(dirname -- "$f") || exit 1
+if [ -L "$f" ]; then echo "$f is a symbolic link: refusing to edit it" >&2; exit 3; fi
+if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f is not a regular file: refusing to edit it" >&2; exit 3; fi
+t=$d/.keywright-tmp.$$; l=$d/.keywright-lock; locked=; before=absent
+trap 'rm -f -- "$t"; if [ -n "$locked" ]; then rmdir -- "$l"; fi' EXIT; trap 'exit 1' HUP INT TERM PIPE
+if [ -f "$f" ]; then
+  (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }
+  cp -p -- "$f" "$t" || exit 1
+  before=$(cksum < "$t") || exit 1
+  printf 'keywright-authorized-keys 1 %s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1
+else
+  printf 'keywright-authorized-keys 1 absent\n'
+fi
+IFS= read -r verb || exit 1
+[ "$verb" = write ] || exit 0
+if [ "$before" = absent ]; then
+  mkdir -p -- "$d" || exit 1
+  (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }
+fi
+cat > "$t" || exit 1
+n=0; until mkdir -- "$l" 2>/dev/null; do
+  n=$((n+1)); if [ "$n" -gt 30 ]; then echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1
+done; locked=1
+now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi
+[ "$now" = "$before" ] || { echo "$f changed while keywright edited it" >&2; exit 75; }
+mv -f -- "$t" "$f" || exit 1
+if type restorecon >/dev/null 2>&1; then restorecon -F -- "$d" "$f" >/dev/null 2>&1; fi
+exit 0`
+
+const headerPrefix = "keywright-authorized-keys 1 "
+
+// EditFunc changes an authorized_keys file and says whether it did. It
+// may run more than once (on a fresh copy each time).
+type EditFunc func(f *sshkeys.AuthorizedKeys) (changed bool, err error)
+
+// errRaced: another edit landed between keywright's read and its rename.
+var errRaced = errors.New("the file changed while keywright edited it")
+
+// Edit applies edit to the authorized_keys file at path on the server
+// (relative to the remote home, or absolute), in one SSH session per
+// attempt, and says whether the file changed.
+func Edit(ctx context.Context, c *ssh.Client, path string, edit EditFunc) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		changed, err := editOnce(c, path, edit)
+		if errors.Is(err, errRaced) && attempt < editAttempts && backoff(ctx, attempt) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("editing %s: %w", path, err)
+		}
+		return changed, nil
+	}
+}
+
+// backoff waits up to 50 ms per attempt made, at random; false if ctx ends first.
+func backoff(ctx context.Context, attempt int) bool {
+	t := time.NewTimer(time.Duration(mrand.Int64N(int64(attempt) * int64(50*time.Millisecond))))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
+	s, err := c.NewSession()
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	var stderr bytes.Buffer
+	s.Stderr = &capped{buf: &stderr, max: 4096}
+	stdin, err := s.StdinPipe()
+	if err != nil {
+		return false, err
+	}
+	stdout, err := s.StdoutPipe()
+	if err != nil {
+		return false, err
+	}
+	if err := s.Start("exec sh -c " + shellQuote(remoteScript) + " keywright " + shellQuote(path)); err != nil {
+		return false, err
+	}
+	out := bufio.NewReader(stdout)
+	current, err := readCurrent(out)
+	if err != nil {
+		stdin.Close()
+		return false, scriptError(s.Wait(), &stderr, err)
+	}
+	f := sshkeys.ParseAuthorizedKeys(current)
+	changed, editErr := edit(f)
+	verb := "keep\n"
+	if editErr == nil && changed {
+		verb = "write\n"
+	}
+	_, werr := io.WriteString(stdin, verb)
+	if verb == "write\n" && werr == nil {
+		_, werr = stdin.Write(f.Bytes())
+	}
+	stdin.Close()
+	_, _ = io.Copy(io.Discard, out)
+	if err := scriptError(s.Wait(), &stderr, werr); err != nil || editErr != nil {
+		return false, errors.Join(editErr, err)
+	}
+	return changed, nil
+}
+
+// readCurrent skips what a login script printed, then reads the header
+// and the file it announces (nil when there is none).
+func readCurrent(out *bufio.Reader) ([]byte, error) {
+	noise := 0
+	for {
+		line, err := out.ReadString('\n')
+		if err != nil {
+			return nil, errors.New("the remote side ended before sending the file")
+		}
+		if rest, ok := strings.CutPrefix(line, headerPrefix); ok {
+			return readBody(out, strings.TrimSpace(rest))
+		}
+		if noise += len(line); noise > maxNoise {
+			return nil, errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+		}
+	}
+}
+
+func readBody(out *bufio.Reader, size string) ([]byte, error) {
+	if size == "absent" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(size)
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("the remote side sent a bad size %q", size)
+	}
+	if n > maxRemoteFile {
+		return nil, fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(out, data); err != nil {
+		return nil, errors.New("the remote side ended in the middle of the file")
+	}
+	return data, nil
+}
+
+// scriptError turns the remote script's exit into an error that says why.
+func scriptError(waitErr error, stderr *bytes.Buffer, fallback error) error {
+	var exit *ssh.ExitError
+	if !errors.As(waitErr, &exit) {
+		if waitErr != nil {
+			return waitErr
+		}
+		return fallback
+	}
+	msg := strings.TrimSpace(lastLine(stderr.String()))
+	switch {
+	case exit.ExitStatus() == exitRaced:
+		return errRaced
+	case msg == "":
+		return fmt.Errorf("the remote command exited with status %d", exit.ExitStatus())
+	}
+	return errors.New(msg)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// capped keeps the first max bytes written to it.
+type capped struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.buf.Len(); room > 0 {
+		c.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}

@@ -1,0 +1,101 @@
+package remote
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/keywright/keywright/sshkeys"
+)
+
+// HostKeyError: the server's host key is not one known_hosts vouches for.
+type HostKeyError struct {
+	Host        string // as known_hosts names it: host or [host]:port
+	File        string
+	Fingerprint string // of the key the server offered
+	Changed     bool   // known_hosts holds another key for the host
+	Revoked     bool
+}
+
+func (e *HostKeyError) Error() string {
+	switch {
+	case e.Revoked:
+		return fmt.Sprintf("host key %s of %s is marked revoked in %s", e.Fingerprint, e.Host, e.File)
+	case e.Changed:
+		return fmt.Sprintf("host key of %s has CHANGED: the server offered %s, which %s does not list for it (someone may be intercepting the connection)", e.Host, e.Fingerprint, e.File)
+	}
+	return fmt.Sprintf("host %s is not in %s (host key %s); check the fingerprint, then use --accept-new", e.Host, e.File, e.Fingerprint)
+}
+
+// hostKeys checks one connection's host key against known_hosts.
+type hostKeys struct {
+	file      string
+	hostport  string // the target's address, as known_hosts is searched
+	acceptNew bool
+	record    func(file, line string) error
+	// What the check saw.
+	key     ssh.PublicKey
+	newHost bool
+}
+
+// check builds the host key callback and the host key algorithms to offer:
+// those of the keys known_hosts lists for the host, so that a server with
+// several host keys shows one that can be checked.
+func (h *hostKeys) check(remote net.Addr) (ssh.HostKeyCallback, []string, error) {
+	known, err := knownhosts.New(h.file)
+	if errors.Is(err, os.ErrNotExist) {
+		known = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("known_hosts %s: %w", h.file, err)
+	}
+	var algos []string
+	_, probe, _ := ed25519.GenerateKey(nil)
+	probeKey, _ := ssh.NewPublicKey(probe.Public())
+	var ke *knownhosts.KeyError
+	if errors.As(known(h.hostport, remote, probeKey), &ke) {
+		for _, k := range ke.Want {
+			algos = append(algos, algorithmsFor(k.Key.Type())...)
+		}
+	}
+	cb := func(_ string, addr net.Addr, key ssh.PublicKey) error {
+		h.key = key
+		return h.verdict(known(h.hostport, addr, key), key)
+	}
+	return cb, algos, nil
+}
+
+func (h *hostKeys) verdict(err error, key ssh.PublicKey) error {
+	if err == nil {
+		return nil
+	}
+	hk := &HostKeyError{Host: knownhosts.Normalize(h.hostport), File: h.file, Fingerprint: sshkeys.Fingerprint(key)}
+	var revoked *knownhosts.RevokedError
+	var ke *knownhosts.KeyError
+	switch {
+	case errors.As(err, &revoked):
+		hk.Revoked = true
+	case errors.As(err, &ke) && len(ke.Want) > 0:
+		hk.Changed = true
+	case errors.As(err, &ke) && h.acceptNew:
+		h.newHost = true
+		if h.record == nil {
+			return nil
+		}
+		return h.record(h.file, knownhosts.Line([]string{knownhosts.Normalize(h.hostport)}, key))
+	case !errors.As(err, &ke):
+		return err
+	}
+	return hk
+}
+
+func algorithmsFor(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{keyType}
+}
