@@ -154,25 +154,48 @@ func silentListener(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// resettingListener accepts connections and resets them at once.
+func resettingListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*net.TCPConn).SetLinger(0) // RST, not FIN
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
 func TestSSHInstallDeadAndSilentHosts(t *testing.T) {
 	f := newFleet(t, 1, sshdOptions{})
 	good := f.targets()[0]
 	dead := fmt.Sprintf("nobody@127.0.0.1:%d", freePort(t))
 	silent := "nobody@" + silentListener(t)
-	args := []string{"--store", f.kw.store, "ssh", "install", "deploy", good, dead, silent,
+	reset := "nobody@" + resettingListener(t)
+	args := []string{"--store", f.kw.store, "ssh", "install", "deploy", good, dead, silent, reset,
 		"--identity", "admin", "--known-hosts", f.known, "--timeout", "3s"}
 	code, out, stderr := runInProcess(t, "", f.kw.env, args...)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (some hosts failed)\n%s", code, stderr)
 	}
 	got := lines(out)
-	if len(got) != 3 {
+	if len(got) != 4 {
 		t.Fatalf("want one line per host:\n%s", out)
 	}
 	wantPrefix := map[string]string{
 		good:   good + ": installed",
 		dead:   dead + ": failed: connecting to ",
 		silent: silent + ": failed: no answer within 3s",
+		reset:  reset + ": failed: SSH handshake with ",
 	}
 	for target, want := range wantPrefix {
 		found := false
@@ -189,7 +212,7 @@ func TestSSHInstallDeadAndSilentHosts(t *testing.T) {
 	if !strings.Contains(f.hosts[0].authorizedKeys(t), "ecdsa-sha2-nistp256") {
 		t.Fatal("the good host did not get the key")
 	}
-	if !strings.Contains(stderr, "keywright: error: 2 of 3 hosts failed") {
+	if !strings.Contains(stderr, "keywright: error: 3 of 4 hosts failed") {
 		t.Errorf("stderr lacks the summary error:\n%s", stderr)
 	}
 }

@@ -32,6 +32,8 @@ type accountSSHD struct {
 // sshdOptions shape one server.
 type sshdOptions struct {
 	password bool // PasswordAuthentication yes (the account has a password either way)
+	// passwordValue is the account's password (default: random).
+	passwordValue string
 	// keysFile is AuthorizedKeysFile, relative to the home (default
 	// .ssh/authorized_keys): a server that reads another file never sees
 	// what `ssh install` writes to the default one.
@@ -47,7 +49,7 @@ func startAccountSSHD(t *testing.T, opts sshdOptions) *accountSSHD {
 	requireRootSSHD(t)
 	bin := interop.Tool(t, "sshd")
 	a := &accountSSHD{sshd: &sshd{ssh: interop.Tool(t, "ssh")}}
-	a.createAccount(t)
+	a.createAccount(t, opts.passwordValue)
 	var err error
 	if a.dir, err = os.MkdirTemp("", "keywright-sshd-"); err != nil {
 		t.Fatal(err)
@@ -108,14 +110,17 @@ func yesNo(b bool) string {
 
 // createAccount makes kwt-<random>, with a home under a 0755 directory of
 // its own and a random password, and deletes both when the test ends.
-func (a *accountSSHD) createAccount(t *testing.T) {
+func (a *accountSSHD) createAccount(t *testing.T, password string) {
 	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	a.user = "kwt-" + hex.EncodeToString(b)
-	pw := make([]byte, 12)
-	_, _ = rand.Read(pw)
-	a.password = hex.EncodeToString(pw)
+	a.password = password
+	if a.password == "" {
+		pw := make([]byte, 12)
+		_, _ = rand.Read(pw)
+		a.password = hex.EncodeToString(pw)
+	}
 	base, err := os.MkdirTemp("", "keywright-homes-")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -152,18 +151,4 @@ func fingerprintOf(k ssh.PublicKey) string {
 		return ""
 	}
 	return sshkeys.Fingerprint(k)
-}
-
-// describeMethods joins method names for AuthError: "the agent's keys, a password".
-func describeMethods(names ...string) string {
-	var kept []string
-	for _, n := range names {
-		if n != "" {
-			kept = append(kept, n)
-		}
-	}
-	if len(kept) == 0 {
-		return "nothing"
-	}
-	return strings.Join(kept, ", ")
 }
