@@ -306,7 +306,17 @@ func TestSSHRotate(t *testing.T) {
 }
 
 func TestSSHInstallPasswordBootstrap(t *testing.T) {
-	h := startAccountSSHD(t, sshdOptions{password: true})
+	t.Run("password", func(t *testing.T) { testPasswordBootstrap(t, sshdOptions{password: true}) })
+	t.Run("keyboard-interactive", func(t *testing.T) {
+		if _, err := os.Stat("/etc/pam.d/sshd"); err != nil {
+			t.Skip("no PAM configuration for sshd (/etc/pam.d/sshd): keyboard-interactive needs it")
+		}
+		testPasswordBootstrap(t, sshdOptions{kbdInteractive: true})
+	})
+}
+
+func testPasswordBootstrap(t *testing.T, opts sshdOptions) {
+	h := startAccountSSHD(t, opts)
 	kw := kwSSH{t: t, store: filepath.Join(t.TempDir(), "pki"), env: map[string]string{}}
 	kw.ok("ssh", "keygen", "first")
 	known := filepath.Join(t.TempDir(), "known_hosts")

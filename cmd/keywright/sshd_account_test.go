@@ -32,6 +32,9 @@ type accountSSHD struct {
 // sshdOptions shape one server.
 type sshdOptions struct {
 	password bool // PasswordAuthentication yes (the account has a password either way)
+	// kbdInteractive: keyboard-interactive through PAM instead of
+	// PasswordAuthentication (how many distributions ship sshd).
+	kbdInteractive bool
 	// passwordValue is the account's password (default: random).
 	passwordValue string
 	// keysFile is AuthorizedKeysFile, relative to the home (default
@@ -72,14 +75,14 @@ PidFile %s/sshd.pid
 AuthorizedKeysFile %s
 PubkeyAuthentication yes
 PasswordAuthentication %s
-KbdInteractiveAuthentication no
+KbdInteractiveAuthentication %s
 PermitRootLogin no
 AllowUsers %s
-UsePAM no
+UsePAM %s
 StrictModes yes
 MaxStartups 50
 LogLevel VERBOSE
-`, a.port, a.dir, a.dir, opts.keysFile, yesNo(opts.password), a.user), 0o600)
+`, a.port, a.dir, a.dir, opts.keysFile, yesNo(opts.password), yesNo(opts.kbdInteractive), a.user, yesNo(opts.kbdInteractive)), 0o600)
 	a.start(t, bin, cfg)
 	return a
 }
