@@ -48,34 +48,28 @@ const (
 // is lost, and an editor that does not take the lock loses nothing unless
 // it writes in the microseconds between the check and the rename. A new
 // file and its directory get umask 077: 0600 and 0700.
-const remoteScript = `umask 077; cd || exit 1; f=$1; d=$(dirname -- "$f") || exit 1
-if [ -L "$f" ]; then echo "$f is a symbolic link: refusing to edit it" >&2; exit 3; fi
-if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f is not a regular file: refusing to edit it" >&2; exit 3; fi
-t=$d/.keywright-tmp.$$; l=$d/.keywright-lock; locked=; before=absent
-trap 'rm -f -- "$t"; if [ -n "$locked" ]; then rmdir -- "$l"; fi' EXIT; trap 'exit 1' HUP INT TERM PIPE
-if [ -f "$f" ]; then
-  (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }
-  cp -p -- "$f" "$t" || exit 1
-  before=$(cksum < "$t") || exit 1
-  printf 'keywright-authorized-keys 1 %s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1
-else
-  printf 'keywright-authorized-keys 1 absent\n'
-fi
-IFS= read -r verb || exit 1
-[ "$verb" = write ] || exit 0
-if [ "$before" = absent ]; then
-  mkdir -p -- "$d" || exit 1
-  (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }
-fi
-cat > "$t" || exit 1
-n=0; until mkdir -- "$l" 2>/dev/null; do
-  n=$((n+1)); if [ "$n" -gt 30 ]; then echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1
-done; locked=1
-now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi
-[ "$now" = "$before" ] || { echo "$f changed while keywright edited it" >&2; exit 75; }
-mv -f -- "$t" "$f" || exit 1
-if type restorecon >/dev/null 2>&1; then restorecon -F -- "$d" "$f" >/dev/null 2>&1; fi
-exit 0`
+var remoteScript = strings.Join([]string{
+	`umask 077; cd || exit 1; f=$1; d=$(dirname -- "$f") || exit 1`,
+	`if [ -L "$f" ]; then echo "$f is a symbolic link: refusing to edit it" >&2; exit 3; fi`,
+	`if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f is not a regular file: refusing to edit it" >&2; exit 3; fi`,
+	`t=$d/.keywright-tmp.$$; l=$d/.keywright-lock; locked=; before=absent`,
+	`trap 'rm -f -- "$t"; if [ -n "$locked" ]; then rmdir -- "$l"; fi' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+	`newtmp() { (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }; }`,
+	`if [ -f "$f" ]; then newtmp; cp -p -- "$f" "$t" || exit 1; before=$(cksum < "$t") || exit 1; ` +
+		`printf '` + headerPrefix + `%s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1; ` +
+		`else printf '` + headerPrefix + `absent\n'; fi`,
+	`IFS= read -r verb || exit 1`,
+	`[ "$verb" = write ] || exit 0`,
+	`if [ "$before" = absent ]; then mkdir -p -- "$d" || exit 1; newtmp; fi`,
+	`cat > "$t" || exit 1`,
+	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt 30 ]; then ` +
+		`echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1; done; locked=1`,
+	`now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi`,
+	`[ "$now" = "$before" ] || { echo "$f changed while keywright edited it" >&2; exit 75; }`,
+	`mv -f -- "$t" "$f" || exit 1`,
+	`if type restorecon >/dev/null 2>&1; then restorecon -F -- "$d" "$f" >/dev/null 2>&1; fi`,
+	`exit 0`,
+}, "; ") // one line: csh-family login shells refuse a newline inside quotes
 
 const headerPrefix = "keywright-authorized-keys 1 "
 
@@ -137,7 +131,10 @@ func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	current, err := readCurrent(out)
 	if err != nil {
 		stdin.Close()
-		return false, scriptError(s.Wait(), &stderr, err)
+		if serr := scriptError(s.Wait(), &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
+			return false, serr // the script said why it stopped
+		}
+		return false, err
 	}
 	f := sshkeys.ParseAuthorizedKeys(current)
 	changed, editErr := edit(f)
@@ -166,8 +163,8 @@ func readCurrent(out *bufio.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, errors.New("the remote side ended before sending the file")
 		}
-		if rest, ok := strings.CutPrefix(line, headerPrefix); ok {
-			return readBody(out, strings.TrimSpace(rest))
+		if i := strings.Index(line, headerPrefix); i >= 0 { // after noise without a newline
+			return readBody(out, strings.TrimSpace(line[i+len(headerPrefix):]))
 		}
 		if noise += len(line); noise > maxNoise {
 			return nil, errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
