@@ -365,7 +365,7 @@ func TestSSHInstallHostAlias(t *testing.T) {
 func TestSSHInstallHostKeyRules(t *testing.T) {
 	f := newFleet(t, 2, sshdOptions{})
 	ts := f.targets()
-	unknown := filepath.Join(t.TempDir(), "known_hosts")
+	unknown := filepath.Join(t.TempDir(), "new", "known_hosts") // ssh makes ~/.ssh when it must
 	base := []string{"--store", f.kw.store, "ssh", "install", "deploy", "--identity", "admin", "--known-hosts", unknown}
 	code, out, _ := runInProcess(t, "", f.kw.env, append(base, ts...)...)
 	if code != 1 || strings.Count(out, "is not in "+unknown) != 2 {
@@ -377,6 +377,9 @@ func TestSSHInstallHostKeyRules(t *testing.T) {
 	}
 	if got := readFile(t, unknown); strings.Count(got, "\n") != 2 || !strings.Contains(got, f.hosts[1].hostPub) {
 		t.Fatalf("known_hosts after --accept-new:\n%s", got)
+	}
+	if fi, err := os.Stat(filepath.Dir(unknown)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("known_hosts directory made with mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}
 	// A changed key is refused, --accept-new or not; the other host is done.
 	writeFile(t, unknown, f.hosts[1].knownLine()+strings.Replace(f.hosts[1].knownLine(), fmt.Sprint(f.hosts[1].port), fmt.Sprint(f.hosts[0].port), 1), 0o644)

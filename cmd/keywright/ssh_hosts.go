@@ -124,8 +124,11 @@ func (f *hostFlags) login(e *Env, targets []remote.Target) (*remote.Login, func(
 // appendKnownHost adds one line to known_hosts, atomically and under the
 // store's lock (store.Update: two hosts recorded at once both land),
 // keeping every other byte and the file's mode (a missing final newline is
-// added first).
+// added first). A missing directory is made 0700, as ssh makes ~/.ssh.
 func appendKnownHost(path, line string) error {
+	if err := store.EnsureDir(filepath.Dir(path)); err != nil {
+		return err
+	}
 	return store.Update(path, 0, func(old []byte, _ bool) ([]byte, error) {
 		data := bytes.Clone(old)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
