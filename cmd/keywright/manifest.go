@@ -7,7 +7,8 @@ package main
 // (manifest_csv.go) share. Whether a CA it names exists is left to the
 // batch command (Manifest.CAs, Manifest.SSHCAs). A checked entry takes
 // about 450 bytes (10,000: 4.5 MiB); YAML's node tree, about 1.7 KiB an
-// entry, lives only while the file is read; CSV is read a record at a time.
+// entry, is built a chunk of entries at a time (manifest_yaml_chunks.go);
+// CSV is read a record at a time.
 //
 // Rules beyond README "Many at once: batch", for the README when batch lands:
 //   - Names are compared without case for duplicates ("web1" and "WEB1" are
@@ -227,9 +228,12 @@ func parseManifest(name, kind string, data []byte) (*Manifest, error) {
 	}
 	m := &Manifest{File: name, Kind: kind}
 	c := newManifestChecker(m)
-	if kind == manifestCSV {
+	switch {
+	case kind == manifestCSV:
 		readCSVManifest(c, data)
-	} else {
+	case !readYAMLChunked(c, data):
+		m = &Manifest{File: name, Kind: kind} // start again, whole
+		c = newManifestChecker(m)
 		readYAMLManifest(c, data)
 	}
 	if len(c.errs.Problems) == 0 && len(m.Certs)+len(m.SSH) == 0 {
