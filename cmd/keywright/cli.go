@@ -12,6 +12,7 @@ var version = "dev"
 // Globals are the flags every command accepts (README).
 type Globals struct {
 	Store   string           `help:"Store directory." default:"./pki" env:"KEYWRIGHT_STORE" placeholder:"DIR"`
+	Config  string           `help:"Configuration file of defaults (default: $XDG_CONFIG_HOME/keywright/config.yaml, if it exists)." placeholder:"FILE"`
 	Force   bool             `help:"Replace files that exist."`
 	NoInput bool             `help:"Never prompt; fail instead."`
 	Quiet   bool             `short:"q" help:"Print errors and warnings only."`
@@ -53,6 +54,7 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.Vars{"version": version},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Bind(e),
+		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)
 	if len(ignore) > 0 {
@@ -89,7 +91,10 @@ func run(args []string, e *Env) (code int) {
 	ctx, err := parser.Parse(args)
 	if err != nil {
 		var perr *kong.ParseError
-		if errors.As(err, &perr) {
+		var cerr *configError
+		if errors.As(err, &cerr) {
+			err = cerr.err // a configuration file, not the command line
+		} else if errors.As(err, &perr) {
 			reportParseError(e.Stderr, err, commandPath(perr.Context))
 			return exitUsage
 		}

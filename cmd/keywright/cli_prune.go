@@ -27,7 +27,7 @@ import (
 // own -h/--help); globalValue those that take the next argument.
 var (
 	globalBool  = map[string]bool{"--force": true, "--no-input": true, "-q": true, "--quiet": true, "--json": true, "--version": true, "--help": true, "-h": true}
-	globalValue = map[string]bool{"--store": true}
+	globalValue = map[string]bool{"--store": true, "--config": true}
 )
 
 // reachable returns the grammar to parse args with (cli, or only its global

@@ -22,8 +22,13 @@ func runInProcess(t *testing.T, stdin string, env map[string]string, args ...str
 		Stdin:  strings.NewReader(stdin),
 		Stdout: &out,
 		Stderr: &errOut,
-		Getenv: func(k string) string { return env[k] },
-		Now:    time.Now,
+		Getenv: func(k string) string {
+			if v, ok := env[k]; ok || k != "XDG_CONFIG_HOME" {
+				return v
+			}
+			return "/nonexistent/keywright-test" // never the machine's configuration file
+		},
+		Now: time.Now,
 	}
 	code := run(args, e)
 	return code, out.String(), errOut.String()

@@ -126,7 +126,7 @@ func (c *CSRNewCmd) input(e *Env, newKey bool) (in requestInput, asked bool, err
 	if in.keySpec, err = c.spec(); err != nil {
 		return in, false, err
 	}
-	if !newKey && (c.Bits != 0 || c.Curve != "" || c.Type != keygen.ECDSA || c.Encrypt || c.Passout != "") {
+	if !newKey && c.keyFlagsGiven(e) {
 		return in, false, usagef("the key flags (--type, --bits, --curve, --encrypt, --passout) apply to a new key; NAME.key exists and is used as it is")
 	}
 	if f.CN != "" || f.Subject != "" || len(c.SAN) > 0 {
@@ -138,6 +138,15 @@ func (c *CSRNewCmd) input(e *Env, newKey bool) (in requestInput, asked bool, err
 	}
 	in, err = askRequest(e.Prompter(), in, newKey)
 	return in, true, err
+}
+
+// keyFlagsGiven reports whether the command line asks for a new key:
+// defaults from the configuration file do not.
+func (c *CSRNewCmd) keyFlagsGiven(e *Env) bool {
+	_, bits := e.fromConfig("bits")
+	_, curve := e.fromConfig("curve")
+	_, typ := e.fromConfig("type")
+	return c.Bits != 0 && !bits || c.Curve != "" && !curve || c.Type != keygen.ECDSA && !typ || c.Encrypt || c.Passout != ""
 }
 
 // key reuses keyPath or makes a new key (returned as PEM to be written).

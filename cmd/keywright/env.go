@@ -40,6 +40,9 @@ type Env struct {
 	result   *report       // what a writing command did, for --json
 	// storeFrom says where the store directory came from, for messages.
 	storeFrom string
+	// config is the configuration file, if there is one (config.go).
+	config     *config
+	configRead bool
 }
 
 // Result is the report of what the command wrote (files, serials, ...),
@@ -101,7 +104,7 @@ func (e *Env) Store() *store.Store { return store.New(e.Globals.Store) }
 // warns, once, when they can read it. A store that does not exist yet is
 // fine here: writing commands create it, reading ones call ReadStore.
 func (e *Env) begin(ctx *kong.Context) error {
-	e.storeFrom = storeSource(ctx)
+	e.storeFrom = e.storeSource(ctx)
 	if e.Globals.Store == "" {
 		return usagef("the store directory is empty (--store or KEYWRIGHT_STORE)")
 	}
@@ -138,17 +141,21 @@ func (e *Env) storeError(err error) error {
 }
 
 // storeSource: --store on the command line, else KEYWRIGHT_STORE (which
-// kong reads from the process environment), else the default ./pki.
-func storeSource(ctx *kong.Context) string {
+// kong reads from the process environment), else the configuration file,
+// else the default ./pki.
+func (e *Env) storeSource(ctx *kong.Context) string {
 	for _, p := range ctx.Path {
-		if p.Flag != nil && p.Flag.Name == "store" {
+		if p.Flag != nil && p.Flag.Name == "store" && !p.Resolved {
 			return "from --store"
 		}
 	}
 	if _, ok := os.LookupEnv("KEYWRIGHT_STORE"); ok {
 		return "from KEYWRIGHT_STORE"
 	}
-	return "the default store; none given with --store or KEYWRIGHT_STORE"
+	if _, ok := e.fromConfig("store"); ok {
+		return "from " + e.configWhere("store")
+	}
+	return "the default store; none given with --store, KEYWRIGHT_STORE or the configuration file"
 }
 
 // stdinLines reads stdin line by line, shared by every passphrase source

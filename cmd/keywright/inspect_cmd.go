@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"encoding/pem"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/keywright/keywright/csr"
 	"github.com/keywright/keywright/keygen"
@@ -13,8 +15,9 @@ import (
 
 // InspectCmd is `inspect NAME|FILE`.
 type InspectCmd struct {
-	Ref    string `arg:"" name:"name-or-file" help:"Store NAME (its key, request and certificate) or a file ('-' for stdin)."`
-	Passin string `help:"Passphrase source for an encrypted key (without one, an encrypted key is described without its contents)." placeholder:"SRC"`
+	Ref     string        `arg:"" name:"name-or-file" help:"Store NAME (its key, request and certificate), a file ('-' for stdin), or https://HOST[:PORT]: the chain that TLS server presents."`
+	Passin  string        `help:"Passphrase source for an encrypted key (without one, an encrypted key is described without its contents)." placeholder:"SRC"`
+	Timeout time.Duration `help:"With https://HOST[:PORT]: how long to wait for the server." default:"10s"`
 }
 
 // inspectKinds are the store files `inspect NAME` describes, in this order.
@@ -38,6 +41,9 @@ var pemDescribers = map[string]pemDescriber{
 }
 
 func (c *InspectCmd) Run(e *Env) error {
+	if strings.HasPrefix(c.Ref, "https://") {
+		return c.inspectTLS(e) // tls_fetch.go
+	}
 	files, err := c.files(e)
 	if err != nil {
 		return err

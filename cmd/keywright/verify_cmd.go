@@ -3,6 +3,7 @@ package main
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,11 +15,24 @@ import (
 
 // VerifyCmd is `verify NAME|FILE`.
 type VerifyCmd struct {
-	Ref    string `arg:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file."`
-	CA     string `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA"`
-	Host   string `help:"Check that the certificate is valid for this host name or IP address." placeholder:"H"`
-	At     string `help:"Check at this time (RFC 3339, or YYYY-MM-DD) instead of now." placeholder:"TIME"`
-	Passin string `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC"`
+	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file."`
+	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA"`
+	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H"`
+	At      string        `help:"Check at this time (RFC 3339, or YYYY-MM-DD) instead of now." placeholder:"TIME"`
+	Passin  string        `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC"`
+	Connect string        `help:"Check the chain the TLS server at HOST[:PORT] (default port 443) presents instead of a file." placeholder:"HOST[:PORT]"`
+	Timeout time.Duration `help:"With --connect: how long to wait for the server." default:"10s"`
+}
+
+// Validate wants one certificate: NAME|FILE or --connect.
+func (c *VerifyCmd) Validate() error {
+	switch {
+	case c.Ref == "" && c.Connect == "":
+		return errors.New("no certificate: give a NAME|FILE, or --connect HOST[:PORT]")
+	case c.Ref != "" && c.Connect != "":
+		return errors.New("give a certificate NAME|FILE or --connect HOST[:PORT], not both")
+	}
+	return nil
 }
 
 // checkResult is one check of verify.
@@ -70,6 +84,9 @@ func (c *VerifyCmd) Run(e *Env) error {
 
 // read loads the certificate and whatever chain sits with it.
 func (c *VerifyCmd) read(e *Env) (string, []*x509.Certificate, error) {
+	if c.Connect != "" {
+		return c.connect(e) // tls_fetch.go
+	}
 	path, err := e.Store().Resolve(c.Ref, store.Cert)
 	if err != nil {
 		return "", nil, err
@@ -273,6 +290,10 @@ func (v *verifier) revocation() checkResult {
 // key compares the certificate with the private key next to it, if any.
 func (v *verifier) key(file string) checkResult {
 	r := checkResult{Name: "key", OK: true}
+	if v.cmd.Connect != "" {
+		r.Skipped, r.Detail = true, "the server's private key is the server's"
+		return r
+	}
 	keyPath, err := v.e.Store().Sibling(file, store.Key)
 	if err != nil || file == "-" || !store.Exists(keyPath) {
 		r.Skipped, r.Detail = true, "no private key next to the certificate"
