@@ -15,6 +15,7 @@ type CACmd struct {
 	Revoke CARevokeCmd `cmd:"" help:"Revoke a certificate a CA issued."`
 	CRL    CACRLCmd    `cmd:"" name:"crl" help:"Sign the CA's certificate revocation list as CA.crl."`
 	Log    CALogCmd    `cmd:"" help:"Print the CA's record: issued, revoked and CRL events, oldest first (--json: JSON Lines)."`
+	Trust  CATrustCmd  `cmd:"" help:"Put a root CA into this machine's trust stores, take it out, or say where it is: install, uninstall, status."`
 }
 
 // CAInitCmd is `ca init NAME`.

@@ -31,7 +31,7 @@ type CLI struct {
 	Issue    IssueCmd   `cmd:"" help:"Key, request, certificate and chain in one step, signed by a CA."`
 	Renew    RenewCmd   `cmd:"" help:"Re-issue certificates of the store: same CA, subject, SANs and profile; a new key."`
 	Batch    BatchCmd   `cmd:"" help:"Issue, renew or skip every certificate and SSH key of a YAML or CSV manifest."`
-	CA       CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl."`
+	CA       CACmd      `cmd:"" name:"ca" help:"Certificate authority: init, sign, revoke, crl, trust."`
 	Verify   VerifyCmd  `cmd:"" help:"Check a certificate: chain, validity, revocation, key, host name."`
 	List     ListCmd    `cmd:"" help:"Every certificate in the store with its CA, serial, expiry and status."`
 	Export   ExportCmd  `cmd:"" help:"Export a key and its certificate chain: p12."`

@@ -206,6 +206,6 @@ func (c *IssueCmd) createLocalCA(e *Env) error {
 	} else {
 		e.UI.Infof("made a local root CA: %s (key %s, encrypted)", req.Paths.Cert, req.Paths.Key)
 	}
-	e.UI.Infof("trust %s in your browser or system to trust what it signs", req.Paths.Cert)
+	e.UI.Hintf("to make browsers, curl and the system trust what it signs, run: keywright%s ca trust install %s", storeFlag(e), localCA)
 	return nil
 }

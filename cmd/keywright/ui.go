@@ -45,6 +45,14 @@ func (u *UI) Warnf(format string, args ...any) {
 	fmt.Fprintf(u.Err, "keywright: warning: "+format+"\n", args...)
 }
 
+// Hintf prints a hint that comes with no error (what to do next), unless
+// --quiet.
+func (u *UI) Hintf(format string, args ...any) {
+	if !u.Quiet {
+		fmt.Fprintf(u.Err, "keywright: hint: "+format+"\n", args...)
+	}
+}
+
 // Failf prints the line of a failed check (verify, list --expiring): the
 // command's answer, so --quiet does not silence it.
 func (u *UI) Failf(format string, args ...any) {

@@ -21,6 +21,9 @@ var allowed = map[string][]string{
 	"ca": append([]string{module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
 		"golang.org/x/net", "golang.org/x/text", "golang.org/x/sys", "software.sslmate.com/src/go-pkcs12"},
 		sqlite...),
+	// trust: smallstep/truststore does the macOS and Windows stores (and
+	// brings howett.net/plist on macOS).
+	"trust": {module + "store", "golang.org/x/sys", "github.com/smallstep/truststore", "howett.net/plist"},
 }
 
 // sqlite is the record database (README "The record"): modernc.org/sqlite, a
