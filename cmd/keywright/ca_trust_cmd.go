@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -66,14 +65,6 @@ func runTrust(e *Env, a trustArgs, op string, fn func(context.Context, trust.Roo
 		return err
 	}
 	return trustOutcome(e, op, results)
-}
-
-// homeDir is the user's home, where the NSS databases are.
-func homeDir(e *Env) string {
-	if h := e.Getenv("HOME"); h != "" || runtime.GOOS != "windows" {
-		return h
-	}
-	return e.Getenv("USERPROFILE")
 }
 
 // trustRoot is the root CA ref names, or the store's only root.

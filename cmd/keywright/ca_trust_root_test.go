@@ -62,7 +62,7 @@ func TestCATrustSystemRoot(t *testing.T) {
 		return out
 	}
 	kw(0, "issue", "web", "--san", "127.0.0.1", "--san", "localhost")
-	addr := serveTLS(t, filepath.Join(st, "web.pem"), filepath.Join(st, "web.key"))
+	addr := serveHTTPS(t, filepath.Join(st, "web.pem"), filepath.Join(st, "web.key"))
 	clients := func(trusted bool) {
 		t.Helper()
 		checkCurl(t, curl, addr, trusted)
@@ -185,9 +185,9 @@ func tool(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-// serveTLS serves chain and key over HTTPS on a loopback port until the
+// serveHTTPS serves chain and key over HTTPS on a loopback port until the
 // test ends and returns the port's address.
-func serveTLS(t *testing.T, chain, key string) string {
+func serveHTTPS(t *testing.T, chain, key string) string {
 	t.Helper()
 	pair, err := tls.LoadX509KeyPair(chain, key)
 	if err != nil {

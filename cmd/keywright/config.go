@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -109,6 +110,9 @@ func defaultConfigPath(e *Env) string {
 // homeDir is $HOME, else the home directory of the passwd entry.
 func homeDir(e *Env) string {
 	if home := e.Getenv("HOME"); home != "" {
+		return home
+	}
+	if home := e.Getenv("USERPROFILE"); home != "" && runtime.GOOS == "windows" {
 		return home
 	}
 	if u, err := user.Current(); err == nil {
