@@ -72,7 +72,6 @@ type CARef struct {
 type CertEntry struct {
 	Line    int         // the entry's line (its first field; a CSV record's line)
 	Name    string      // a NAME (store.ValidateName)
-	SANText []string    // the sans as written
 	SANs    csr.SANs    // parsed, with the CN among them (leafSubject, as issue)
 	CN      string      // as given, else the first DNS name (as issue); may be ""
 	Profile string      // a leaf profile: server (default), client, server-client, code-signing, email

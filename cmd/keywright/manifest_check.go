@@ -79,7 +79,7 @@ func (c *manifestChecker) sansAndCN(f certFields, where string, e *CertEntry) bo
 		c.errs.addErr(cnLine, cnPath, err)
 		return false
 	}
-	e.SANText, e.SANs, e.CN = f.sans.v, sans, subject.CommonName
+	e.SANs, e.CN = sans, subject.CommonName
 	return true
 }
 
