@@ -56,7 +56,7 @@ func TestSSHDEndToEnd(t *testing.T) {
 	authorize := func(t *testing.T, flags ...string) {
 		t.Helper()
 		line := kw.ok(append([]string{"ssh", "authorized-key", "user"}, flags...)...)
-		writeFile(t, s.keys, line, 0o600)
+		s.setKeys(t, line)
 	}
 	loginOK := func(t *testing.T, wantOut string, extra []string, cmd ...string) {
 		t.Helper()
@@ -77,7 +77,7 @@ func TestSSHDEndToEnd(t *testing.T) {
 	}
 
 	t.Run("login with a generated key", func(t *testing.T) {
-		writeFile(t, s.keys, "", 0o600)
+		s.setKeys(t, "")
 		kw.ok("ssh", "authorized-keys", "add", s.keys, "user")
 		loginOK(t, "hello", nil, "echo", "hello")
 	})
@@ -115,10 +115,10 @@ func TestSSHDEndToEnd(t *testing.T) {
 		denied(t, userKey, "Refused by key options")
 	})
 	t.Run("certificate from our SSH CA", func(t *testing.T) {
-		writeFile(t, s.keys, "", 0o600) // only the CA vouches for the key now
+		s.setKeys(t, "") // only the CA vouches for the key now
 		denied(t, userKey, "Failed publickey")
 		mark := s.logMark()
-		kw.ok("ssh", "sign", "user", "--ca", "userca", "--identity", "alice@test", "--principal", "root,alice", "--days", "1")
+		kw.ok("ssh", "sign", "user", "--ca", "userca", "--identity", "alice@test", "--principal", s.user+",alice", "--days", "1")
 		loginOK(t, "hello", nil, "echo", "hello") // ssh loads ssh/user-cert.pub next to ssh/user
 		s.logHas(t, mark, `Accepted certificate ID "alice@test"`)
 	})
@@ -132,10 +132,10 @@ func TestSSHDEndToEnd(t *testing.T) {
 func testInstall(t *testing.T, kw kwSSH, s *sshd) {
 	otherKey := filepath.Join(kw.store, "ssh", "other")
 	kw.ok("ssh", "keygen", "third", "--type", "ecdsa")
-	writeFile(t, s.keys, kw.ok("ssh", "authorized-key", "user"), 0o600) // the key install logs in with
+	s.setKeys(t, kw.ok("ssh", "authorized-key", "user")) // the key install logs in with
 	known := filepath.Join(s.dir, "known_hosts")
 	writeFile(t, known, fmt.Sprintf("[127.0.0.1]:%d %s\n", s.port, s.hostPub), 0o644)
-	target := fmt.Sprintf("root@127.0.0.1:%d", s.port)
+	target := fmt.Sprintf("%s@127.0.0.1:%d", s.user, s.port)
 	remote := filepath.Join(s.home, ".ssh", "authorized_keys")
 	install := func(key string, extra ...string) {
 		t.Helper()
@@ -174,7 +174,7 @@ func testInstall(t *testing.T, kw kwSSH, s *sshd) {
 	}
 
 	// A file without a final newline gets one before the appended line.
-	writeFile(t, remote, before+"# hand-written, no newline", 0o600)
+	s.writeOwned(t, ".ssh/authorized_keys", before+"# hand-written, no newline")
 	install("third")
 	got := readFile(t, remote)
 	if !strings.HasPrefix(got, before+"# hand-written, no newline\necdsa-sha2-nistp256 ") || !strings.HasSuffix(got, " third\n") {

@@ -7,93 +7,35 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/keywright/keywright/internal/interop"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 )
 
-// sshd is a throwaway OpenSSH server on 127.0.0.1 with its own config, host
-// key and authorized_keys files.
+// sshd is a throwaway OpenSSH server on 127.0.0.1 with its own config,
+// host key and account (sshd_account_test.go starts one).
 type sshd struct {
-	dir     string // under $HOME: StrictModes refuses a path through /tmp (1777)
-	port    int
-	hostPub string // the host key's public line
-	keys    string // first AuthorizedKeysFile, written by the tests
-	home    string // stands for the remote home in `ssh install --remote-path`
-	log     string
-	ssh     string // the ssh client
+	dir      string // sshd's own files: config, host key, log
+	port     int
+	hostPub  string // the host key's public line
+	keys     string // the first AuthorizedKeysFile, in the account's home
+	log      string
+	ssh      string // the ssh client
+	user     string // the throwaway account
+	password string
+	uid, gid int
+	home     string // the account's home, 0700, its own
 }
 
-// startSSHD starts sshd trusting userCA for user certificates, and stops it
-// (by PID) and removes its directory when the test ends.
+// startSSHD starts a server trusting userCA for user certificates, whose
+// account reads .ssh/login_keys (sshd.keys) then .ssh/authorized_keys
+// (where ssh install writes).
 func startSSHD(t *testing.T, userCAPub string) *sshd {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if interop.Required() {
-			t.Fatal("sshd end-to-end tests need root and KEYWRIGHT_REQUIRE_INTEROP=1 is set")
-		}
-		t.Skip("sshd end-to-end tests need root (sshd must switch users); skipping")
-	}
-	bin := interop.Tool(t, "sshd")
-	s := &sshd{ssh: interop.Tool(t, "ssh")}
-	base := strictModesBase(t)
-	var err error
-	if s.dir, err = os.MkdirTemp(base, ".keywright-sshd-test-"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(s.dir) })
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation dir
-		t.Fatal(err)
-	}
-	s.keys, s.home, s.log = filepath.Join(s.dir, "authorized_keys"), filepath.Join(s.dir, "home"), filepath.Join(s.dir, "sshd.log")
-	s.hostPub = writeHostKey(t, filepath.Join(s.dir, "host_ed25519"))
-	s.port = freePort(t)
-	cfg := filepath.Join(s.dir, "sshd_config")
-	writeFile(t, cfg, fmt.Sprintf(`Port %d
-ListenAddress 127.0.0.1
-HostKey %s/host_ed25519
-PidFile %s/sshd.pid
-AuthorizedKeysFile %s %s/.ssh/authorized_keys
-TrustedUserCAKeys %s
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes yes
-LogLevel VERBOSE
-`, s.port, s.dir, s.dir, s.keys, s.home, userCAPub), 0o600)
-	writeFile(t, s.keys, "", 0o600)
-	s.start(t, bin, cfg)
-	return s
-}
-
-// strictModesBase is a directory for the test files that sshd's StrictModes
-// accepts: $HOME (root's home as a fallback), with no group- or
-// world-writable directory on the way up to /.
-func strictModesBase(t *testing.T) string {
-	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		home = "/root"
-	}
-	for d := home; ; d = filepath.Dir(d) {
-		fi, err := os.Stat(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm()&0o022 != 0 {
-			t.Fatalf("%s is group- or world-writable: sshd's StrictModes would refuse test files under %s; set HOME elsewhere", d, home)
-		}
-		if d == filepath.Dir(d) {
-			return home
-		}
-	}
+	return startAccountSSHD(t, sshdOptions{userCA: userCAPub, keysFile: ".ssh/login_keys .ssh/authorized_keys"})
 }
 
 // waitReady polls the port, at most 10 s.
@@ -114,14 +56,14 @@ func (s *sshd) waitReady(t *testing.T) {
 
 func (s *sshd) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
-// login runs `ssh -i key root@127.0.0.1 cmd...` and returns the exit code
+// login runs `ssh -i key USER@127.0.0.1 cmd...` and returns the exit code
 // and output. Host keys are not checked here: that is `ssh install`'s job.
 func (s *sshd) login(t *testing.T, key string, extra []string, cmd ...string) (int, string) {
 	t.Helper()
 	args := []string{"-F", "/dev/null", "-i", key, "-p", fmt.Sprint(s.port),
 		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
 		"-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"}
-	args = append(append(args, extra...), "root@127.0.0.1")
+	args = append(append(args, extra...), s.user+"@127.0.0.1")
 	c := exec.Command(s.ssh, append(args, cmd...)...)
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out

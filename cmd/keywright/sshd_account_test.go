@@ -20,14 +20,9 @@ import (
 // accountSSHD is a throwaway OpenSSH server on 127.0.0.1 serving one
 // throwaway local account (created by the test, deleted when it ends):
 // its own port, host key, account, home and authorized_keys, so that
-// several run at once as separate "servers".
-type accountSSHD struct {
-	*sshd
-	user     string
-	password string
-	uid, gid int
-	home     string // the account's home: /…/kwt-xxxx, 0700, its own
-}
+// several run at once as separate "servers". Nothing it uses is under
+// $HOME, so it runs wherever go test does.
+type accountSSHD = sshd
 
 // sshdOptions shape one server.
 type sshdOptions struct {
@@ -38,9 +33,12 @@ type sshdOptions struct {
 	// passwordValue is the account's password (default: random).
 	passwordValue string
 	// keysFile is AuthorizedKeysFile, relative to the home (default
-	// .ssh/authorized_keys): a server that reads another file never sees
-	// what `ssh install` writes to the default one.
+	// .ssh/authorized_keys; several separated by spaces, the first is
+	// sshd.keys): a server that reads another file never sees what `ssh
+	// install` writes to the default one.
 	keysFile string
+	// userCA is TrustedUserCAKeys, when set.
+	userCA string
 }
 
 var accountsMu sync.Mutex // useradd and userdel lock /etc/passwd
@@ -51,7 +49,7 @@ func startAccountSSHD(t *testing.T, opts sshdOptions) *accountSSHD {
 	t.Helper()
 	requireRootSSHD(t)
 	bin := interop.Tool(t, "sshd")
-	a := &accountSSHD{sshd: &sshd{ssh: interop.Tool(t, "ssh")}}
+	a := &sshd{ssh: interop.Tool(t, "ssh")}
 	a.createAccount(t, opts.passwordValue)
 	var err error
 	if a.dir, err = os.MkdirTemp("", "keywright-sshd-"); err != nil {
@@ -64,7 +62,7 @@ func startAccountSSHD(t *testing.T, opts sshdOptions) *accountSSHD {
 	if opts.keysFile == "" {
 		opts.keysFile = ".ssh/authorized_keys"
 	}
-	a.keys, a.log = filepath.Join(a.home, opts.keysFile), filepath.Join(a.dir, "sshd.log")
+	a.keys, a.log = filepath.Join(a.home, strings.Fields(opts.keysFile)[0]), filepath.Join(a.dir, "sshd.log")
 	a.hostPub = writeHostKey(t, filepath.Join(a.dir, "host_ed25519"))
 	a.port = freePort(t)
 	cfg := filepath.Join(a.dir, "sshd_config")
@@ -82,9 +80,17 @@ UsePAM %s
 StrictModes yes
 MaxStartups 50
 LogLevel VERBOSE
-`, a.port, a.dir, a.dir, opts.keysFile, yesNo(opts.password), yesNo(opts.kbdInteractive), a.user, yesNo(opts.kbdInteractive)), 0o600)
+`, a.port, a.dir, a.dir, opts.keysFile, yesNo(opts.password), yesNo(opts.kbdInteractive), a.user, yesNo(opts.kbdInteractive))+
+		trustedUserCA(opts.userCA), 0o600)
 	a.start(t, bin, cfg)
 	return a
+}
+
+func trustedUserCA(pub string) string {
+	if pub == "" {
+		return ""
+	}
+	return "TrustedUserCAKeys " + pub + "\n"
 }
 
 func requireRootSSHD(t *testing.T) {
@@ -124,7 +130,7 @@ func (a *accountSSHD) createAccount(t *testing.T, password string) {
 		_, _ = rand.Read(pw)
 		a.password = hex.EncodeToString(pw)
 	}
-	base, err := os.MkdirTemp("", "keywright-homes-")
+	base, err := os.MkdirTemp(reachableTemp(), "keywright-homes-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +159,21 @@ func (a *accountSSHD) createAccount(t *testing.T, password string) {
 	a.gid, _ = strconv.Atoi(u.Gid)
 	a.mkdirOwned(t, a.home)
 	a.mkdirOwned(t, filepath.Join(a.home, ".ssh"))
+}
+
+// reachableTemp is $TMPDIR when every directory on the way to it lets
+// others through (the account walks to its home), else /tmp.
+func reachableTemp() string {
+	dir := os.TempDir()
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return dir
+		}
+	}
 }
 
 func sbin(tool string) string {
@@ -189,6 +210,13 @@ func (a *accountSSHD) writeOwned(t *testing.T, rel, data string) {
 	if err := os.Chown(p, a.uid, a.gid); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// setKeys writes the first AuthorizedKeysFile, owned by the account (sshd
+// reads it as the account).
+func (a *sshd) setKeys(t *testing.T, data string) {
+	t.Helper()
+	a.writeOwned(t, strings.TrimPrefix(a.keys, a.home+"/"), data)
 }
 
 // start runs sshd in the foreground, stopped and its log shown (on
