@@ -30,8 +30,8 @@ type CAInitCmd struct {
 	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat); URI hosts and email domains neither, as --permit-dns." placeholder:"DOMAIN"`
 	PermitIP     []string `name:"permit-ip" help:"Name constraint: may only sign IP addresses in this range (repeat)." placeholder:"CIDR"`
 	ExcludeIP    []string `name:"exclude-ip" help:"Name constraint: may not sign IP addresses in this range (repeat)." placeholder:"CIDR"`
-	PermitEmail  []string `name:"permit-email" help:"Name constraint: may only sign email addresses at this domain (repeat)." placeholder:"DOMAIN"`
-	ExcludeEmail []string `name:"exclude-email" help:"Name constraint: may not sign email addresses at this domain (repeat)." placeholder:"DOMAIN"`
+	PermitEmail  []string `name:"permit-email" help:"Name constraint: may only sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN"`
+	ExcludeEmail []string `name:"exclude-email" help:"Name constraint: may not sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN"`
 	PermitURI    []string `name:"permit-uri" help:"Name constraint: may only sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN"`
 	ExcludeURI   []string `name:"exclude-uri" help:"Name constraint: may not sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN"`
 	KeyFlags     `embed:""`
