@@ -109,11 +109,11 @@ type Authority struct {
 // Load reads CA ref's certificate and chain from st, finds its root among
 // the certificates in the store (and in the CA's own directory), and reads
 // its standing from the record: a CA that is revoked, or below a revoked
-// CA, is loaded but signs nothing (Sign refuses with a *RevokedCAError),
-// and the keys of every CA of the store are kept, so Sign refuses to
-// certify one. Every CA that signs is loaded here (README "Certificate
-// authority", Policy). A record or CA certificate that cannot be read is
-// an error.
+// CA, is loaded but signs nothing (Sign refuses with a *RevokedCAError; so
+// it does when the record entry of a CA of the chain cannot be read), and
+// the keys of every CA of the store are kept, so Sign refuses to certify
+// one. Every CA that signs is loaded here (README "Certificate authority",
+// Policy). A record or CA certificate that cannot be read is an error.
 func Load(ctx context.Context, st *store.Store, ref string) (*Authority, error) {
 	p, err := PathsFor(st, ref)
 	if err != nil {
@@ -146,7 +146,8 @@ func Load(ctx context.Context, st *store.Store, ref string) (*Authority, error) 
 	return a, nil
 }
 
-// Refusal is why the CA may not sign (a *RevokedCAError), or nil.
+// Refusal is why the CA may not sign whatever the time (a *RevokedCAError,
+// or a record entry of its chain that cannot be read), or nil.
 func (a *Authority) Refusal() error { return a.refusal }
 
 // findRoot sets Root: Cert itself when self-signed, else the store

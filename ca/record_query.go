@@ -3,7 +3,6 @@ package ca
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -132,21 +131,6 @@ func (db *DB) Lookup(ctx context.Context, caName, serial string) (*Entry, error)
 		return nil, nil
 	}
 	return e, db.err(err)
-}
-
-// LookupIssued returns the record entry of c in the record of CA issuer,
-// or nil (also when the issuer's directory has no record).
-func LookupIssued(ctx context.Context, issuer Stored, c *x509.Certificate) (*Entry, error) {
-	dir := filepath.Dir(issuer.Path)
-	if !ExistsDB(dir) {
-		return nil, nil
-	}
-	db, err := OpenDB(ctx, dir, discoveryTimeout)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	return db.Lookup(ctx, issuer.Name, FormatSerial(c.SerialNumber))
 }
 
 // Log calls fn with each event of the CA's record, oldest first (`ca log`).

@@ -44,16 +44,16 @@ func (e *RevokedCAError) Error() string {
 func (e *RevokedCAError) Is(target error) bool { return target == ErrCARevoked }
 
 // standing is what Load learns from the store about a CA before it signs:
-// whether it or a CA above it is revoked, and the keys of the store's CAs,
-// none of which it may certify.
+// whether it or a CA above it is revoked (or its entry cannot be read), and
+// the keys of the store's CAs, none of which it may certify.
 type standing struct {
-	refusal error               // why the CA may not sign; nil when it may
+	refusal error               // why the CA may not sign: a *RevokedCAError or a damaged entry; nil when it may
 	caKeys  map[[32]byte]string // SPKI SHA-256 of each CA key of the store → its NAME
 }
 
 // loadStanding reads the record(s) of a's store and directory: the entry of
-// every certificate of a's chain (a revoked one is a.refusal; one that
-// cannot be read is an error), and every CA the store knows (a CA
+// every certificate of a's chain (a revoked one, or one that cannot be read
+// completely, is a.refusal), and every CA the store knows (a CA
 // certificate that cannot be read is an error: its key would go
 // unchecked).
 func (a *Authority) loadStanding(ctx context.Context, st *store.Store) error {
@@ -105,9 +105,15 @@ func (a *Authority) standingIn(ctx context.Context, dir string, chain []*x509.Ce
 		return err
 	}
 	for i, e := range entries {
-		if e != nil && e.Revoked {
+		switch {
+		case e == nil:
+		case e.Revoked && e.Damaged == nil:
 			a.refusal = &RevokedCAError{CA: a.Paths.Name, Revoked: caNameOf(e, chain[i]), By: e.CA, At: e.RevokedAt, Reason: e.Reason}
 			return nil
+		case e.Damaged != nil && a.refusal == nil:
+			// Whether it is revoked is not known: it does not sign, but
+			// it can still be looked at, revoke and publish its CRL.
+			a.refusal = e.Damaged
 		}
 	}
 	return nil
@@ -117,8 +123,12 @@ func (a *Authority) standingIn(ctx context.Context, dir string, chain []*x509.Ce
 // above it) is revoked, expired or not yet valid (what Sign refuses before
 // looking at a request).
 func (a *Authority) CanSign(now time.Time) error {
-	if a.refusal != nil {
+	var rev *RevokedCAError
+	switch {
+	case errors.As(a.refusal, &rev):
 		return fmt.Errorf("ca: %w; a revoked CA signs nothing", a.refusal)
+	case a.refusal != nil:
+		return fmt.Errorf("%w (so whether CA %s may sign is not known)", a.refusal, a.Paths.Name)
 	}
 	return checkIssuerTime(a.Paths.Name, append(a.Issuers(), a.Root), now, Window{})
 }
@@ -179,9 +189,9 @@ func (a *Authority) checkKey(pub crypto.PublicKey) error {
 // chainEntries finds the record entry of each certificate of chain (each
 // signed by the next; the last may be self-signed): the one with its
 // fingerprint, or with its serial in the record of the CA whose
-// certificate is the next one (for the last, itself). A revoked entry is
-// preferred; nil where the record has none. An entry that cannot be read
-// completely is an error (ErrDamaged): its status is not known.
+// certificate is the next one (for the last, itself); nil where the record
+// has none. Of several, a revoked one is preferred, then one that cannot be
+// read completely (Damaged set: the status is not known).
 func (db *DB) chainEntries(ctx context.Context, chain []*x509.Certificate) ([]*Entry, error) {
 	out := make([]*Entry, len(chain))
 	for i, c := range chain {
@@ -189,10 +199,8 @@ func (db *DB) chainEntries(ctx context.Context, chain []*x509.Certificate) ([]*E
 		if i+1 < len(chain) {
 			issuer = chain[i+1]
 		}
-		err := db.eachEntry(ctx, func(e *Entry) error {
-			if out[i] == nil || (e.Revoked && !out[i].Revoked) {
-				out[i] = e
-			}
+		err := db.scanEntries(ctx, true, func(e *Entry) error {
+			out[i] = preferred(out[i], e)
 			return nil
 		}, "WHERE c.sha256 = ? OR (c.serial = ? AND c.ca_id IN (SELECT id FROM cas WHERE sha256 = ?)) ORDER BY c.id",
 			fingerprint(c), FormatSerial(c.SerialNumber), fingerprint(issuer))
@@ -201,4 +209,18 @@ func (db *DB) chainEntries(ctx context.Context, chain []*x509.Certificate) ([]*E
 		}
 	}
 	return out, nil
+}
+
+// preferred is the entry that says more about a certificate's standing: a
+// revoked one, else a damaged one (its status unknown), else the first.
+func preferred(have, e *Entry) *Entry {
+	switch {
+	case have == nil:
+		return e
+	case have.Revoked && have.Damaged == nil:
+		return have
+	case e.Revoked && e.Damaged == nil, e.Damaged != nil && have.Damaged == nil:
+		return e
+	}
+	return have
 }

@@ -243,7 +243,12 @@ func (v *Verification) revocation(ctx context.Context, st *store.Store, known []
 		return []Check{finish(c)}, err
 	}
 	var failed []Check
+	var damaged []error
 	for i, e := range entries {
+		if e != nil && e.Damaged != nil {
+			damaged = append(damaged, e.Damaged)
+			continue
+		}
 		if e == nil || !e.Revoked {
 			continue
 		}
@@ -254,6 +259,11 @@ func (v *Verification) revocation(ctx context.Context, st *store.Store, known []
 		}
 		rev := &RevokedCAError{CA: caNameOf(e, v.Chain[i]), Revoked: caNameOf(e, v.Chain[i]), By: e.CA, At: e.RevokedAt, Reason: e.Reason}
 		failed = append(failed, finish(Check{Name: CheckRevocation, Err: &CheckError{Kind: ErrCARevoked, Err: rev, Detail: rev.Error()}}))
+	}
+	if len(damaged) > 0 { // not known whether they are revoked
+		err := errors.Join(damaged...)
+		c.Unknown, c.Err = true, err
+		return append(failed, finish(c)), err
 	}
 	if len(failed) > 0 {
 		return failed, nil
@@ -307,8 +317,8 @@ func chainEntriesIn(ctx context.Context, st *store.Store, chain []*x509.Certific
 			return nil, err
 		}
 		for i, e := range entries {
-			if e != nil && (out[i] == nil || (e.Revoked && !out[i].Revoked)) {
-				out[i] = e
+			if e != nil {
+				out[i] = preferred(out[i], e)
 			}
 		}
 	}

@@ -223,13 +223,21 @@ func TestRevokedCASignsNothing(t *testing.T) {
 	}
 }
 
-// A damaged entry of a CA of the chain stops Load: whether it is revoked is
-// not known.
+// A damaged entry of a CA of the chain: whether it is revoked is not known,
+// so it is loaded (to be looked at, to revoke) but signs nothing.
 func TestLoadDamagedRecord(t *testing.T) {
-	st, _, _, _ := chainStore(t)
+	st, _, inter, _ := chainStore(t)
 	damage(t, st, "UPDATE certificates SET not_after = 'soon' WHERE name = 'int'")
-	if _, err := Load(context.Background(), st, "int"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "not_after") {
-		t.Fatalf("Load: %v, want ErrDamaged", err)
+	a, err := Load(context.Background(), st, "int")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CanSign(testNow); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "not_after") {
+		t.Fatalf("CanSign: %v, want ErrDamaged", err)
+	}
+	a.Key = inter.Key
+	if _, err := a.Sign(leafReq(t, "", "x.example.test")); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Sign: %v, want ErrDamaged", err)
 	}
 }
 
