@@ -8,9 +8,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +23,9 @@ var (
 	ErrNotCA       = errors.New("not a CA certificate")
 	ErrNoRoot      = errors.New("the root of the chain is not in the store")
 	ErrKeyMismatch = errors.New("the key does not match the certificate")
+	// ErrStoreUnreadable: the store directory cannot be listed, so what it
+	// holds is not known (never taken for "not there").
+	ErrStoreUnreadable = errors.New("the store cannot be read")
 )
 
 // Paths are the files of one CA.
@@ -99,11 +102,19 @@ type Authority struct {
 	Chain []*x509.Certificate // issuing intermediates above Cert, nearest first; no root
 	Root  *x509.Certificate   // the self-signed root (Cert itself for a root)
 	Key   crypto.Signer       // nil until SetKey
+
+	standing // from the record: revoked or not, the store's CA keys (Load)
 }
 
-// Load reads CA ref's certificate and chain from st and finds its root among
-// the certificates in the store (and in the CA's own directory).
-func Load(st *store.Store, ref string) (*Authority, error) {
+// Load reads CA ref's certificate and chain from st, finds its root among
+// the certificates in the store (and in the CA's own directory), and reads
+// its standing from the record: a CA that is revoked, or below a revoked
+// CA, is loaded but signs nothing (Sign refuses with a *RevokedCAError; so
+// it does when the record entry of a CA of the chain cannot be read), and
+// the keys of every CA of the store are kept, so Sign refuses to certify
+// one. Every CA that signs is loaded here (README "Certificate authority",
+// Policy). A record or CA certificate that cannot be read is an error.
+func Load(ctx context.Context, st *store.Store, ref string) (*Authority, error) {
 	p, err := PathsFor(st, ref)
 	if err != nil {
 		return nil, err
@@ -129,8 +140,15 @@ func Load(st *store.Store, ref string) (*Authority, error) {
 	if err := a.findRoot(st); err != nil {
 		return nil, err
 	}
+	if err := a.loadStanding(ctx, st); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
+
+// Refusal is why the CA may not sign whatever the time (a *RevokedCAError,
+// or a record entry of its chain that cannot be read), or nil.
+func (a *Authority) Refusal() error { return a.refusal }
 
 // findRoot sets Root: Cert itself when self-signed, else the store
 // certificate that issued the top of the chain.
@@ -148,8 +166,10 @@ func (a *Authority) findRoot(st *store.Store) error {
 	if d := filepath.Dir(a.Paths.Cert); filepath.Clean(d) != filepath.Clean(st.Dir) {
 		dirs = append(dirs, d)
 	}
+	var problems []error
 	for _, dir := range dirs {
-		found, _ := ScanDir(dir)
+		found, bad := ScanDir(dir)
+		problems = append(problems, bad...)
 		for _, s := range found {
 			if isSelfSigned(s.Cert) && issuedBy(top, s.Cert) {
 				a.Root = s.Cert
@@ -157,7 +177,7 @@ func (a *Authority) findRoot(st *store.Store) error {
 			}
 		}
 	}
-	return fmt.Errorf("ca: %s: %w (looked for issuer %q)", a.Paths.Cert, ErrNoRoot, top.Issuer.String())
+	return withProblems(fmt.Errorf("ca: %s: %w (looked for issuer %q)", a.Paths.Cert, ErrNoRoot, top.Issuer.String()), problems)
 }
 
 // trimRoot drops a self-signed certificate at the end of a chain.
@@ -251,18 +271,28 @@ func (s Stored) IsCA() bool {
 }
 
 // ScanDir reads every NAME.crt in dir, sorted by name. Files that do not
-// parse are skipped and reported in the second result.
+// parse or cannot be read are skipped and reported in the second result,
+// and so is a directory that cannot be read (ErrStoreUnreadable).
 func ScanDir(dir string) ([]Stored, []error) {
-	paths, _ := filepath.Glob(filepath.Join(dir, "*"+store.Cert.Suffix))
-	sort.Strings(paths)
+	names, err := CertNames(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil // no store yet: nothing in it
+	case err != nil:
+		return nil, []error{fmt.Errorf("ca: %w: %w", ErrStoreUnreadable, err)}
+	}
 	var found []Stored
 	var problems []error
-	for _, p := range paths {
-		name := strings.TrimSuffix(filepath.Base(p), store.Cert.Suffix)
-		if store.ValidateName(name) != nil {
+	for _, name := range names {
+		p := filepath.Join(dir, name+store.Cert.Suffix)
+		fi, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue // removed meanwhile, or a dangling link
+		case err != nil:
+			problems = append(problems, fmt.Errorf("ca: %w", err))
 			continue
-		}
-		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		case !fi.Mode().IsRegular():
 			continue
 		}
 		certs, err := ReadCerts(p)
@@ -273,6 +303,15 @@ func ScanDir(dir string) ([]Stored, []error) {
 		found = append(found, Stored{Name: name, Path: p, Cert: certs[0]})
 	}
 	return found, problems
+}
+
+// withProblems adds to err the files that could not be read on the way
+// (one of them may have been what was looked for).
+func withProblems(err error, problems []error) error {
+	if len(problems) == 0 {
+		return err
+	}
+	return errors.Join(append([]error{err}, problems...)...)
 }
 
 func isSelfSigned(c *x509.Certificate) bool {

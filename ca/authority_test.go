@@ -15,7 +15,7 @@ func TestLoadAndSetKey(t *testing.T) {
 	st := newStore(t)
 	root := testCA(t, st, "root", nil, nil)
 	testCA(t, st, "int", root, nil)
-	a, err := Load(st, "int")
+	a, err := Load(context.Background(), st, "int")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +40,12 @@ func TestLoadRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(leafPath, EncodeCerts(s.Cert), 0o644)
-	if _, err := Load(st, "leaf"); !errors.Is(err, ErrNotCA) {
+	if _, err := Load(context.Background(), st, "leaf"); !errors.Is(err, ErrNotCA) {
 		t.Errorf("Load(leaf): %v, want ErrNotCA", err)
 	}
 	// Without its root in the store, an intermediate cannot be used.
 	os.Remove(root.Paths.Cert)
-	if _, err := Load(st, "int"); !errors.Is(err, ErrNoRoot) || !strings.Contains(err.Error(), `looked for issuer "CN=root CA,O=keywright test"`) {
+	if _, err := Load(context.Background(), st, "int"); !errors.Is(err, ErrNoRoot) || !strings.Contains(err.Error(), `looked for issuer "CN=root CA,O=keywright test"`) {
 		t.Errorf("Load(int) without root: %v", err)
 	}
 }

@@ -79,18 +79,22 @@ func (db *DB) integrity(ctx context.Context) ([]store.Finding, error) {
 }
 
 // missingFiles: the newest entry of each file whose file is gone (an older
-// entry of a file that was issued again is history, not a problem).
+// entry of a file that was issued again is history, not a problem), and
+// every entry that cannot be read completely.
 func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
 	newest := map[string]*Entry{}
 	var order []string
-	err := v.db.Entries(ctx, func(e *Entry) error {
+	var out []store.Finding
+	err := v.db.scanEntries(ctx, true, func(e *Entry) error {
+		if e.Damaged != nil {
+			out = append(out, store.Finding{Kind: store.FindingRecord, Path: v.db.Path, Detail: e.Damaged.Error()})
+		}
 		if newest[e.File] == nil {
 			order = append(order, e.File)
 		}
 		newest[e.File] = e
 		return nil
-	})
-	var out []store.Finding
+	}, "ORDER BY c.id")
 	for _, file := range order {
 		e := newest[file]
 		if p := v.db.PathOf(e); !store.Exists(p) {

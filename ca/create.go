@@ -6,8 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -145,4 +148,78 @@ func newAuthority(r CreateRequest) (*Authority, error) {
 		return nil, err
 	}
 	return &Authority{Paths: r.Paths, Cert: s.Cert, Chain: s.Chain[1:], Root: r.Parent.Root, Key: r.Root.Key}, nil
+}
+
+// ErrCAExists: the root CreateAndIssue was to make exists already (made
+// meanwhile by another keywright); nothing was written.
+var ErrCAExists = errors.New("the CA exists already")
+
+// CreateAndIssue makes a root CA and the first certificate it signs as one
+// commit: issue's zero-config local-ca (README "Certificate authority").
+// Both are signed before anything is written, and the CA's files, the
+// certificate's files and both record entries land together or not at
+// all, so a command that fails leaves no CA behind. A request whose files
+// are the new CA's is refused (ErrReplacesCA). If the CA's files exist
+// (another keywright made them first), the error is ErrCAExists: load that
+// CA and Issue with it.
+func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Authority, *Issued, error) {
+	if c.Parent != nil {
+		return nil, nil, errors.New("ca: CreateAndIssue makes a root")
+	}
+	for _, p := range r.paths() {
+		if filepath.Clean(strings.TrimSuffix(p, filepath.Ext(p))+store.Cert.Suffix) == filepath.Clean(c.Paths.Cert) {
+			return nil, nil, fmt.Errorf("ca: %s: %w (it is the new CA %s's)", p, ErrReplacesCA, c.Paths.Name)
+		}
+	}
+	if err := newCAFree(c); err != nil {
+		return nil, nil, err
+	}
+	if err := store.CheckFree(r.Force, r.paths()...); err != nil {
+		return nil, nil, err
+	}
+	if err := checkNotCA(ctx, nil, r); err != nil {
+		return nil, nil, err
+	}
+	a, err := newAuthority(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := a.Sign(r.Sign)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, done, err := a.lockDB(ctx, c.LockTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	if err := newCAFree(c); err != nil {
+		return nil, nil, err
+	}
+	if err := checkNotCA(ctx, db, r); err != nil {
+		return nil, nil, err
+	}
+	rec := db.newRecord(c.Paths.Name)
+	tx := &store.Tx{Force: r.Force}
+	tx.Add(c.Paths.Key, c.KeyPEM, store.Key.Mode)
+	tx.Add(c.Paths.Cert, EncodeCerts(a.Cert), store.Cert.Mode)
+	tx.AddFiles(issueFiles(r, s)...)
+	evs := []Event{issuedEvent(a.Cert, ProfileRoot, c.Paths.Cert, c.Root.Now), issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)}
+	evs[1].Renews = r.Renews
+	self := &Stored{Name: c.Paths.Name, Path: c.Paths.Cert, Cert: a.Cert}
+	err = commitRecorded(db, tx, func(p []store.Pending) (func() error, error) { return rec.issuedEvents(ctx, evs, self, p) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, &Issued{Signed: s, Entry: rec.entryOf(evs[1])}, nil
+}
+
+// newCAFree checks that the files of the new root c do not exist.
+func newCAFree(c CreateRequest) error {
+	for _, p := range []string{c.Paths.Cert, c.Paths.Key} {
+		if store.Exists(p) {
+			return fmt.Errorf("ca: %s: %w", p, ErrCAExists)
+		}
+	}
+	return store.CheckFree(false, c.Paths.Cert, c.Paths.Key)
 }

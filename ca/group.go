@@ -2,7 +2,6 @@ package ca
 
 import (
 	"context"
-	"database/sql"
 	"runtime"
 	"sync"
 	"time"
@@ -31,7 +30,7 @@ type GroupResult struct {
 // reqs.
 func (a *Authority) IssueGroup(ctx context.Context, reqs []IssueRequest, lockTimeout time.Duration) []GroupResult {
 	out := make([]GroupResult, len(reqs))
-	signed := a.signAll(reqs, out)
+	signed := a.signAll(ctx, reqs, out)
 	rec, done, err := a.openRecord(ctx, lockTimeout)
 	if err != nil {
 		for i := range out {
@@ -44,6 +43,9 @@ func (a *Authority) IssueGroup(ctx context.Context, reqs []IssueRequest, lockTim
 	defer done()
 	var group []int
 	for i := range reqs {
+		if out[i].Err == nil {
+			out[i].Err = checkNotCA(ctx, rec.db, reqs[i])
+		}
 		if out[i].Err == nil {
 			group = append(group, i)
 		}
@@ -75,7 +77,7 @@ func (a *Authority) IssueGroup(ctx context.Context, reqs []IssueRequest, lockTim
 }
 
 // signAll checks and signs every request, in parallel, before any lock.
-func (a *Authority) signAll(reqs []IssueRequest, out []GroupResult) []*Signed {
+func (a *Authority) signAll(ctx context.Context, reqs []IssueRequest, out []GroupResult) []*Signed {
 	signed := make([]*Signed, len(reqs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -83,7 +85,11 @@ func (a *Authority) signAll(reqs []IssueRequest, out []GroupResult) []*Signed {
 		wg.Go(func() {
 			for i := range jobs {
 				r := reqs[i]
-				if err := store.CheckFree(r.Force, append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)...); err != nil {
+				if err := store.CheckFree(r.Force, r.paths()...); err != nil {
+					out[i].Err = err
+					continue
+				}
+				if err := checkNotCA(ctx, nil, r); err != nil {
 					out[i].Err = err
 					continue
 				}
@@ -124,26 +130,5 @@ func (a *Authority) commitGroup(ctx context.Context, rec *Record, reqs []IssueRe
 // undo takes them all back. A serial already used fails the whole group
 // (ErrSerialUsed); IssueGroup then records them one by one.
 func (r *Record) IssuedMany(ctx context.Context, evs []Event, pending []store.Pending) (undo func() error, err error) {
-	for i := range evs {
-		evs[i].File = r.db.rel(evs[i].File)
-	}
-	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, ev := range evs {
-			if err := r.insertIssued(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		return r.db.insertPending(ctx, tx, pending)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r.db.undo(ctx, pending, func(ctx context.Context, tx *sql.Tx) error {
-		for _, ev := range evs {
-			if err := r.deleteIssued(ctx, tx, ev.Serial, 0); err != nil {
-				return err
-			}
-		}
-		return nil
-	}), nil
+	return r.issuedEvents(ctx, evs, nil, pending)
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +23,12 @@ const (
 	StatusExpired     = "expired"
 	StatusNotYetValid = "not-yet-valid"
 	StatusRevoked     = "revoked"
+	// StatusIssuerRevoked: a CA above the certificate is revoked (in its
+	// own issuer's record), so no client that checks revocation trusts it.
+	StatusIssuerRevoked = "issuer-revoked"
+	// StatusUnknown: the record entry of the certificate, or of a CA above
+	// it, cannot be read completely (Item.Problem says why).
+	StatusUnknown = "unknown"
 )
 
 // discoveryTimeout bounds the wait for the record database when a command
@@ -32,33 +40,49 @@ const discoveryTimeout = 30 * time.Second
 // own files are read, however many certificates the store holds. A record
 // that knows no CA looks through the store's *.crt once and registers the
 // CAs it finds (a store made by hand, or by a keywright older than the
-// record database).
+// record database). A CA file that cannot be read is left out (knownCAs
+// reports it).
 func KnownCAs(ctx context.Context, st *store.Store) ([]Stored, error) {
+	known, _, err := knownCAs(ctx, st)
+	return known, err
+}
+
+// knownCAs is KnownCAs, and every file it could not read: a CA the record
+// knows whose certificate does not parse, or (with no record) any *.crt of
+// the store that does not parse, or the store directory itself.
+func knownCAs(ctx context.Context, st *store.Store) ([]Stored, []error, error) {
 	if !ExistsDB(st.Dir) && !hasLegacy(st.Dir) {
 		// Nothing to import: look, but leave the store as it is (a
 		// command refused later must not have changed it).
-		all, _ := ScanDir(st.Dir)
-		return keepCAs(all, func(s Stored) bool { return s.Cert.IsCA }), nil
+		all, problems := ScanDir(st.Dir)
+		return keepCAs(all, func(s Stored) bool { return s.Cert.IsCA }), problems, nil
 	}
 	db, err := OpenDB(ctx, st.Dir, discoveryTimeout)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer db.Close()
 	known, err := db.CAs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(known) == 0 {
-		return db.registerScanned(ctx)
+		cas, err := db.registerScanned(ctx)
+		return cas, nil, err
 	}
 	var out []Stored
+	var problems []error
 	for _, k := range known {
-		if certs, err := ReadCerts(k.CertPath); err == nil && certs[0].IsCA {
+		certs, err := ReadCerts(k.CertPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			problems = append(problems, fmt.Errorf("%w (CA %s of the record %s)", err, k.Name, db.Path))
+		case certs[0].IsCA:
 			out = append(out, Stored{Name: k.Name, Path: k.CertPath, Cert: certs[0]})
 		}
 	}
-	return out, nil
+	return out, problems, nil
 }
 
 // registerScanned registers every CA (with its key) among the store's
@@ -101,11 +125,14 @@ func hasLegacy(dir string) bool {
 }
 
 // StatusAt is a certificate's status at now: revoked (by the record),
-// expired, not yet valid or valid.
+// unknown (its record entry cannot be read completely), expired, not yet
+// valid or valid.
 func StatusAt(c *x509.Certificate, e *Entry, now time.Time) string {
 	switch {
-	case e != nil && e.Revoked:
+	case e != nil && e.Revoked && e.Damaged == nil:
 		return StatusRevoked
+	case e != nil && e.Damaged != nil:
+		return StatusUnknown
 	case now.After(c.NotAfter):
 		return StatusExpired
 	case now.Before(c.NotBefore):

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -36,8 +39,10 @@ type Issued struct {
 // store as it was; a crash between the two leaves at most a recorded
 // certificate whose file is missing, never a certificate without a record.
 func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) {
-	paths := append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)
-	if err := store.CheckFree(r.Force, paths...); err != nil {
+	if err := store.CheckFree(r.Force, r.paths()...); err != nil {
+		return nil, err
+	}
+	if err := checkNotCA(ctx, nil, r); err != nil {
 		return nil, err
 	}
 	// Sign before taking the lock: a refused request leaves no trace, not
@@ -51,6 +56,9 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 		return nil, err
 	}
 	defer done()
+	if err := checkNotCA(ctx, rec.db, r); err != nil {
+		return nil, err
+	}
 	res := a.issueLocked(ctx, rec, r, s)
 	return res.Issued, res.Err
 }
@@ -104,6 +112,43 @@ func commitRecorded(db *DB, tx *store.Tx, record func(pending []store.Pending) (
 	}
 	tx.Placed = func() { db.dropPending(recorded) }
 	return tx.Commit()
+}
+
+// ErrReplacesCA: a certificate's files would replace a CA's. Only a new
+// CA replaces a CA (README "Certificate authority").
+var ErrReplacesCA = errors.New("the files of a CA are never replaced by a certificate")
+
+// paths are the files the request writes.
+func (r IssueRequest) paths() []string {
+	return append([]string{r.CertPath, r.ChainPath}, extraPaths(r.Extra)...)
+}
+
+// checkNotCA refuses a request that would write over a CA's files, force
+// or not: a NAME whose NAME.crt is a CA certificate, or (db not nil) that
+// the record knows as a CA's.
+func checkNotCA(ctx context.Context, db *DB, r IssueRequest) error {
+	seen := map[string]bool{}
+	for _, p := range r.paths() {
+		certPath := strings.TrimSuffix(p, filepath.Ext(p)) + store.Cert.Suffix
+		if seen[certPath] {
+			continue
+		}
+		seen[certPath] = true
+		if certs, err := ReadCerts(certPath); err == nil && certs[0].IsCA {
+			return fmt.Errorf("ca: %s: %w (it holds CA %q)", p, ErrReplacesCA, certs[0].Subject.CommonName)
+		}
+		if db == nil {
+			continue
+		}
+		name, err := db.caAt(ctx, certPath)
+		if err != nil {
+			return err
+		}
+		if name != "" {
+			return fmt.Errorf("ca: %s: %w (CA %s in %s)", p, ErrReplacesCA, name, db.Path)
+		}
+	}
+	return nil
 }
 
 func extraPaths(files []store.File) []string {

@@ -67,6 +67,10 @@ type Entry struct {
 	Revoked   bool      `json:"revoked"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
+	// Damaged is why the entry could not be read completely (a
+	// *DamagedError, named by the record), for the listings that carry on
+	// past it: the certificate's status is then unknown. Nil otherwise.
+	Damaged error `json:"-"`
 }
 
 // legacyRecord is a JSON Lines record read and checked, ready to import.

@@ -42,15 +42,25 @@ func TestIssuedCertsLint(t *testing.T) {
 		r.Constraints, _ = ParseConstraints(ConstraintValues{PermitDNS: []string{"example.test"}, ExcludeDNS: []string{"example.org"},
 			PermitIP: []string{"10.0.0.0/8", "fd00::/8"}, PermitEmail: []string{"example.test"}})
 	})
+	// DNS constraints alone: URI and email constraints follow them (both
+	// RFC 5280 forms of each domain).
+	derived := testCA(t, st, "derived", root, func(r *RootRequest) {
+		r.Now = testNowReal()
+		r.Constraints, _ = ParseConstraints(ConstraintValues{PermitDNS: []string{"example.test"}, ExcludeDNS: []string{"example.org"}})
+	})
+	if len(derived.Cert.PermittedURIDomains) != 2 || len(derived.Cert.PermittedEmailAddresses) != 2 || len(derived.Cert.ExcludedURIDomains) != 2 {
+		t.Fatalf("derived constraints: URI %v/%v, email %v", derived.Cert.PermittedURIDomains, derived.Cert.ExcludedURIDomains, derived.Cert.PermittedEmailAddresses)
+	}
 	defer func() { t.Logf("allowed lints that fired: %v", firedAllowed) }()
 	lintCert(t, allow, "root", root.Cert.Raw)
 	lintCert(t, allow, "intermediate", inter.Cert.Raw)
+	lintCert(t, allow, "intermediate-derived", derived.Cert.Raw)
 	for _, spec := range []keygen.Spec{{Type: "ecdsa"}, {Type: "ecdsa", Curve: "p384"}, {Type: "rsa", Bits: 2048}, {Type: "ed25519"}} {
 		key := genKey(t, spec)
 		for _, pname := range []string{ProfileServer, ProfileClient, ProfileServerClient, ProfileCodeSigning, ProfileEmail} {
 			r := leafReq(t, "www.example.test", lintSANs[pname]...)
 			r.PublicKey, r.Profile, r.Now = key.Public(), profile(t, pname), testNowReal()
-			for _, issuer := range []*Authority{root, inter} {
+			for _, issuer := range []*Authority{root, inter, derived} {
 				s, err := issuer.Sign(r)
 				if err != nil {
 					t.Fatal(err)

@@ -19,6 +19,9 @@ type Item struct {
 	CA     string // NAME of the store CA that signed it (its own for a self-signed one); "" if unknown
 	Entry  *Entry // its entry in the record; nil if not recorded
 	Status string
+	// Problem is why Status is StatusUnknown: the record entry of the
+	// certificate, or of a CA above it, cannot be read completely.
+	Problem error
 }
 
 // Inventory calls fn with every certificate in st, by NAME, with its
@@ -100,11 +103,11 @@ func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.D
 		case err != nil:
 			problems = append(problems, err)
 			continue
-		case fingerprint(certs[0]) != e.SHA256:
+		case e.Damaged == nil && fingerprint(certs[0]) != e.SHA256:
 			continue
 		}
 		it := v.item(Stored{Name: e.Name, Path: v.db.PathOf(e), Cert: certs[0]}, e, now)
-		if it.Status == StatusRevoked {
+		if it.Status == StatusRevoked || it.Status == StatusIssuerRevoked {
 			continue
 		}
 		if err := fn(it); err != nil {
@@ -116,10 +119,18 @@ func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.D
 
 // storeView is what listing needs to know about a store's CAs and record.
 type storeView struct {
-	db        *DB
-	issuers   *issuerIndex
-	recorded  map[[32]byte]*Entry // the CAs' own entries, by certificate fingerprint
-	revokedCA map[string]bool     // CA names revoked, or below a revoked CA
+	db       *DB
+	issuers  *issuerIndex
+	recorded map[[32]byte]*Entry   // the CAs' own entries, by certificate fingerprint
+	below    map[string]caStanding // by CA name: what the certificates it signed inherit
+}
+
+// caStanding is what a CA passes on to the certificates it signed: it, or
+// a CA above it, is revoked; or the record entry of one of them cannot be
+// read (then their status is unknown).
+type caStanding struct {
+	revoked bool
+	damaged error
 }
 
 func newStoreView(ctx context.Context, st *store.Store) (*storeView, error) {
@@ -131,19 +142,19 @@ func newStoreView(ctx context.Context, st *store.Store) (*storeView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &storeView{db: db, issuers: newIssuerIndex(cas), recorded: map[[32]byte]*Entry{}, revokedCA: map[string]bool{}}
+	v := &storeView{db: db, issuers: newIssuerIndex(cas), recorded: map[[32]byte]*Entry{}, below: map[string]caStanding{}}
 	keep := func(e *Entry) error {
 		var sum [32]byte
 		hex.Decode(sum[:], []byte(e.SHA256))
 		v.recorded[sum] = slim(e)
 		return nil
 	}
-	err = db.entriesOf(ctx, cas, keep)
-	if err != nil {
+	// Damaged entries come with Damaged set: their CAs pass it on.
+	if err := db.entriesOf(ctx, cas, keep); err != nil {
 		db.Close()
 		return nil, err
 	}
-	v.markRevokedCAs(cas)
+	v.markCAs(cas)
 	return v, nil
 }
 
@@ -151,29 +162,42 @@ func newStoreView(ctx context.Context, st *store.Store) (*storeView, error) {
 // the map of a 10,000-certificate store stays small.
 func slim(e *Entry) *Entry {
 	return &Entry{CA: e.CA, Serial: e.Serial, Name: e.Name, Profile: e.Profile, SHA256: e.SHA256,
-		Revoked: e.Revoked, RevokedAt: e.RevokedAt, Reason: e.Reason}
+		Revoked: e.Revoked, RevokedAt: e.RevokedAt, Reason: e.Reason, Damaged: e.Damaged}
 }
 
-// markRevokedCAs finds the CAs that are revoked in their issuer's record,
-// or sit below one that is (README "Certificate authority": everything below a revoked CA is
-// revoked).
-func (v *storeView) markRevokedCAs(cas []Stored) {
+// markCAs finds, for each CA, what the certificates it signed inherit
+// (README "Certificate authority": everything below a revoked CA is
+// issuer-revoked): the CA is revoked in its issuer's record, or sits below
+// one that is; else the record entry of the CA or of one above it is
+// damaged, and their status is unknown.
+func (v *storeView) markCAs(cas []Stored) {
 	parent := map[string]string{}
+	own := map[string]caStanding{}
 	for _, s := range cas {
 		if e := v.recorded[sha256.Sum256(s.Cert.Raw)]; e != nil {
 			parent[s.Name] = e.CA
-			if e.Revoked {
-				v.revokedCA[s.Name] = true
-			}
+			own[s.Name] = caStanding{revoked: e.Revoked && e.Damaged == nil, damaged: e.Damaged}
 		}
 	}
 	for _, s := range cas {
-		for name, hops := parent[s.Name], 0; name != "" && name != s.Name && hops < len(cas); name, hops = parent[name], hops+1 {
-			if v.revokedCA[name] {
-				v.revokedCA[s.Name] = true
+		var st caStanding
+		name := s.Name
+		for hops := 0; name != "" && hops <= len(cas); hops++ {
+			o := own[name]
+			if o.revoked {
+				st = caStanding{revoked: true}
 				break
 			}
+			if st.damaged == nil {
+				st.damaged = o.damaged
+			}
+			next := parent[name]
+			if next == name {
+				break
+			}
+			name = next
 		}
+		v.below[s.Name] = st
 	}
 }
 
@@ -197,8 +221,19 @@ func (v *storeView) item(s Stored, e *Entry, now time.Time) Item {
 		}
 	}
 	it.Status = StatusAt(s.Cert, it.Entry, now)
-	if it.Status != StatusRevoked && it.CA != s.Name && v.revokedCA[it.CA] {
-		it.Status = StatusRevoked
+	if it.Status == StatusRevoked {
+		return it
+	}
+	if it.CA != s.Name {
+		if up := v.below[it.CA]; up.revoked {
+			it.Status = StatusIssuerRevoked
+			return it
+		} else if up.damaged != nil {
+			it.Status, it.Problem = StatusUnknown, up.damaged
+		}
+	}
+	if it.Entry != nil && it.Entry.Damaged != nil {
+		it.Status, it.Problem = StatusUnknown, it.Entry.Damaged
 	}
 	return it
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,26 +111,73 @@ const entryColumns = `cas.name, c.serial, c.name, c.file, c.subject, c.sans, c.n
 	c.profile, c.sha256, c.issued_at, c.renews, c.revoked_at, c.reason
 	FROM certificates c LEFT JOIN cas ON cas.id = c.ca_id`
 
+// ErrDamaged marks a record entry that cannot be read completely (a
+// value of the wrong type or form): its status is unknown, never valid.
+var ErrDamaged = errors.New("entry cannot be read completely")
+
+// DamagedError is an entry of the record that cannot be read completely.
+// The entry comes back with it, with what could be read (its NAME, serial
+// and CA at least), so a listing can mark that certificate's status unknown.
+type DamagedError struct {
+	CA, Serial, File string
+	Detail           string // which value is wrong, and how
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("entry %s (serial %s, CA %s): %s: %s", e.File, e.Serial, caLabel(e.CA), ErrDamaged, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrDamaged) and errors.Is(err, ErrRecord) true.
+func (e *DamagedError) Is(target error) bool { return target == ErrDamaged || target == ErrRecord }
+
+// scanEntry reads one row of entryColumns. Every value is read as text and
+// checked, so a row with a wrong value (SQLite stores whatever it is
+// given) is a *DamagedError that comes with the entry as far as it could be
+// read, not a failed query.
 func scanEntry(rows interface{ Scan(...any) error }) (*Entry, error) {
-	var e Entry
-	var sans string
-	var notBefore, notAfter, issued int64
-	var ca, renews, reason sql.NullString
-	var revoked sql.NullInt64
-	err := rows.Scan(&ca, &e.Serial, &e.Name, &e.File, &e.Subject, &sans, &notBefore, &notAfter,
-		&e.Profile, &e.SHA256, &issued, &renews, &revoked, &reason)
-	if err != nil {
+	var v [14]sql.NullString
+	dst := make([]any, len(v))
+	for i := range v {
+		dst[i] = &v[i]
+	}
+	if err := rows.Scan(dst...); err != nil {
 		return nil, err
 	}
-	if err := jsonStrings(sans, &e.SANs); err != nil {
-		return nil, fmt.Errorf("serial %s: sans: %w", e.Serial, err)
+	e := &Entry{CA: v[0].String, Serial: v[1].String, Name: v[2].String, File: v[3].String, Subject: v[4].String,
+		Profile: v[8].String, SHA256: v[9].String, Renews: v[11].String, Reason: v[13].String}
+	var problems []string
+	bad := func(col, why string) { problems = append(problems, col+": "+why) }
+	if _, err := ParseSerial(e.Serial); err != nil {
+		bad("serial", fmt.Sprintf("%q is not a serial number", e.Serial))
 	}
-	e.NotBefore, e.NotAfter, e.IssuedAt = unix(notBefore), unix(notAfter), unix(issued)
-	e.CA, e.Renews, e.Reason = ca.String, renews.String, reason.String
-	if revoked.Valid {
-		e.Revoked, e.RevokedAt = true, unix(revoked.Int64)
+	if !isSHA256(e.SHA256) {
+		bad("sha256", fmt.Sprintf("%q is not a SHA-256 in hex", e.SHA256))
 	}
-	return &e, nil
+	if err := jsonStrings(v[5].String, &e.SANs); err != nil {
+		bad("sans", "not a JSON array of names")
+	}
+	for _, t := range []struct {
+		col  string
+		v    sql.NullString
+		dst  *time.Time
+		null bool
+	}{{"not_before", v[6], &e.NotBefore, false}, {"not_after", v[7], &e.NotAfter, false},
+		{"issued_at", v[10], &e.IssuedAt, false}, {"revoked_at", v[12], &e.RevokedAt, true}} {
+		if !t.v.Valid && t.null {
+			continue
+		}
+		n, err := strconv.ParseInt(t.v.String, 10, 64)
+		if err != nil {
+			bad(t.col, fmt.Sprintf("%q is not a time in Unix seconds", t.v.String))
+			continue
+		}
+		*t.dst = unix(n)
+	}
+	e.Revoked = v[12].Valid
+	if len(problems) > 0 {
+		return e, &DamagedError{CA: e.CA, Serial: e.Serial, File: e.File, Detail: strings.Join(problems, "; ")}
+	}
+	return e, nil
 }
 
 // jsonStrings reads a JSON array of strings; [] is nil.
@@ -166,7 +214,17 @@ func (db *DB) newRecord(name string) *Record { return &Record{db: db, CA: name, 
 // fails after recording. A serial the CA already used is refused by the
 // database (UNIQUE), whoever raced to it.
 func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored, pending []store.Pending) (undo func() error, err error) {
-	ev.File = r.db.rel(ev.File)
+	return r.issuedEvents(ctx, []Event{ev}, newCA, pending)
+}
+
+// issuedEvents is Issued of several events in one transaction (one sync):
+// a new root's own certificate and the first it signs, or a batch's group.
+// newCA is registered first; undo takes everything back.
+func (r *Record) issuedEvents(ctx context.Context, evs []Event, newCA *Stored, pending []store.Pending) (undo func() error, err error) {
+	evs = append([]Event(nil), evs...) // the caller's keep their paths (entryOf)
+	for i := range evs {
+		evs[i].File = r.db.rel(evs[i].File)
+	}
 	var caID int64
 	registered := r.id != 0
 	err = r.db.inTx(ctx, func(tx *sql.Tx) error {
@@ -178,8 +236,10 @@ func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored, pending []
 		if r.id == 0 { // a root's own record, registered just now
 			r.id = caID
 		}
-		if err := r.insertIssued(ctx, tx, ev); err != nil {
-			return err
+		for _, ev := range evs {
+			if err := r.insertIssued(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
 		return r.db.insertPending(ctx, tx, pending)
 	})
@@ -190,7 +250,17 @@ func (r *Record) Issued(ctx context.Context, ev Event, newCA *Stored, pending []
 		return nil, err
 	}
 	return r.db.undo(ctx, pending, func(ctx context.Context, tx *sql.Tx) error {
-		return r.deleteIssued(ctx, tx, ev.Serial, caID)
+		// Newest first: the CA registered here goes with its last event.
+		for i := len(evs) - 1; i >= 0; i-- {
+			id := int64(0)
+			if i == 0 {
+				id = caID
+			}
+			if err := r.deleteIssued(ctx, tx, evs[i].Serial, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	}), nil
 }
 

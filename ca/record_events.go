@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/store"
@@ -104,7 +106,7 @@ func (r *Record) Events(ctx context.Context, fn func(Event) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, err := scanEvent(rows, r.CA)
 		if err != nil {
 			return r.db.err(err)
 		}
@@ -115,23 +117,44 @@ func (r *Record) Events(ctx context.Context, fn func(Event) error) error {
 	return r.db.err(rows.Err())
 }
 
-func scanEvent(rows *sql.Rows) (Event, error) {
-	var ev Event
-	var at int64
-	var serial, reason, subject, sans, profile, file, sum, renews sql.NullString
-	var crl, next, notBefore, notAfter sql.NullInt64
-	if err := rows.Scan(&ev.Event, &at, &serial, &reason, &crl, &next, &subject, &sans, &notBefore, &notAfter,
-		&profile, &file, &sum, &renews); err != nil {
-		return ev, err
+// scanEvent reads one row of Events' query. Every value is read as text and
+// checked, so a wrong value is a *DamagedError naming the event, not a
+// failed query.
+func scanEvent(rows *sql.Rows, ca string) (Event, error) {
+	var v [14]sql.NullString
+	dst := make([]any, len(v))
+	for i := range v {
+		dst[i] = &v[i]
 	}
-	ev.Time, ev.Serial, ev.Reason, ev.CRLNumber = unix(at), serial.String, reason.String, crl.Int64
-	if next.Valid {
-		ev.NextUpdate = unix(next.Int64)
+	if err := rows.Scan(dst...); err != nil {
+		return Event{}, err
 	}
-	if ev.Event != EventIssued || !subject.Valid {
+	ev := Event{Event: v[0].String, Serial: v[2].String, Reason: v[3].String}
+	var problems []string
+	num := func(col string, s sql.NullString) int64 {
+		n, err := strconv.ParseInt(s.String, 10, 64)
+		if s.Valid && err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %q is not a number", col, s.String))
+		}
+		return n
+	}
+	ev.Time, ev.CRLNumber = unix(num("at", v[1])), num("crl_number", v[4])
+	if v[5].Valid {
+		ev.NextUpdate = unix(num("next_update", v[5]))
+	}
+	if ev.Event == EventIssued && v[6].Valid {
+		ev.Subject, ev.Profile, ev.File, ev.SHA256, ev.Renews = v[6].String, v[10].String, v[11].String, v[12].String, v[13].String
+		ev.NotBefore, ev.NotAfter = unix(num("not_before", v[8])), unix(num("not_after", v[9]))
+		if err := jsonStrings(v[7].String, &ev.SANs); err != nil {
+			problems = append(problems, "sans: not a JSON array of names")
+		}
+	}
+	if len(problems) == 0 {
 		return ev, nil
 	}
-	ev.Subject, ev.Profile, ev.File, ev.SHA256, ev.Renews = subject.String, profile.String, file.String, sum.String, renews.String
-	ev.NotBefore, ev.NotAfter = unix(notBefore.Int64), unix(notAfter.Int64)
-	return ev, jsonStrings(sans.String, &ev.SANs)
+	what := ev.File
+	if what == "" {
+		what = "of a " + ev.Event + " event"
+	}
+	return ev, &DamagedError{CA: ca, Serial: ev.Serial, File: what, Detail: strings.Join(problems, "; ")}
 }

@@ -2,9 +2,11 @@ package ca
 
 import (
 	"context"
-	"crypto/x509"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,10 +39,23 @@ func (db *DB) CAs(ctx context.Context) ([]KnownCA, error) {
 	return out, db.err(rows.Err())
 }
 
+// caAt is the NAME of the CA the record knows at certPath, or "".
+func (db *DB) caAt(ctx context.Context, certPath string) (string, error) {
+	var name string
+	err := db.sql.QueryRowContext(ctx, "SELECT name FROM cas WHERE cert_file = ?", db.rel(certPath)).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return name, db.err(err)
+}
+
 // Expiring calls fn with every certificate of every CA that is not revoked
-// and ends before t, soonest first (the not_after index answers it).
+// and ends before t, soonest first (the not_after index answers it). An
+// entry whose not-after cannot be read is among them, and an entry that
+// cannot be read completely comes with Damaged set (its status is unknown).
 func (db *DB) Expiring(ctx context.Context, t time.Time, fn func(*Entry) error) error {
-	return db.eachEntry(ctx, fn, "WHERE c.not_after < ? AND c.revoked_at IS NULL ORDER BY c.not_after, c.id", t.Unix())
+	return db.scanEntries(ctx, true, fn, "WHERE (c.not_after < ? OR NOT (c.not_after BETWEEN ? AND ?)) AND c.revoked_at IS NULL ORDER BY c.not_after, c.id",
+		t.Unix(), int64(math.MinInt64), int64(math.MaxInt64))
 }
 
 // ByName calls fn with every certificate recorded under NAME (by any CA),
@@ -60,7 +75,7 @@ func (db *DB) entriesOf(ctx context.Context, cas []Stored, fn func(*Entry) error
 		args[i] = fingerprint(s.Cert)
 	}
 	marks := strings.Repeat("?, ", len(cas)-1) + "?"
-	return db.eachEntry(ctx, fn, "WHERE c.sha256 IN ("+marks+") ORDER BY c.id", args...)
+	return db.scanEntries(ctx, true, fn, "WHERE c.sha256 IN ("+marks+") ORDER BY c.id", args...)
 }
 
 // Entries calls fn with every certificate the record holds, oldest first.
@@ -69,6 +84,12 @@ func (db *DB) Entries(ctx context.Context, fn func(*Entry) error) error {
 }
 
 func (db *DB) eachEntry(ctx context.Context, fn func(*Entry) error, where string, args ...any) error {
+	return db.scanEntries(ctx, false, fn, where, args...)
+}
+
+// scanEntries calls fn with each entry of the query. An entry that cannot
+// be read completely is an error, or, when tolerant, comes with Damaged set.
+func (db *DB) scanEntries(ctx context.Context, tolerant bool, fn func(*Entry) error, where string, args ...any) error {
 	rows, err := db.sql.QueryContext(ctx, "SELECT "+entryColumns+" "+where, args...)
 	if err != nil {
 		return db.err(err)
@@ -76,6 +97,9 @@ func (db *DB) eachEntry(ctx context.Context, fn func(*Entry) error, where string
 	defer rows.Close()
 	for rows.Next() {
 		e, err := scanEntry(rows)
+		if tolerant {
+			e, err = db.tolerate(e, err)
+		}
 		if err != nil {
 			return db.err(err)
 		}
@@ -84,6 +108,15 @@ func (db *DB) eachEntry(ctx context.Context, fn func(*Entry) error, where string
 		}
 	}
 	return db.err(rows.Err())
+}
+
+// tolerate turns a damaged entry into the entry with Damaged set.
+func (db *DB) tolerate(e *Entry, err error) (*Entry, error) {
+	if e != nil && errors.Is(err, ErrDamaged) {
+		e.Damaged = db.err(err)
+		return e, nil
+	}
+	return e, err
 }
 
 // PathOf is the file of an entry (the record names files relative to the
@@ -98,21 +131,6 @@ func (db *DB) Lookup(ctx context.Context, caName, serial string) (*Entry, error)
 		return nil, nil
 	}
 	return e, db.err(err)
-}
-
-// LookupIssued returns the record entry of c in the record of CA issuer,
-// or nil (also when the issuer's directory has no record).
-func LookupIssued(ctx context.Context, issuer Stored, c *x509.Certificate) (*Entry, error) {
-	dir := filepath.Dir(issuer.Path)
-	if !ExistsDB(dir) {
-		return nil, nil
-	}
-	db, err := OpenDB(ctx, dir, discoveryTimeout)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	return db.Lookup(ctx, issuer.Name, FormatSerial(c.SerialNumber))
 }
 
 // Log calls fn with each event of the CA's record, oldest first (`ca log`).
@@ -131,9 +149,10 @@ func (a *Authority) Log(ctx context.Context, fn func(Event) error) error {
 	return rec.Events(ctx, fn)
 }
 
-// bySHA256 is the entry of the certificate with fingerprint sum, or nil.
+// bySHA256 is the entry of the certificate with fingerprint sum, or nil
+// (a damaged one with Damaged set).
 func (db *DB) bySHA256(ctx context.Context, sum string) (*Entry, error) {
-	e, err := scanEntry(db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.sha256 = ? ORDER BY c.id DESC LIMIT 1", sum))
+	e, err := db.tolerate(scanEntry(db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.sha256 = ? ORDER BY c.id DESC LIMIT 1", sum)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -162,7 +181,7 @@ func (c *nameCursor) advance() error {
 	if !c.rows.Next() {
 		return c.db.err(c.rows.Err())
 	}
-	e, err := scanEntry(c.rows)
+	e, err := c.db.tolerate(scanEntry(c.rows))
 	if err != nil {
 		return c.db.err(err)
 	}
@@ -171,23 +190,38 @@ func (c *nameCursor) advance() error {
 }
 
 // entryOf returns the entry of NAME whose certificate has fingerprint sum
-// (the newest, if one was recorded twice), or nil. Calls come in NAME order.
+// (the newest, if one was recorded twice), else a damaged entry of NAME,
+// or nil. Calls come in NAME order.
 func (c *nameCursor) entryOf(name, sum string) (*Entry, error) {
 	for c.next != nil && c.next.Name < name {
 		if err := c.advance(); err != nil {
 			return nil, err
 		}
 	}
-	var found *Entry
+	var found, damaged *Entry
 	for c.next != nil && c.next.Name == name {
-		if c.next.SHA256 == sum {
+		switch {
+		case c.next.SHA256 == sum:
 			found = c.next
+		case c.next.Damaged != nil && !isSHA256(c.next.SHA256):
+			damaged = c.next
 		}
 		if err := c.advance(); err != nil {
 			return nil, err
 		}
 	}
+	if found == nil {
+		// An entry of NAME whose fingerprint cannot be read may be this
+		// certificate's: its status is unknown.
+		found = damaged
+	}
 	return found, nil
 }
 
 func (c *nameCursor) close() { c.rows.Close() }
+
+// isSHA256 reports whether s is a SHA-256 in hex, as the record keeps them.
+func isSHA256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size
+}

@@ -238,11 +238,15 @@ func subjectOf(c *x509.Certificate) pkix.Name {
 // ExpiringRenewals calls fn for each certificate of the store's CAs that
 // ends before now+window, soonest first: what Expiring (list --expiring)
 // finds, less CA and self-signed certificates, which renew leaves alone. A
-// certificate that cannot be renewed comes with the reason (r is nil).
+// certificate that cannot be renewed comes with the reason (r is nil): one
+// whose record entry cannot be read completely too.
 // Files that cannot be read are returned as problems.
 func ExpiringRenewals(ctx context.Context, st *store.Store, now time.Time, window time.Duration,
 	fn func(name string, r *Renewal, err error) error) ([]error, error) {
 	return Expiring(ctx, st, now, window, func(it Item) error {
+		if it.Problem != nil { // its entry, or a CA's above it, cannot be read
+			return fn(it.Name, nil, it.Problem)
+		}
 		e := it.Entry
 		if e == nil || e.CA == "" || it.Cert.IsCA || e.Profile == ProfileCA || e.Profile == ProfileRoot {
 			return nil

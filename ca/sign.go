@@ -79,7 +79,13 @@ func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error)
 	if a.Key == nil {
 		return nil, nil, fmt.Errorf("ca: %s: %w", a.Paths.Name, ErrNoKey)
 	}
+	if a.refusal != nil {
+		return nil, nil, a.CanSign(r.Now)
+	}
 	if err := checkIssuer(a.Paths.Name, a.Cert); err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkKey(r.PublicKey); err != nil {
 		return nil, nil, err
 	}
 	if err := a.checkPathLen(r); err != nil {
@@ -109,8 +115,8 @@ func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error)
 	}
 	if r.Profile.CA {
 		err = a.caExtensions(t, r)
-	} else {
-		err = leafExtensions(t, r)
+	} else if err = leafExtensions(t, r); err == nil {
+		err = checkNames(t, a.Paths.Name, a.fullChain())
 	}
 	return t, warnings, err
 }

@@ -92,7 +92,7 @@ func TestRootAndIntermediateProfile(t *testing.T) {
 	if evs := issuedOf(t, root); len(evs) != 2 || evs[0].Profile != ProfileRoot || evs[1].Profile != ProfileCA {
 		t.Fatalf("root record: %+v", evs)
 	}
-	loaded, err := Load(st, "int")
+	loaded, err := Load(context.Background(), st, "int")
 	if err != nil || !loaded.Root.Equal(rc) || len(loaded.Chain) != 0 {
 		t.Fatalf("Load(int): %v", err)
 	}
@@ -115,9 +115,16 @@ func TestSignRefuses(t *testing.T) {
 		want string
 		is   error
 	}{
-		{"outside permitted", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.evil.test"); r.Subject.CommonName = "" }, `"www.evil.test" is not permitted`, ErrWouldNotVerify},
-		{"excluded", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "a.secret.example.test"); r.Subject.CommonName = "" }, "excluded", ErrWouldNotVerify},
-		{"ip outside", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "192.168.1.1") }, "192.168.1.1", ErrWouldNotVerify},
+		{"outside permitted", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.evil.test"); r.Subject.CommonName = "" }, "dns:www.evil.test: CA nc permits only DNS domain example.test", ErrNameNotPermitted},
+		{"excluded", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "a.secret.example.test"); r.Subject.CommonName = "" }, "dns:a.secret.example.test: CA nc excludes DNS domain secret.example.test", ErrNameNotPermitted},
+		{"wildcard over an excluded host", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "*.example.test"); r.Subject.CommonName = "" }, "dns:*.example.test: CA nc excludes DNS domain secret.example.test", ErrNameNotPermitted},
+		{"ip outside", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "192.168.1.1") }, "ip:192.168.1.1: CA nc permits only IP range 10.0.0.0/8", ErrNameNotPermitted},
+		{"ipv6 outside a v4 range", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "::ffff:a00:1", "fd00::1") }, "ip:fd00::1: CA nc permits only IP range 10.0.0.0/8", ErrNameNotPermitted},
+		{"uri outside the DNS domain", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "uri:https://evil.com/") }, "uri:https://evil.com/: CA nc permits only URI domains example.test, .example.test", ErrNameNotPermitted},
+		{"uri in an excluded domain", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "uri:https://a.secret.example.test/") }, "CA nc excludes URI domain .secret.example.test", ErrNameNotPermitted},
+		{"uri with an IP host", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "uri:https://10.0.0.1/") }, "uri:https://10.0.0.1/: CA nc has URI constraints, which a URI with an IP address cannot meet", ErrNameNotPermitted},
+		{"email outside the DNS domain", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "a@evil.com") }, "email:a@evil.com: CA nc permits only email domains example.test, .example.test", ErrNameNotPermitted},
+		{"every name refused", nc, func(r *SignRequest) { r.SANs = mustSANs(t, "www.example.test", "a@evil.com", "uri:https://evil.com/") }, "email:a@evil.com: CA nc permits only email domains example.test, .example.test; uri:https://evil.com/: CA nc permits", ErrNameNotPermitted},
 		{"outlives issuer", root, func(r *SignRequest) { r.Days = 500 }, "after CA \"root\" ends on", ErrOutlivesIssuer},
 		{"outlives root via intermediate", nc, func(r *SignRequest) { r.Days = 500; r.SANs = mustSANs(t, "www.example.test") }, "ends on", ErrOutlivesIssuer},
 		{"expired CA", expired, nil, "expired on", ErrCAExpired},

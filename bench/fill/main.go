@@ -40,7 +40,7 @@ func main() {
 
 func fill(dir, caName string, to, days int) error {
 	st := store.New(dir)
-	a, err := ca.Load(st, caName)
+	a, err := ca.Load(context.Background(), st, caName)
 	if err != nil {
 		return err
 	}

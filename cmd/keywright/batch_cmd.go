@@ -91,7 +91,7 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 	problems := &manifestError{File: m.File}
 	st := e.Store()
 	for _, ref := range m.CAs {
-		if err := checkCA(st, ref.Name); err != nil {
+		if err := checkCA(e, ref.Name); err != nil {
 			problems.addf(ref.Line, "ca %q: %s", ref.Name, oneLine(err.Error()))
 		}
 	}
@@ -104,14 +104,18 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 		name, err := onlyCA(e)
 		if err != nil {
 			problems.addf(line, "no ca (this entry and %d more): %s", n-1, err)
+		} else if err := checkCA(e, name); err != nil {
+			problems.addf(line, "ca %q (the store's only CA, for this entry and %d more): %s", name, n-1, oneLine(err.Error()))
 		}
 		out.defaultCA = name
 	}
 	return out, problems.orNil()
 }
 
-// checkCA: name is a CA of st with its key.
-func checkCA(st *store.Store, name string) error {
+// checkCA: name is a CA of the store with its key, that may sign now (not
+// revoked, expired or not yet valid).
+func checkCA(e *Env, name string) error {
+	st := e.Store()
 	p, err := ca.PathsFor(st, name)
 	if err != nil {
 		return err
@@ -119,13 +123,14 @@ func checkCA(st *store.Store, name string) error {
 	if !store.Exists(p.Cert) {
 		return fmt.Errorf("%s does not exist; make the CA with: keywright ca init %s", p.Cert, name)
 	}
-	if _, err := ca.Load(st, name); err != nil {
+	a, err := ca.Load(e.Ctx, st, name)
+	if err != nil {
 		return err
 	}
 	if !store.Exists(p.Key) {
 		return fmt.Errorf("%s: the CA's key is not in the store, so it cannot sign", p.Key)
 	}
-	return nil
+	return a.CanSign(e.Now())
 }
 
 // checkSSHCA: ssh/NAME, an SSH CA's private key, exists.

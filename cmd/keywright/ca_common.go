@@ -49,7 +49,7 @@ func loadCACert(e *Env, ref string) (*ca.Authority, error) {
 		}
 		return nil, err
 	}
-	a, err := ca.Load(e.Store(), ref)
+	a, err := ca.Load(e.Ctx, e.Store(), ref)
 	if errors.Is(err, ca.ErrNotCA) {
 		return nil, withHint(err, "%s", caListHint(e))
 	}
@@ -109,4 +109,26 @@ func busyHint(err error) error {
 		return withHint(err, "another keywright command is using this CA; try again, or wait longer with --lock-timeout")
 	}
 	return err
+}
+
+// caHints say what to do when a CA may not sign, or a certificate would
+// take a CA's place or key (README "Certificate authority", Policy).
+func caHints(err error) []string {
+	var rev *ca.RevokedCAError
+	switch {
+	case errors.As(err, &rev) && rev.Revoked == rev.By:
+		return []string{fmt.Sprintf("root CA %s revoked itself on %s: make a new root (keywright ca init NEW) and issue from it", rev.By, day(rev.At))}
+	case errors.As(err, &rev):
+		return []string{fmt.Sprintf("CA %s was revoked by CA %s on %s: make a new CA (keywright ca init NEW --parent %s) and issue from it",
+			rev.Revoked, rev.By, day(rev.At), rev.By)}
+	case errors.Is(err, ca.ErrCAExpired):
+		return []string{"a CA is not renewed in place: make a new one with 'keywright ca init NEW' (with --parent for an intermediate) and issue from it (--ca NEW)"}
+	case errors.Is(err, ca.ErrCANotYetValid):
+		return []string{"check this machine's clock (date -u): the CA's validity starts later"}
+	case errors.Is(err, ca.ErrReplacesCA):
+		return []string{"choose another NAME: only 'keywright ca init NAME --force' remakes a CA"}
+	case errors.Is(err, ca.ErrCAKey):
+		return []string{"make the request with a new key of its own (keywright csr new NAME, or issue NAME)"}
+	}
+	return nil
 }

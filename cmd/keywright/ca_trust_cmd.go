@@ -89,7 +89,7 @@ func trustRoot(e *Env, ref string) (trust.Root, error) {
 	root, err := trust.NewRoot(p.Name, p.Cert, certs[0])
 	switch {
 	case errors.Is(err, trust.ErrIntermediate):
-		if a, lerr := ca.Load(e.Store(), ref); lerr == nil {
+		if a, lerr := ca.Load(e.Ctx, e.Store(), ref); lerr == nil {
 			if name := storeNameOf(e, a.Root); name != "" {
 				return root, withHint(err, "trust its root instead: keywright%s ca trust install %s", storeFlag(e), name)
 			}

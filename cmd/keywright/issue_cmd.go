@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/ca"
@@ -46,7 +47,7 @@ func (c *IssueCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := c.authority(e)
+	a, newCA, err := c.authority(e)
 	if err != nil {
 		return err
 	}
@@ -55,11 +56,12 @@ func (c *IssueCmd) Run(e *Env) error {
 		return err
 	}
 	profile, _ := ca.ProfileByName(c.Profile)
-	is, err := a.Issue(e.Ctx, ca.IssueRequest{
+	req := ca.IssueRequest{
 		Store: e.Store(), CertPath: files.cert, ChainPath: files.chain, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
 		Sign:  ca.SignRequest{Subject: subject, SANs: sans, PublicKey: key.Public(), Profile: profile, Days: c.Days, Now: e.Now()},
 		Extra: []store.File{{Path: files.key, Data: keyPEM, Mode: store.Key.Mode}, {Path: files.csr, Data: csrPEM, Mode: store.CSR.Mode}},
-	})
+	}
+	a, is, err := c.issue(e, a, newCA, req)
 	if err != nil {
 		return busyHint(err)
 	}
@@ -67,6 +69,26 @@ func (c *IssueCmd) Run(e *Env) error {
 	e.Result().add("key", files.key).add("csr", files.csr)
 	reportIssued(e, a, is, files.cert, files.chain)
 	return nil
+}
+
+// issue signs req with a, or makes the zero-config CA newCA and signs with
+// it in the same commit (a failed issue leaves no CA behind). If another
+// keywright made the CA meanwhile, that one signs.
+func (c *IssueCmd) issue(e *Env, a *ca.Authority, newCA *ca.CreateRequest, req ca.IssueRequest) (*ca.Authority, *ca.Issued, error) {
+	if newCA != nil {
+		made, is, err := ca.CreateAndIssue(e.Ctx, *newCA, req)
+		if !errors.Is(err, ca.ErrCAExists) {
+			if err == nil {
+				c.madeLocalCA(e, newCA.Paths)
+			}
+			return made, is, err
+		}
+		if a, err = loadAuthority(e, localCA, c.CAKeyFlags); err != nil {
+			return nil, nil, err
+		}
+	}
+	is, err := a.Issue(e.Ctx, req)
+	return a, is, err
 }
 
 // newKeyAndRequest generates a key for r (PEM, encrypted when pass is not
@@ -154,15 +176,16 @@ func (c *IssueCmd) files(e *Env) (issueFiles, error) {
 	return f, nil
 }
 
-// authority picks the CA: --ca, the only CA in the store, or a new
-// local-ca (README: the zero-config path).
-func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
+// authority picks the CA: --ca, the only CA in the store, or (newCA) a
+// local-ca to make with the certificate (README: the zero-config path).
+func (c *IssueCmd) authority(e *Env) (a *ca.Authority, newCA *ca.CreateRequest, err error) {
 	if c.CA != "" {
-		return loadAuthority(e, c.CA, c.CAKeyFlags)
+		a, err = loadAuthority(e, c.CA, c.CAKeyFlags)
+		return a, nil, err
 	}
 	cas, err := ca.CAs(e.Ctx, e.Store())
 	if err != nil {
-		return nil, busyHint(err)
+		return nil, nil, busyHint(err)
 	}
 	var names []string
 	for _, s := range cas {
@@ -170,42 +193,45 @@ func (c *IssueCmd) authority(e *Env) (*ca.Authority, error) {
 	}
 	switch len(names) {
 	case 0:
-		if err := c.createLocalCA(e); err != nil {
-			return nil, err
+		newCA, err = c.localCA(e)
+		if errors.Is(err, store.ErrExists) { // made by another keywright meanwhile
+			a, err = loadAuthority(e, localCA, c.CAKeyFlags)
+			return a, nil, err
 		}
-		return loadAuthority(e, localCA, c.CAKeyFlags)
+		return nil, newCA, err
 	case 1:
-		return loadAuthority(e, names[0], c.CAKeyFlags)
+		a, err = loadAuthority(e, names[0], c.CAKeyFlags)
+		return a, nil, err
 	}
-	return nil, usagef("store %s has %d CAs (%s): choose one with --ca", storeName(e), len(names), strings.Join(names, ", "))
+	return nil, nil, usagef("store %s has %d CAs (%s): choose one with --ca", storeName(e), len(names), strings.Join(names, ", "))
 }
 
-// createLocalCA makes the zero-config root, unencrypted unless --ca-passout
-// is given. Another keywright that made it first is fine.
-func (c *IssueCmd) createLocalCA(e *Env) error {
+// localCA is the zero-config root to make, unencrypted unless --ca-passout
+// is given. NAME may not be the CA's own.
+func (c *IssueCmd) localCA(e *Env) (*ca.CreateRequest, error) {
+	if store.BaseName(c.Name) == localCA && !store.IsPath(c.Name) {
+		return nil, withHint(fmt.Errorf("%s: %w (issue would make CA %s for it first)", c.Name, ca.ErrReplacesCA, localCA),
+			"choose another NAME for the certificate")
+	}
 	init := CAInitCmd{Name: localCA, CN: "keywright local CA", PathLen: -1, KeyFlags: KeyFlags{Type: keygen.ECDSA},
 		NoPassphrase: c.CAPassout == "", Passout: c.CAPassout, CAKeyFlags: c.CAKeyFlags, passoutFlag: "--ca-passout"}
 	req, err := init.request(e)
-	if errors.Is(err, store.ErrExists) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	req.Force = false // a CA is made, never forced over anything
 	if req.Root.Key, req.KeyPEM, err = init.newKey(e, req.Paths.Key); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := ca.Create(e.Ctx, req); err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return nil // made by another keywright at the same moment
-		}
-		return err
-	}
+	return &req, nil
+}
+
+// madeLocalCA says where the zero-config CA is and how to trust it.
+func (c *IssueCmd) madeLocalCA(e *Env, p ca.Paths) {
 	if c.CAPassout == "" {
-		e.UI.Infof("made a local root CA: %s (its key %s is NOT encrypted; protect it, or remake it with --ca-passout)", req.Paths.Cert, req.Paths.Key)
+		e.UI.Infof("made a local root CA: %s (its key %s is NOT encrypted; protect it, or remake it with --ca-passout)", p.Cert, p.Key)
 	} else {
-		e.UI.Infof("made a local root CA: %s (key %s, encrypted)", req.Paths.Cert, req.Paths.Key)
+		e.UI.Infof("made a local root CA: %s (key %s, encrypted)", p.Cert, p.Key)
 	}
 	e.UI.Hintf("to make browsers, curl and the system trust what it signs, run: keywright%s ca trust install %s", storeFlag(e), localCA)
-	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -30,6 +31,7 @@ type listRow struct {
 	DaysLeft int       `json:"days_left"`
 	Status   string    `json:"status"`
 	Recorded bool      `json:"recorded"`
+	Error    string    `json:"error,omitempty"` // why the status is unknown
 }
 
 func (c *ListCmd) Run(e *Env) error {
@@ -48,7 +50,7 @@ func (c *ListCmd) Run(e *Env) error {
 	var err error
 	if c.Expiring != "" {
 		out := newListWriter(e, nil)
-		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, func(it ca.Item) error { return out.row(rowOf(it, now)) })
+		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, func(it ca.Item) error { return out.item(it, now) })
 		return c.finish(e, out, problems, err)
 	}
 	names, err := ca.CertNames(e.Store().Dir)
@@ -60,20 +62,33 @@ func (c *ListCmd) Run(e *Env) error {
 	// (README "Performance").
 	debug.SetGCPercent(50)
 	out := newListWriter(e, names)
-	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.row(rowOf(it, now)) })
+	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.item(it, now) })
 	return c.finish(e, out, problems, err)
 }
 
-// finish reports the problems, ends the output and sets the exit code.
+// finish reports the problems, ends the output and sets the exit code: a
+// record that could not be read completely (a status unknown) or a listing
+// cut short is an error (exit 1), after the output, which carries the
+// problems too (--json: "problems", and "error" in each row affected).
 func (c *ListCmd) finish(e *Env, out *listWriter, problems []error, err error) error {
 	for _, p := range problems {
 		e.UI.Warnf("%s", oneLine(p.Error()))
+		out.problems = append(out.problems, oneLine(p.Error()))
+	}
+	if err != nil {
+		out.problems = append(out.problems, oneLine(err.Error()))
+	}
+	for _, p := range out.record {
+		out.problems = append(out.problems, oneLine(p.Error()))
+	}
+	if cerr := out.close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	if err := out.close(); err != nil {
-		return err
+	if len(out.record) > 0 {
+		return withHint(problemList(out.record), "'keywright store check' looks at the whole record; the statuses it affects are unknown")
 	}
 	if c.Expiring != "" && out.n > 0 {
 		e.UI.Failf("%d certificate(s) expire within %s", out.n, c.Expiring)
@@ -82,10 +97,29 @@ func (c *ListCmd) finish(e *Env, out *listWriter, problems []error, err error) e
 	return nil
 }
 
+// problemList is several errors, each its own "keywright: error:" line.
+type problemList []error
+
+func (p problemList) Error() string   { return errors.Join(p...).Error() }
+func (p problemList) Unwrap() []error { return p }
+
+// ErrorLines implements errorLines.
+func (p problemList) ErrorLines() []string {
+	lines := make([]string, len(p))
+	for i, e := range p {
+		lines[i] = e.Error()
+	}
+	return lines
+}
+
 func rowOf(it ca.Item, now time.Time) listRow {
-	return listRow{Name: it.Name, File: displayPath(it.Path), Subject: it.Cert.Subject.String(), CA: it.CA, IsCA: it.Cert.IsCA,
+	r := listRow{Name: it.Name, File: displayPath(it.Path), Subject: it.Cert.Subject.String(), CA: it.CA, IsCA: it.Cert.IsCA,
 		Serial: ca.FormatSerial(it.Cert.SerialNumber), NotAfter: it.Cert.NotAfter.UTC(),
 		DaysLeft: int(it.Cert.NotAfter.Sub(now).Hours() / 24), Status: it.Status, Recorded: it.Entry != nil}
+	if it.Problem != nil {
+		r.Error = oneLine(it.Problem.Error())
+	}
+	return r
 }
 
 // listWriter prints list's rows as they come: JSON row by row (the same
@@ -94,10 +128,13 @@ func rowOf(it ca.Item, now time.Time) listRow {
 // known beforehand, so rows go out at once; otherwise (list --expiring, a
 // few rows) a tabwriter sizes them.
 type listWriter struct {
-	e     *Env
-	tw    *tabwriter.Writer
-	width int // the NAME and CA columns; 0: tabwriter
-	n     int
+	e        *Env
+	tw       *tabwriter.Writer
+	width    int // the NAME and CA columns; 0: tabwriter
+	n        int
+	record   []error // record entries that could not be read, once each
+	seen     map[string]bool
+	problems []string // --json: everything that went wrong
 }
 
 // serialWidth is the width of the SERIAL column: keywright's serials are 17
@@ -125,6 +162,18 @@ func (w *listWriter) line(name, ca, serial, notAfter, status string) error {
 	}
 	_, err := fmt.Fprintf(w.e.Stdout, "%-*s  %-*s  %-*s  %-16s  %s\n", w.width, name, w.width, ca, serialWidth, serial, notAfter, status)
 	return err
+}
+
+// item prints a row, and keeps the problem of a status unknown (once).
+func (w *listWriter) item(it ca.Item, now time.Time) error {
+	if p := it.Problem; p != nil && !w.seen[p.Error()] {
+		if w.seen == nil {
+			w.seen = map[string]bool{}
+		}
+		w.seen[p.Error()] = true
+		w.record = append(w.record, p)
+	}
+	return w.row(rowOf(it, now))
 }
 
 func (w *listWriter) row(r listRow) error {
@@ -167,9 +216,16 @@ func (w *listWriter) close() error {
 	case !w.e.Globals.JSON:
 		return nil
 	case w.n == 0:
-		return writeJSON(w.e, map[string]any{"certificates": []listRow{}})
+		return writeJSON(w.e, map[string]any{"certificates": []listRow{}, "problems": append([]string{}, w.problems...)})
 	}
-	_, err := fmt.Fprint(w.e.Stdout, "\n  ]\n}\n")
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("  ", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(append([]string{}, w.problems...)); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w.e.Stdout, "\n  ],\n  \"problems\": %s\n}\n", bytes.TrimRight(b.Bytes(), "\n"))
 	return err
 }
 

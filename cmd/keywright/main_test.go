@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	_ "modernc.org/sqlite" // recordsql
 
 	"github.com/keywright/keywright/internal/interop"
 )
@@ -65,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"snapshot":  cmdSnapshot,
 			"unchanged": cmdUnchanged,
 			"jsondoc":   cmdJSONDoc,
+			"recordsql": cmdRecordSQL,
 		},
 		Condition:     interopCondition,
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
@@ -140,6 +143,19 @@ func cmdJSONDoc(ts *testscript.TestScript, neg bool, args []string) {
 	if (err == nil) == neg {
 		ts.Fatalf("stdout is not one JSON object: %v", err)
 	}
+}
+
+// recordsql DB STATEMENT: run SQL on a record database, as a broken tool
+// or disk might (the scripts of a damaged record).
+func cmdRecordSQL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: recordsql DB STATEMENT")
+	}
+	db, err := sql.Open("sqlite", ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer db.Close()
+	_, err = db.Exec(args[1])
+	ts.Check(err)
 }
 
 // interopCondition answers [interop:TOOL]: true when TOOL is on PATH. A

@@ -178,6 +178,7 @@ func hintsFor(err error) []string {
 	case errors.Is(err, keygen.ErrPassphraseRequired):
 		hints = append(hints, "give the passphrase with --passin env:VAR, file:PATH, fd:N or stdin")
 	}
+	hints = append(hints, caHints(err)...)
 	return append(hints, modeHints(err)...)
 }
 

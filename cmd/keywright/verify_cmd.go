@@ -41,6 +41,7 @@ type checkResult struct {
 	OK      bool   `json:"ok"`
 	Skipped bool   `json:"skipped,omitempty"`
 	Detail  string `json:"detail"`
+	unknown bool   // could not be made: the command's error says why
 }
 
 // verifyReport is verify's --json document.
@@ -66,20 +67,28 @@ func (c *VerifyCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	v := verifier{e: e, cmd: c, leaf: certs[0], extra: certs[1:], at: at}
+	v := verifier{e: e, cmd: c, leaf: certs[0], at: at}
+	opt := ca.VerifyOptions{At: at, Intermediates: certs[1:]}
 	if c.CA != "" {
 		// a --ca that is not a CA is an error, not a failed check (exit 1, not 3)
-		if v.ca, err = loadCACert(e, c.CA); err != nil {
+		if opt.Through, err = loadCACert(e, c.CA); err != nil {
 			return err
 		}
 	}
-	checks := []checkResult{v.validity()}
-	chain := v.chain()
-	checks = append(checks, chain, v.revocation(), v.key(file))
+	res, verr := ca.Verify(e.Ctx, e.Store(), v.leaf, opt)
+	var checks []checkResult
+	for _, ch := range res.Checks {
+		r := checkResult{Name: ch.Name, OK: ch.Err == nil, Skipped: ch.Skipped, Detail: ch.Detail, unknown: ch.Unknown}
+		if errors.Is(ch.Err, ca.ErrNoTrustAnchor) {
+			r.Detail = fmt.Sprintf("no root CA in store %s to verify against; give --ca", storeName(e))
+		}
+		checks = append(checks, r)
+	}
+	checks = append(checks, v.key(file))
 	if c.Host != "" {
 		checks = append(checks, v.host())
 	}
-	return c.report(e, file, v, checks)
+	return c.report(e, file, v, checks, verr)
 }
 
 // read loads the certificate and whatever chain sits with it.
@@ -107,10 +116,14 @@ func (c *VerifyCmd) read(e *Env) (string, []*x509.Certificate, error) {
 	return path, certs, nil
 }
 
-func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult) error {
+// report prints a line per failed check and the JSON document. A check
+// that could not be made (the store or its record could not be read) is
+// the command's error, exit 1, after the report.
+func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult, verr error) error {
 	failed, passed := 0, []string{}
 	for _, ch := range checks {
 		switch {
+		case ch.unknown:
 		case !ch.OK:
 			failed++
 			e.UI.Failf("%s: %s: %s", displayPath(file), ch.Name, oneLine(ch.Detail))
@@ -120,12 +133,15 @@ func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult
 	}
 	if e.Globals.JSON {
 		rep := verifyReport{File: displayPath(file), Subject: v.leaf.Subject.String(), Serial: ca.FormatSerial(v.leaf.SerialNumber),
-			NotAfter: v.leaf.NotAfter.UTC(), At: v.at.UTC().Truncate(time.Second), OK: failed == 0, Checks: checks}
+			NotAfter: v.leaf.NotAfter.UTC(), At: v.at.UTC().Truncate(time.Second), OK: failed == 0 && verr == nil, Checks: checks}
 		if err := writeJSON(e, rep); err != nil {
 			return err
 		}
 	}
-	if failed > 0 {
+	switch {
+	case verr != nil:
+		return verr
+	case failed > 0:
 		return &checkFailed{n: failed}
 	}
 	e.UI.Infof("%s: ok (%s)", displayPath(file), strings.Join(passed, ", "))
@@ -147,144 +163,10 @@ func parseAt(s string, now time.Time) (time.Time, error) {
 
 // verifier runs the checks of one certificate.
 type verifier struct {
-	e     *Env
-	cmd   *VerifyCmd
-	leaf  *x509.Certificate
-	extra []*x509.Certificate // intermediates that came with it
-	at    time.Time
-	ca    *ca.Authority       // --ca, loaded
-	path  []*x509.Certificate // the verified chain, leaf first
-}
-
-func (v *verifier) validity() checkResult {
-	r := checkResult{Name: "validity", OK: true}
-	switch {
-	case v.at.After(v.leaf.NotAfter):
-		r.OK, r.Detail = false, "expired on "+v.leaf.NotAfter.UTC().Format(time.RFC3339)
-	case v.at.Before(v.leaf.NotBefore):
-		r.OK, r.Detail = false, "not valid until "+v.leaf.NotBefore.UTC().Format(time.RFC3339)
-	default:
-		r.Detail = fmt.Sprintf("valid until %s (%d days left)", v.leaf.NotAfter.UTC().Format(time.RFC3339), int(v.leaf.NotAfter.Sub(v.at).Hours()/24))
-	}
-	return r
-}
-
-// chain verifies against the store's roots (or --ca's), at --at clamped to
-// the leaf's own period so an expired leaf is reported once, as validity.
-func (v *verifier) chain() checkResult {
-	r := checkResult{Name: "chain"}
-	roots, inter, want, err := v.pools()
-	if err != nil {
-		r.Detail = err.Error()
-		return r
-	}
-	at := v.at
-	if at.After(v.leaf.NotAfter) {
-		at = v.leaf.NotAfter
-	} else if at.Before(v.leaf.NotBefore) {
-		at = v.leaf.NotBefore
-	}
-	chains, err := v.leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	if err != nil {
-		r.Detail = err.Error()
-		return r
-	}
-	for _, ch := range chains {
-		if want == nil || containsCert(ch, want) {
-			v.path = ch
-			r.OK, r.Detail = true, describeChain(ch)
-			return r
-		}
-	}
-	r.Detail = fmt.Sprintf("it does not chain to CA %s (only %s)", v.cmd.CA, describeChain(chains[0]))
-	return r
-}
-
-// pools are the trust anchors and intermediates to verify with: --ca's
-// root and chain, or every CA in the store.
-func (v *verifier) pools() (roots, inter *x509.CertPool, want *x509.Certificate, err error) {
-	roots, inter = x509.NewCertPool(), x509.NewCertPool()
-	for _, c := range v.extra {
-		inter.AddCert(c)
-	}
-	if a := v.ca; a != nil {
-		roots.AddCert(a.Root)
-		for _, c := range a.Issuers() {
-			inter.AddCert(c)
-		}
-		return roots, inter, a.Cert, nil
-	}
-	known, err := ca.KnownCAs(v.e.Ctx, v.e.Store())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	n := 0
-	for _, s := range known {
-		switch {
-		case !s.Cert.IsCA:
-		case ca.IssuerOf(s.Cert, []ca.Stored{s}) != nil:
-			roots.AddCert(s.Cert)
-			n++
-		default:
-			inter.AddCert(s.Cert)
-		}
-	}
-	if n == 0 {
-		return nil, nil, nil, fmt.Errorf("no root CA in store %s to verify against; give --ca", storeName(v.e))
-	}
-	return roots, inter, nil, nil
-}
-
-func containsCert(chain []*x509.Certificate, c *x509.Certificate) bool {
-	for _, x := range chain {
-		if x.Equal(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// describeChain names a chain from the leaf's issuer up to the root.
-func describeChain(chain []*x509.Certificate) string {
-	var names []string
-	for _, c := range chain[1:] {
-		names = append(names, fmt.Sprintf("%q", c.Subject.CommonName))
-	}
-	if len(names) == 0 {
-		return "self-signed and trusted"
-	}
-	return "chains to " + strings.Join(names, " -> ")
-}
-
-// revocation looks the certificate up in its issuer's record.
-func (v *verifier) revocation() checkResult {
-	r := checkResult{Name: "revocation", OK: true}
-	if len(v.path) < 2 {
-		r.Skipped, r.Detail = true, "no verified issuer to ask"
-		return r
-	}
-	issuer := v.path[1]
-	known, _ := ca.KnownCAs(v.e.Ctx, v.e.Store())
-	for _, s := range known {
-		if !s.Cert.Equal(issuer) {
-			continue
-		}
-		entry, err := ca.LookupIssued(v.e.Ctx, s, v.leaf)
-		switch {
-		case err != nil:
-			r.OK, r.Detail = false, err.Error()
-		case entry == nil:
-			r.Skipped, r.Detail = true, fmt.Sprintf("not in CA %s's record", s.Name)
-		case entry.Revoked:
-			r.OK, r.Detail = false, fmt.Sprintf("revoked by CA %s on %s (%s)", s.Name, entry.RevokedAt.UTC().Format(time.RFC3339), entry.Reason)
-		default:
-			r.Detail = fmt.Sprintf("not revoked in CA %s's record", s.Name)
-		}
-		return r
-	}
-	r.Skipped, r.Detail = true, "the issuer is not in the store"
-	return r
+	e    *Env
+	cmd  *VerifyCmd
+	leaf *x509.Certificate
+	at   time.Time
 }
 
 // key compares the certificate with the private key next to it, if any.
