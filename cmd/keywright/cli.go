@@ -6,9 +6,6 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// version is set at release time: -ldflags "-X main.version={{.Version}}".
-var version = "dev"
-
 // Globals are the flags every command accepts (README).
 type Globals struct {
 	Store   string           `help:"Store directory." default:"./pki" env:"KEYWRIGHT_STORE" placeholder:"DIR"`
@@ -17,7 +14,7 @@ type Globals struct {
 	NoInput bool             `help:"Never prompt; fail instead."`
 	Quiet   bool             `short:"q" help:"Print errors and warnings only."`
 	JSON    bool             `help:"Print one JSON document on stdout."`
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	Version buildVersionFlag `help:"Print the version and exit."`
 }
 
 // CLI is the whole command tree.
@@ -51,7 +48,6 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.Description("Keys, certificate requests, certificates, a local CA and SSH keys, in one store."),
 		kong.Writers(e.Stdout, e.Stderr),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
-		kong.Vars{"version": version},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Bind(e),
 		kong.WithBeforeResolve(e.readConfig), // config.go
