@@ -11,7 +11,7 @@ import (
 
 // CALogCmd is `ca log CA`: the record's events, oldest first.
 type CALogCmd struct {
-	CA string `arg:"" name:"ca" help:"The CA whose record to print."`
+	CA string `arg:"" name:"ca" help:"The CA whose record to print." completion-predictor:"ca"`
 }
 
 func (c *CALogCmd) Run(e *Env) error {

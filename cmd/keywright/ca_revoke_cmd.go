@@ -12,8 +12,8 @@ import (
 
 // CARevokeCmd is `ca revoke NAME|SERIAL --ca CA`.
 type CARevokeCmd struct {
-	Ref         string        `arg:"" name:"name-or-serial" help:"Certificate NAME (or file) or serial number (hex)."`
-	CA          string        `name:"ca" required:"" help:"The CA that issued it." placeholder:"CA"`
+	Ref         string        `arg:"" name:"name-or-serial" help:"Certificate NAME (or file) or serial number (hex)." completion-predictor:"cert"`
+	CA          string        `name:"ca" required:"" help:"The CA that issued it." placeholder:"CA" completion-predictor:"ca"`
 	Reason      string        `help:"unspecified, key-compromise, ca-compromise, affiliation-changed, superseded, cessation-of-operation, privilege-withdrawn, aa-compromise." default:"unspecified"`
 	LockTimeout time.Duration `name:"lock-timeout" help:"How long to wait for another keywright process using the same CA." default:"30s"`
 }
@@ -64,7 +64,7 @@ func (c *CARevokeCmd) serial(e *Env, a *ca.Authority) (*big.Int, error) {
 
 // CACRLCmd is `ca crl CA`.
 type CACRLCmd struct {
-	CA         string `arg:"" name:"ca" help:"The CA whose CRL to sign; written as CA.crl (replacing the previous one)."`
+	CA         string `arg:"" name:"ca" help:"The CA whose CRL to sign; written as CA.crl (replacing the previous one)." completion-predictor:"ca"`
 	Days       int    `help:"Days until the CRL's next update." default:"7"`
 	CAKeyFlags `embed:""`
 }

@@ -13,8 +13,8 @@ import (
 
 // CASignCmd is `ca sign CSR --ca CA`.
 type CASignCmd struct {
-	CSR        string `arg:"" name:"csr" help:"Request NAME (NAME.csr) or file ('-' for stdin)."`
-	CA         string `name:"ca" required:"" help:"The CA that signs." placeholder:"CA"`
+	CSR        string `arg:"" name:"csr" help:"Request NAME (NAME.csr) or file ('-' for stdin)." completion-predictor:"csr"`
+	CA         string `name:"ca" required:"" help:"The CA that signs." placeholder:"CA" completion-predictor:"ca"`
 	Name       string `help:"Write NAME.crt and NAME.pem (default: the request's NAME)." placeholder:"NAME"`
 	Profile    string `help:"server, client, server-client, code-signing, email or ca." default:"server" enum:"server,client,server-client,code-signing,email,ca"`
 	Days       int    `help:"Validity in days (default 90 for a leaf, at most 825)."`

@@ -18,7 +18,7 @@ type CertCmd struct {
 
 // CertSelfSignCmd is `cert self-sign NAME`.
 type CertSelfSignCmd struct {
-	Name    string   `arg:"" help:"Name of the key (or a path ending in .key); the certificate is NAME.crt next to it."`
+	Name    string   `arg:"" help:"Name of the key (or a path ending in .key); the certificate is NAME.crt next to it." completion-predictor:"key"`
 	Days    int      `help:"Validity in days: 90 by default, a warning over 200, at most 825." placeholder:"N"`
 	SAN     []string `name:"san" sep:"none" help:"Subject alternative name (repeat), as for csr new; added to those of NAME.csr if it exists." placeholder:"VALUE"`
 	CN      string   `name:"cn" help:"Common name; without --cn or --subject the subject of NAME.csr (if any) is used." placeholder:"CN"`

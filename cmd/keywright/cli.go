@@ -34,6 +34,8 @@ type CLI struct {
 	Export   ExportCmd  `cmd:"" help:"Export a key and its certificate chain: p12."`
 	SSH      SSHCmd     `cmd:"" name:"ssh" help:"SSH keys, authorized_keys, SSH certificates, install on servers."`
 	StoreCmd StoreCmd   `cmd:"" name:"store" help:"The store itself: check (and --fix) the record against the files, temporary files, modes."`
+
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script: bash, zsh or fish."`
 }
 
 // exitPanic carries kong's request to exit (after --help or --version) out
@@ -65,6 +67,9 @@ var afterParse func(*Env)
 
 // run parses args and runs the command, returning the exit code.
 func run(args []string, e *Env) (code int) {
+	if e.Getenv("COMP_LINE") != "" {
+		return completeLine(e) // the shell asks for completions (completion_cmd.go)
+	}
 	cli := &CLI{}
 	e.Globals = &cli.Globals
 	e.UI = &UI{Err: e.Stderr}

@@ -28,7 +28,7 @@ type SubjectFlags struct {
 
 // CSRNewCmd is `csr new NAME`.
 type CSRNewCmd struct {
-	Name         string `arg:"" help:"Request name (or a path ending in .csr); the key is NAME.key next to it."`
+	Name         string `arg:"" help:"Request name (or a path ending in .csr); the key is NAME.key next to it." completion-predictor:"key"`
 	SubjectFlags `embed:""`
 	SAN          []string `name:"san" sep:"none" help:"Subject alternative name (repeat): DNS name, IP address, email or URI; dns:, ip:, email:, uri: force a kind." placeholder:"VALUE"`
 	KeyFlags     `embed:""`

@@ -105,6 +105,9 @@ func (e *Env) Store() *store.Store { return store.New(e.Globals.Store) }
 // fine here: writing commands create it, reading ones call ReadStore.
 func (e *Env) begin(ctx *kong.Context) error {
 	e.storeFrom = e.storeSource(ctx)
+	if cmd := ctx.Command(); strings.HasPrefix(cmd, "completion ") || cmd == "man" {
+		return nil // they print text and never touch a store
+	}
 	if e.Globals.Store == "" {
 		return usagef("the store directory is empty (--store or KEYWRIGHT_STORE)")
 	}

@@ -56,7 +56,7 @@ func (c *KeyNewCmd) Run(e *Env) error {
 
 // KeyPubCmd is `key pub NAME`.
 type KeyPubCmd struct {
-	Name   string `arg:"" help:"Key name or file ('-' for stdin)."`
+	Name   string `arg:"" help:"Key name or file ('-' for stdin)." completion-predictor:"key"`
 	SSH    bool   `help:"Print one OpenSSH authorized_keys line instead of PEM."`
 	Passin string `help:"Passphrase source for an encrypted key." placeholder:"SRC"`
 }
@@ -92,7 +92,7 @@ func (c *KeyPubCmd) Run(e *Env) error {
 
 // KeyPasswdCmd is `key passwd NAME`.
 type KeyPasswdCmd struct {
-	Name         string `arg:"" help:"Key name or file."`
+	Name         string `arg:"" help:"Key name or file." completion-predictor:"key"`
 	Passin       string `help:"Current passphrase source (when the key is encrypted)." placeholder:"SRC"`
 	Passout      string `help:"New passphrase source." placeholder:"SRC"`
 	NoPassphrase bool   `help:"Remove the passphrase: write the key unencrypted." xor:"newpass"`

@@ -16,7 +16,7 @@ const renewChunk = 256
 
 // RenewCmd is `renew NAME...` and `renew --expiring DURATION` (README "Certificate authority").
 type RenewCmd struct {
-	Names      []string `arg:"" optional:"" name:"name" help:"Certificates to renew: NAME (NAME.crt in the store) or a path to one."`
+	Names      []string `arg:"" optional:"" name:"name" help:"Certificates to renew: NAME (NAME.crt in the store) or a path to one." completion-predictor:"cert"`
 	Expiring   string   `help:"Renew every certificate of the store's CAs that ends within DURATION (30d, 2w, 12h)." placeholder:"DURATION"`
 	Days       int      `help:"Validity in days (default: the old certificate's lifetime; at most 825)."`
 	ReuseKey   bool     `name:"reuse-key" help:"Keep NAME.key as it is (read with --passin) instead of making a new key."`

@@ -107,7 +107,7 @@ func parseExpires(v string, now time.Time) (time.Time, error) {
 
 // SSHAuthorizedKeyCmd is `ssh authorized-key NAME|PUBFILE`.
 type SSHAuthorizedKeyCmd struct {
-	Key          string `arg:"" name:"name-or-pubfile" help:"SSH key NAME, store key NAME, or a public or private key file."`
+	Key          string `arg:"" name:"name-or-pubfile" help:"SSH key NAME, store key NAME, or a public or private key file." completion-predictor:"ssh"`
 	authKeyFlags `embed:""`
 	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
 }
@@ -153,7 +153,7 @@ func editAuthorizedKeys(e *Env, path string, create bool, edit func(*sshkeys.Aut
 // SSHAKAddCmd is `ssh authorized-keys add FILE KEY`.
 type SSHAKAddCmd struct {
 	File         string `arg:"" help:"The authorized_keys file (created 0600 if missing)."`
-	Key          string `arg:"" help:"SSH key NAME, store key NAME, or a public or private key file."`
+	Key          string `arg:"" help:"SSH key NAME, store key NAME, or a public or private key file." completion-predictor:"ssh"`
 	authKeyFlags `embed:""`
 	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
 }
@@ -186,7 +186,7 @@ func (c *SSHAKAddCmd) Run(e *Env) error {
 // SSHAKRemoveCmd is `ssh authorized-keys remove FILE KEY|FINGERPRINT`.
 type SSHAKRemoveCmd struct {
 	File   string `arg:"" help:"The authorized_keys file."`
-	Key    string `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, key file, or SHA256:... fingerprint."`
+	Key    string `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, key file, or SHA256:... fingerprint." completion-predictor:"ssh"`
 	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
 }
 

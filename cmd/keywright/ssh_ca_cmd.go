@@ -43,8 +43,8 @@ func (c *SSHCAInitCmd) Run(e *Env) error {
 
 // SSHSignCmd is `ssh sign PUBKEY --ca NAME --identity ID --principal P...`.
 type SSHSignCmd struct {
-	Key           string   `arg:"" name:"pubkey" help:"SSH key NAME (its ssh/NAME.pub) or a public key file."`
-	CA            string   `name:"ca" required:"" help:"SSH CA NAME (ssh/NAME) or private key file." placeholder:"NAME"`
+	Key           string   `arg:"" name:"pubkey" help:"SSH key NAME (its ssh/NAME.pub) or a public key file." completion-predictor:"ssh"`
+	CA            string   `name:"ca" required:"" help:"SSH CA NAME (ssh/NAME) or private key file." placeholder:"NAME" completion-predictor:"ssh"`
 	Identity      string   `required:"" help:"Key id, logged by sshd on every use." placeholder:"ID"`
 	Principal     []string `required:"" help:"User name (or host name with --host) the certificate is valid for; repeat or comma-separate." placeholder:"P"`
 	Host          bool     `help:"Make a host certificate (default: a user certificate)."`

@@ -158,7 +158,7 @@ func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what s
 
 // SSHFingerprintCmd is `ssh fingerprint NAME|FILE`.
 type SSHFingerprintCmd struct {
-	Ref    string `arg:"" name:"name-or-file" help:"SSH key NAME, store key NAME, or a file: public key, authorized_keys, certificate, private key."`
+	Ref    string `arg:"" name:"name-or-file" help:"SSH key NAME, store key NAME, or a file: public key, authorized_keys, certificate, private key." completion-predictor:"ssh"`
 	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
 }
 

@@ -13,7 +13,7 @@ import (
 
 // SSHInstallCmd is `ssh install NAME TARGET...`.
 type SSHInstallCmd struct {
-	Key          string   `arg:"" name:"name-or-pubfile" help:"SSH key NAME or a public key file to install."`
+	Key          string   `arg:"" name:"name-or-pubfile" help:"SSH key NAME or a public key file to install." completion-predictor:"ssh"`
 	Targets      []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
 	hostFlags    `embed:""`
 	authKeyFlags `embed:""`

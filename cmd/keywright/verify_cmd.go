@@ -15,8 +15,8 @@ import (
 
 // VerifyCmd is `verify NAME|FILE`.
 type VerifyCmd struct {
-	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file."`
-	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA"`
+	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file." completion-predictor:"cert"`
+	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA" completion-predictor:"ca"`
 	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H"`
 	At      string        `help:"Check at this time (RFC 3339, or YYYY-MM-DD) instead of now." placeholder:"TIME"`
 	Passin  string        `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC"`
