@@ -36,6 +36,7 @@ type CLI struct {
 	StoreCmd StoreCmd   `cmd:"" name:"store" help:"The store itself: check (and --fix) the record against the files, temporary files, modes."`
 
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script: bash, zsh or fish."`
+	Man        ManCmd        `cmd:"" help:"Print the keywright(1) manual page (roff)."`
 }
 
 // exitPanic carries kong's request to exit (after --help or --version) out

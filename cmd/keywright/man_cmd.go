@@ -1,0 +1,57 @@
+package main
+
+import (
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	mangokong "github.com/alecthomas/mango-kong"
+	"github.com/muesli/roff"
+
+	"github.com/keywright/keywright"
+)
+
+// ManCmd is `man`: keywright(1) in roff, made when asked from the whole
+// command tree (mango-kong), with the README sections manSections names
+// after the commands (man_roff.go converts their Markdown).
+type ManCmd struct{}
+
+func (c *ManCmd) Run(e *Env) error {
+	page, err := manPage(e)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.Stdout, page)
+	return err
+}
+
+// manPage is the whole manual page.
+func manPage(e *Env) (string, error) {
+	parser, err := newParser(&CLI{}, e, nil) // the whole tree, not the pruned one
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	intro, err := readmeIntro(keywright.README)
+	if err != nil {
+		return "", err
+	}
+	body := mangokong.NewManPage(1, parser.Model).WithLongDescription(intro).Build(roff.NewDocument())
+	_, body, _ = strings.Cut(body, "\n") // mango's .TH: replaced below
+	info, _ := debug.ReadBuildInfo()
+	v := strings.TrimPrefix(versionString(version, info), "keywright ")
+	b.WriteString(`.TH KEYWRIGHT 1 "` + time.Now().UTC().Format("2006-01-02") + `" "keywright ` + roffQuoted(v) + `" "User Commands"` + "\n")
+	b.WriteString(roffText(body))
+	// The README sections the page carries, by heading (README "Install").
+	for _, title := range []string{"The store", "Passphrases", "Output and exit codes"} {
+		md, err := readmeSection(keywright.README, title)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(".SH " + strings.ToUpper(title) + "\n")
+		b.WriteString(markdownRoff(md))
+	}
+	b.WriteString(".SH SEE ALSO\n.BR openssl (1),\n.BR ssh\\-keygen (1),\n.BR ssh (1)\n")
+	return b.String(), nil
+}
