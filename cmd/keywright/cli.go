@@ -52,6 +52,7 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.Writers(e.Stdout, e.Stderr),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Help(helpPrinter),
 		kong.Bind(e),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
 	mangokong "github.com/alecthomas/mango-kong"
 	"github.com/muesli/roff"
 
@@ -52,6 +53,24 @@ func manPage(e *Env) (string, error) {
 		b.WriteString(".SH " + strings.ToUpper(title) + "\n")
 		b.WriteString(markdownRoff(md))
 	}
+	b.WriteString(".SH EXAMPLES\n.nf\n")
+	for _, ex := range allExamples(parser.Model.Node) {
+		b.WriteString(roffLine(strings.ReplaceAll(roffEscape(ex), "-", `\-`)) + "\n")
+	}
+	b.WriteString(".fi\n")
 	b.WriteString(".SH SEE ALSO\n.BR openssl (1),\n.BR ssh\\-keygen (1),\n.BR ssh (1)\n")
 	return b.String(), nil
+}
+
+// allExamples are the examples of keywright --help, then those of every
+// command, in the order of the tree.
+func allExamples(root *kong.Node) []string {
+	ex := examplesFor("")
+	_ = kong.Visit(root, func(n kong.Visitable, next kong.Next) error {
+		if node, ok := n.(*kong.Node); ok && node.Type == kong.CommandNode {
+			ex = append(ex, examplesFor(nodePath(node))...)
+		}
+		return next(nil)
+	})
+	return ex
 }

@@ -29,7 +29,8 @@ func wholeTree(t *testing.T) *kong.Kong {
 
 // keywright man documents the whole command tree (not the pruned one the
 // `man` command line parses with), then the README's sections on the
-// store, passphrases, and output and exit codes.
+// store, passphrases, and output and exit codes, and every example of the
+// commands' help.
 func TestManPage(t *testing.T) {
 	code, page, errOut := runInProcess(t, "", nil, "man")
 	if code != 0 || errOut != "" {
@@ -43,7 +44,16 @@ func TestManPage(t *testing.T) {
 			t.Errorf("the manual page does not describe %q", strings.Join(path, " "))
 		}
 	}
-	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH OUTPUT AND EXIT CODES\n"} {
+	ex := allExamples(wholeTree(t).Model.Node)
+	if len(ex) < 40 {
+		t.Errorf("only %d examples", len(ex))
+	}
+	for _, e := range ex {
+		if !strings.Contains(page, "\n"+strings.ReplaceAll(roffEscape(e), "-", `\-`)+"\n") {
+			t.Errorf("the manual page lacks the example %q", e)
+		}
+	}
+	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH OUTPUT AND EXIT CODES\n", ".SH EXAMPLES\n"} {
 		if !strings.Contains(page, sh) {
 			t.Errorf("the manual page has no %q", sh)
 		}
