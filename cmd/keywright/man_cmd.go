@@ -14,8 +14,8 @@ import (
 )
 
 // ManCmd is `man`: keywright(1) in roff, made when asked from the whole
-// command tree (mango-kong), with the README sections manSections names
-// after the commands (man_roff.go converts their Markdown).
+// command tree (mango-kong), with README sections after the commands
+// (man_roff.go converts their Markdown) and every command's examples.
 type ManCmd struct{}
 
 func (c *ManCmd) Run(e *Env) error {
@@ -42,7 +42,7 @@ func manPage(e *Env) (string, error) {
 	_, body, _ = strings.Cut(body, "\n") // mango's .TH: replaced below
 	info, _ := debug.ReadBuildInfo()
 	v := strings.TrimPrefix(versionString(version, info), "keywright ")
-	b.WriteString(`.TH KEYWRIGHT 1 "` + time.Now().UTC().Format("2006-01-02") + `" "keywright ` + roffQuoted(v) + `" "User Commands"` + "\n")
+	b.WriteString(`.TH KEYWRIGHT 1 "` + manDate(info) + `" "keywright ` + roffQuoted(v) + `" "User Commands"` + "\n")
 	b.WriteString(roffText(body))
 	// The README sections the page carries, by heading (README "Install").
 	for _, title := range []string{"The store", "Passphrases", "Output and exit codes"} {
@@ -73,4 +73,17 @@ func allExamples(root *kong.Node) []string {
 		return next(nil)
 	})
 	return ex
+}
+
+// manDate is the date of the commit the binary was built from, so a
+// release's page does not change with the day it is printed; else today.
+func manDate(info *debug.BuildInfo) string {
+	if info != nil {
+		for _, s := range info.Settings {
+			if t, err := time.Parse(time.RFC3339, s.Value); s.Key == "vcs.time" && err == nil {
+				return t.UTC().Format("2006-01-02")
+			}
+		}
+	}
+	return time.Now().UTC().Format("2006-01-02")
 }
