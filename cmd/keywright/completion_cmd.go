@@ -122,21 +122,34 @@ func (p storePredictor) Predict(a complete.Args) []string {
 }
 
 // completionStore is the store the words of the command line name (the
-// last is the one being completed): the last --store (a leading ~/ is the
-// home directory: the shell has not expanded it), else KEYWRIGHT_STORE, else
-// the default. The words are the whole line's: the Args a predictor gets
-// start at its subcommand, after any global flags.
+// last is the one being completed), as a command would take it: the last
+// --store (a leading ~/ is the home directory: the shell has not expanded
+// it), else KEYWRIGHT_STORE, else the configuration file's store (--config
+// or the default file; a file with a problem is passed over), else ./pki.
+// The words are the whole line's: the Args a predictor gets start at its
+// subcommand, after any global flags.
 func completionStore(e *Env, words []string) string {
-	dir := e.Getenv("KEYWRIGHT_STORE")
-	for i, w := range words {
-		if v, ok := strings.CutPrefix(w, "--store="); ok {
-			dir = v
-		} else if w == "--store" && i+1 < len(words)-1 {
-			dir = words[i+1] // not the word being completed
+	flag := func(name string) (v string) {
+		for i, w := range words {
+			if after, ok := strings.CutPrefix(w, name+"="); ok {
+				v = after
+			} else if w == name && i+1 < len(words)-1 {
+				v = words[i+1] // not the word being completed
+			}
+		}
+		return v
+	}
+	dir := flag("--store")
+	if dir == "" {
+		dir = e.Getenv("KEYWRIGHT_STORE")
+	}
+	if dir == "" {
+		if c, err := loadConfig(e, flag("--config")); err == nil && c != nil {
+			dir = c.values["store"].text // ~/ expanded already
 		}
 	}
 	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
+		if home := homeDir(e); home != "" {
 			dir = filepath.Join(home, rest)
 		}
 	}

@@ -26,8 +26,9 @@ func completeInProcess(t *testing.T, line string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// Completion reads the store the line names and changes nothing; a store
-// it cannot read completes no NAME, without a word on stderr.
+// Completion reads the store the line names (--store, KEYWRIGHT_STORE, the
+// configuration file) and changes nothing; a store it cannot read
+// completes no NAME, without a word on stderr.
 func TestCompletionReadsTheStoreQuietly(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "pki")
@@ -54,6 +55,35 @@ func TestCompletionReadsTheStoreQuietly(t *testing.T) {
 		if code != 0 || out != tt.want || errOut != "" {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0, %q and nothing", tt.line, code, out, errOut, tt.want)
 		}
+	}
+	// Without --store and KEYWRIGHT_STORE, the configuration file's store;
+	// a file with a problem completes as if there were none.
+	t.Setenv("KEYWRIGHT_STORE", "")
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	conf := filepath.Join(dir, "keywright", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.yaml")
+	for file, text := range map[string]string{conf: "store: " + store + "\n", other: "store: " + dir + "\n"} {
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ line, want string }{
+		{"keywright verify --ca ", "local-ca\n"},
+		{"keywright --config " + other + " verify --ca ", ""},
+		{"keywright --config=" + other + " verify --store " + store + " --ca ", "local-ca\n"},
+	} {
+		if _, out, _ := completeInProcess(t, tt.line); out != tt.want {
+			t.Errorf("%q: %q, want %q", tt.line, out, tt.want)
+		}
+	}
+	if err := os.WriteFile(conf, []byte("store: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := completeInProcess(t, "keywright verify --ca "); code != 0 || out != "" || errOut != "" {
+		t.Errorf("a bad configuration file: exit %d, stdout %q, stderr %q; want 0 and nothing", code, out, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none")); !os.IsNotExist(err) {
 		t.Errorf("completion made the store it was asked about: %v", err)

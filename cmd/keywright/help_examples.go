@@ -71,6 +71,15 @@ func examplesFor(path string) []string {
 		return []string{"keywright list", "keywright list --expiring 30d  # exit 3 when something does"}
 	case "export p12":
 		return []string{"keywright export p12 web", "keywright export p12 web --legacy  # for old Windows, macOS and Java"}
+	case "ca trust install":
+		return []string{
+			"keywright ca trust install  # the store's only root: system, Firefox/Chrome, Java",
+			"keywright ca trust install root --in system,nss",
+		}
+	case "ca trust uninstall":
+		return []string{"keywright ca trust uninstall", "keywright ca trust uninstall root --in java"}
+	case "ca trust status":
+		return []string{"keywright ca trust status  # exit 3 when the root is not trusted somewhere", "keywright --json ca trust status root"}
 	case "store check":
 		return []string{"keywright store check", "keywright store check --fix"}
 	}
@@ -104,7 +113,15 @@ func sshExamples(path string) []string {
 			"keywright ssh sign web.pub --ca hosts --identity web --principal web.example.com --host",
 		}
 	case "ssh install":
-		return []string{"keywright ssh install alice deploy@web.example.com:2222 --identity ops --restrict"}
+		return []string{
+			"keywright ssh install alice deploy@web.example.com:2222 --identity ops --restrict",
+			"keywright ssh install alice web1 web2 --hosts fleet.txt --jobs 16  # many servers, Host aliases",
+			"keywright ssh install alice root@10.0.0.5 --password-file pw.txt  # the first key, by password",
+		}
+	case "ssh uninstall":
+		return []string{"keywright ssh uninstall alice --hosts fleet.txt", "keywright ssh uninstall SHA256:... web1 web2"}
+	case "ssh rotate":
+		return []string{"keywright ssh rotate alice alice-2027 --hosts fleet.txt  # new key in, proven, old key out"}
 	case "completion":
 		return []string{
 			"keywright completion bash  # in ~/.bashrc: source <(keywright completion bash)",

@@ -31,7 +31,7 @@ func (c *SSHInstallCmd) Run(e *Env) error {
 
 // SSHUninstallCmd is `ssh uninstall KEY TARGET...`.
 type SSHUninstallCmd struct {
-	Key       string   `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, public key file, or SHA256:... fingerprint."`
+	Key       string   `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, public key file, or SHA256:... fingerprint." completion-predictor:"ssh"`
 	Targets   []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
 	hostFlags `embed:""`
 }
@@ -48,8 +48,8 @@ func (c *SSHUninstallCmd) Run(e *Env) error {
 
 // SSHRotateCmd is `ssh rotate OLD NEW TARGET...`.
 type SSHRotateCmd struct {
-	Old          string   `arg:"" name:"old" help:"The key to replace: SSH key NAME, public key file, or SHA256:... fingerprint."`
-	New          string   `arg:"" name:"new" help:"The new key: SSH key NAME or private key file (keywright logs in with it before OLD goes)."`
+	Old          string   `arg:"" name:"old" help:"The key to replace: SSH key NAME, public key file, or SHA256:... fingerprint." completion-predictor:"ssh"`
+	New          string   `arg:"" name:"new" help:"The new key: SSH key NAME or private key file (keywright logs in with it before OLD goes)." completion-predictor:"ssh"`
 	Targets      []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
 	NewPassin    string   `name:"new-passin" help:"Passphrase source for an encrypted NEW key." placeholder:"SRC"`
 	hostFlags    `embed:""`
