@@ -29,8 +29,8 @@ func wholeTree(t *testing.T) *kong.Kong {
 
 // keywright man documents the whole command tree (not the pruned one the
 // `man` command line parses with), then the README's sections on the
-// store, passphrases, and output and exit codes, and every example of the
-// commands' help.
+// store, passphrases, the configuration file, and output and exit codes,
+// and every example of the commands' help.
 func TestManPage(t *testing.T) {
 	code, page, errOut := runInProcess(t, "", nil, "man")
 	if code != 0 || errOut != "" {
@@ -53,7 +53,7 @@ func TestManPage(t *testing.T) {
 			t.Errorf("the manual page lacks the example %q", e)
 		}
 	}
-	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH OUTPUT AND EXIT CODES\n", ".SH EXAMPLES\n"} {
+	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH CONFIGURATION\n", ".SH OUTPUT AND EXIT CODES\n", ".SH EXAMPLES\n"} {
 		if !strings.Contains(page, sh) {
 			t.Errorf("the manual page has no %q", sh)
 		}
@@ -79,7 +79,7 @@ func TestManPageRendersWithGroff(t *testing.T) {
 		t.Fatalf("groff: %v", err)
 	}
 	text := strings.Join(strings.Fields(string(out)), " ")
-	for _, title := range []string{"The store", "Passphrases", "Output and exit codes"} {
+	for _, title := range []string{"The store", "Passphrases", "Configuration", "Output and exit codes"} {
 		md, err := readmeSection(keywright.README, title)
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +93,8 @@ func TestManPageRendersWithGroff(t *testing.T) {
 }
 
 // plainPieces are texts a rendering of md must contain: the cells of every
-// table row and the first words of every paragraph, without Markdown.
+// table row and the first words of every paragraph and code block, without
+// Markdown.
 func plainPieces(md string) []string {
 	plain := strings.NewReplacer("`", "", "**", "").Replace
 	var pieces []string
@@ -106,6 +107,9 @@ func plainPieces(md string) []string {
 				pieces = append(pieces, plain(cells[0]), plain(cells[1]))
 			}
 			continue
+		}
+		if strings.HasPrefix(block, "```") {
+			block = strings.SplitN(block, "\n", 3)[1] // the first line of code
 		}
 		words := strings.Fields(plain(block))
 		pieces = append(pieces, strings.Join(words[:min(8, len(words))], " "))
