@@ -1,11 +1,19 @@
 package main
 
+import "strings"
+
 // examplesFor are one to three real command lines for the command at path
-// (kong's Path: "ca init"; "" is keywright itself), an optional comment
+// (its command names: "ca init"; "" is keywright itself), an optional comment
 // after "  # ". help_test.go checks that every command has some and that
 // kong parses each into the command it illustrates. Groups of commands
 // ("ca", "ssh") show the first example of their commands (help.go).
 func examplesFor(path string) []string {
+	switch first, _, _ := strings.Cut(path, " "); first {
+	case "ca":
+		return caExamples(path)
+	case "ssh", "completion", "man":
+		return sshExamples(path)
+	}
 	switch path {
 	case "":
 		return []string{
@@ -52,6 +60,21 @@ func examplesFor(path string) []string {
 			"keywright batch fleet.yaml --dry-run",
 			"keywright batch hosts.csv --renew-within 30d --passout env:KEY_PW --ca-passin env:CA_PW",
 		}
+	case "verify":
+		return []string{"keywright verify web --host web.example.test", "keywright verify web.pem --ca root"}
+	case "list":
+		return []string{"keywright list", "keywright list --expiring 30d  # exit 3 when something does"}
+	case "export p12":
+		return []string{"keywright export p12 web", "keywright export p12 web --legacy  # for old Windows, macOS and Java"}
+	case "store check":
+		return []string{"keywright store check", "keywright store check --fix"}
+	}
+	return nil
+}
+
+// caExamples are examplesFor's for the ca commands.
+func caExamples(path string) []string {
+	switch path {
 	case "ca init":
 		return []string{
 			`keywright ca init root --cn "Example Root" --org Example`,
@@ -65,12 +88,6 @@ func examplesFor(path string) []string {
 		return []string{"keywright ca crl int  # int.crl"}
 	case "ca log":
 		return []string{"keywright ca log int", "keywright ca log int --json  # one event per line"}
-	case "verify":
-		return []string{"keywright verify web --host web.example.test", "keywright verify web.pem --ca root"}
-	case "list":
-		return []string{"keywright list", "keywright list --expiring 30d  # exit 3 when something does"}
-	case "export p12":
-		return []string{"keywright export p12 web", "keywright export p12 web --legacy  # for old Windows, macOS and Java"}
 	case "ca trust install":
 		return []string{
 			"keywright ca trust install  # the store's only root: system, Firefox/Chrome, Java",
@@ -80,10 +97,8 @@ func examplesFor(path string) []string {
 		return []string{"keywright ca trust uninstall", "keywright ca trust uninstall root --in java"}
 	case "ca trust status":
 		return []string{"keywright ca trust status  # exit 3 when the root is not trusted somewhere", "keywright --json ca trust status root"}
-	case "store check":
-		return []string{"keywright store check", "keywright store check --fix"}
 	}
-	return sshExamples(path)
+	return nil
 }
 
 // sshExamples are examplesFor's for the ssh commands, and for completion
