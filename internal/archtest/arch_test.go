@@ -49,7 +49,7 @@ func TestLibraryDependencies(t *testing.T) {
 					continue
 				}
 				if !allowedDep(d, ok) {
-					t.Errorf("%s depends on %s, which README "Development" does not allow", pkg, d)
+					t.Errorf("%s depends on %s, which README's Development section does not allow", pkg, d)
 				}
 			}
 		})
