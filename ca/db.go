@@ -230,14 +230,28 @@ func (db *DB) abs(file string) string {
 	return filepath.Join(db.dir, file)
 }
 
+// relativeTo is path relative to dir when it lies inside, else absolute.
+// Two paths both relative (or both absolute) are compared as written, with
+// no system call (a batch asks this a dozen times a certificate); only a
+// mix needs the working directory.
 func relativeTo(dir, path string) string {
+	if filepath.IsAbs(dir) == filepath.IsAbs(path) {
+		if rel, err := filepath.Rel(dir, path); err == nil && !escapes(rel) {
+			return rel
+		}
+	}
 	abs, err1 := filepath.Abs(path)
 	absDir, err2 := filepath.Abs(dir)
 	if err1 != nil || err2 != nil {
 		return path
 	}
-	if rel, err := filepath.Rel(absDir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+	if rel, err := filepath.Rel(absDir, abs); err == nil && !escapes(rel) {
 		return rel
 	}
 	return abs
+}
+
+// escapes reports whether a relative path leaves its directory.
+func escapes(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
