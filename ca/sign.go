@@ -231,9 +231,6 @@ func leafExtensions(t *x509.Certificate, r SignRequest) error {
 // chain with name constraints and path length, each DNS name and IP, each
 // EKU, at now and on the certificate's last second.
 func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
-	if err := cert.CheckSignatureFrom(a.Cert); err != nil {
-		return fmt.Errorf("ca: %w: %w", ErrWouldNotVerify, err)
-	}
 	roots, inter := x509.NewCertPool(), x509.NewCertPool()
 	roots.AddCert(a.Root)
 	for _, c := range a.Issuers() {
@@ -243,20 +240,37 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 	if len(usages) == 0 {
 		usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
-	hosts := []string{""}
+	// The chain (signatures, validity, key usage, path length, and the name
+	// constraints of every CA above for every name) is checked once for
+	// each end of the certificate's life; each name is then matched against
+	// the certificate without doing the signatures again, which is all that
+	// VerifyOptions.DNSName adds.
+	for _, at := range []time.Time{now, cert.NotAfter.Add(-time.Second)} {
+		opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: usages}
+		if _, err := cert.Verify(opts); err != nil {
+			if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
+				err = serr // the more precise reason
+			}
+			return fmt.Errorf("ca: %w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, at.UTC().Format(time.RFC3339), err)
+		}
+	}
+	for _, h := range verifiedHosts(cert) {
+		if err := cert.VerifyHostname(h); err != nil {
+			return fmt.Errorf("ca: %w against CA %s: %w", ErrWouldNotVerify, a.Paths.Name, err)
+		}
+	}
+	return nil
+}
+
+// verifiedHosts are the names a client would check the certificate for:
+// each DNS name (a wildcard as one name it covers) and each IP address.
+func verifiedHosts(cert *x509.Certificate) []string {
+	var hosts []string
 	for _, d := range cert.DNSNames {
 		hosts = append(hosts, strings.Replace(d, "*", "wildcard-check", 1))
 	}
 	for _, ip := range cert.IPAddresses {
 		hosts = append(hosts, ip.String())
 	}
-	for _, at := range []time.Time{now, cert.NotAfter.Add(-time.Second)} {
-		for _, h := range hosts {
-			opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: h, CurrentTime: at, KeyUsages: usages}
-			if _, err := cert.Verify(opts); err != nil {
-				return fmt.Errorf("ca: %w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, at.UTC().Format(time.RFC3339), err)
-			}
-		}
-	}
-	return nil
+	return hosts
 }
