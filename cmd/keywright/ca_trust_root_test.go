@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ func TestCATrustSystemRoot(t *testing.T) {
 	requireRootDebian(t)
 	curl, openssl, certutil := interop.Tool(t, "curl"), interop.Tool(t, "openssl"), interop.Tool(t, "certutil")
 	interop.Tool(t, "update-ca-certificates")
+	lockMachineTrust(t)
 	restoreTrustStore(t)
 
 	dir := t.TempDir()
@@ -271,4 +273,19 @@ func checkTrustStatus(t *testing.T, out, want string) {
 	if doc.CA != localCA || !seen["system"] || !seen["nss"] {
 		t.Errorf("status --json: %s", out)
 	}
+}
+
+// lockMachineTrust holds a machine-wide lock until the test ends, so two
+// test processes (two checkouts tested at once) never change the system's
+// trust stores together and each finds them as the other left them.
+func lockMachineTrust(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "keywright-trust-test.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
