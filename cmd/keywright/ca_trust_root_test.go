@@ -280,7 +280,7 @@ func checkTrustStatus(t *testing.T, out, want string) {
 // trust stores together and each finds them as the other left them.
 func lockMachineTrust(t *testing.T) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "keywright-trust-test.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile("/tmp/keywright-trust-test.lock" /* fixed: every TMPDIR shares it */, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
