@@ -40,14 +40,16 @@ const (
 // remoteScript runs under sh whatever the login shell is (as ssh-copy-id's
 // "exec sh -c"), with the file as $1. It prints a header line and the file
 // (a snapshot copied with cp -p, so the temporary file already has the
-// file's mode and, for root, owner), reads "write" or "keep" and then the
-// new file on stdin. To write, it takes a lock (mkdir, atomic on every
-// file system) for the last step only: the rename happens only if the
-// file still reads as it did (cksum), else it exits 75 and keywright
-// starts again with the file as it now is. So no edit of another keywright
-// is lost, and an editor that does not take the lock loses nothing unless
-// it writes in the microseconds between the check and the rename. A new
-// file and its directory get umask 077: 0600 and 0700.
+// file's mode and, for root, owner), reads "keep", or "write SIZE" and the
+// new file on stdin; a new file shorter than SIZE (the connection was cut on
+// the way: Ctrl-C, kill, a network drop) is never renamed into place. To
+// write, it takes a lock (mkdir, atomic on every file system) for the last
+// step only: the rename happens only if the file still reads as it did
+// (cksum), else it exits 75 and keywright starts again with the file as it
+// now is. So no edit of another keywright is lost, and an editor that does
+// not take the lock loses nothing unless it writes in the microseconds
+// between the check and the rename. A new file and its directory get umask
+// 077: 0600 and 0700.
 var remoteScript = strings.Join([]string{
 	`umask 077; cd || exit 1; f=$1; d=$(dirname -- "$f") || exit 1`,
 	`if [ -L "$f" ]; then echo "$f is a symbolic link: refusing to edit it" >&2; exit 3; fi`,
@@ -58,10 +60,12 @@ var remoteScript = strings.Join([]string{
 	`if [ -f "$f" ]; then newtmp; cp -p -- "$f" "$t" || exit 1; before=$(cksum < "$t") || exit 1; ` +
 		`printf '` + headerPrefix + `%s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1; ` +
 		`else printf '` + headerPrefix + `absent\n'; fi`,
-	`IFS= read -r verb || exit 1`,
+	`read -r verb size || exit 1`,
 	`[ "$verb" = write ] || exit 0`,
 	`if [ "$before" = absent ]; then mkdir -p -- "$d" || exit 1; newtmp; fi`,
 	`cat > "$t" || exit 1`,
+	`got=$(wc -c < "$t" | tr -d ' ') || exit 1`,
+	`[ "$got" = "$size" ] || { echo "the new file arrived incomplete ($got of $size bytes)" >&2; exit 1; }`,
 	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt 30 ]; then ` +
 		`echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1; done; locked=1`,
 	`now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi`,
@@ -138,13 +142,15 @@ func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	}
 	f := sshkeys.ParseAuthorizedKeys(current)
 	changed, editErr := edit(f)
-	verb := "keep\n"
-	if editErr == nil && changed {
-		verb = "write\n"
-	}
-	_, werr := io.WriteString(stdin, verb)
-	if verb == "write\n" && werr == nil {
-		_, werr = stdin.Write(f.Bytes())
+	write := editErr == nil && changed
+	var werr error
+	if write {
+		data := f.Bytes()
+		if _, werr = fmt.Fprintf(stdin, "write %d\n", len(data)); werr == nil {
+			_, werr = stdin.Write(data)
+		}
+	} else {
+		_, werr = io.WriteString(stdin, "keep\n")
 	}
 	stdin.Close()
 	_, _ = io.Copy(io.Discard, out)

@@ -1,0 +1,115 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Hostile servers, networks and users for ssh install / uninstall / rotate
+// (README "SSH": "Keys on many servers").
+
+// cuttingProxy forwards to addr and cuts a connection once the client has
+// sent limit bytes: a network that drops in the middle of an edit.
+func cuttingProxy(t *testing.T, addr string, limit int64) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { defer wg.Done(); _, _ = io.Copy(c, s); c.Close() }()
+			go func() {
+				defer wg.Done()
+				_, _ = io.CopyN(s, c, limit)
+				s.Close()
+				c.Close()
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// waitIdle waits until the account runs no process: its sshd session and
+// the remote script have ended, whatever they were going to do is done.
+func (a *accountSSHD) waitIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		err := exec.Command(sbin("pgrep"), "-u", a.user).Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s still runs processes after 10s", a.user)
+}
+
+// leftovers are keywright's temporary files and lock in the account's .ssh.
+func (a *accountSSHD) leftovers(t *testing.T) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(a.home, ".ssh", ".keywright-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A connection cut while the new file is on its way (a network drop,
+// kill -9, Ctrl-C) leaves the old file whole: the script renames only a
+// file that arrived whole.
+func TestSSHInstallConnectionCutMidFile(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	filler := strings.Repeat("# "+strings.Repeat("x", 1000)+"\n", 500) // 0.5 MB to send back
+	h.writeOwned(t, ".ssh/authorized_keys", f.kw.ok("ssh", "authorized-key", "admin")+filler)
+	before := h.authorizedKeys(t)
+	// The handshake and login take a few KB; the cut lands inside the file.
+	proxy := cuttingProxy(t, fmt.Sprintf("127.0.0.1:%d", h.port), 200<<10)
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	_, port, _ := net.SplitHostPort(proxy)
+	writeFile(t, known, fmt.Sprintf("[127.0.0.1]:%s %s\n", port, h.hostPub), 0o644)
+	target := h.user + "@" + proxy
+
+	code, out, stderr := runInProcess(t, "", f.kw.env, "--store", f.kw.store, "ssh", "install", "deploy", target,
+		"--identity", "admin", "--known-hosts", known, "--timeout", "20s")
+	if code != 1 || !strings.HasPrefix(out, target+": failed: ") {
+		t.Fatalf("exit %d, want 1 and a failed line\n%s\n%s", code, out, stderr)
+	}
+	h.waitIdle(t)
+	if got := h.authorizedKeys(t); got != before {
+		t.Fatalf("the remote file changed after a cut connection: %d bytes, was %d", len(got), len(before))
+	}
+	if l := h.leftovers(t); len(l) > 0 {
+		t.Errorf("left on the server: %v", l)
+	}
+	if _, err := os.Stat(filepath.Join(h.home, ".ssh", "authorized_keys")); err != nil {
+		t.Fatal(err)
+	}
+}
