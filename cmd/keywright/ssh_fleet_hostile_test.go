@@ -113,3 +113,31 @@ func TestSSHInstallConnectionCutMidFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Running a rotation again (after some hosts failed, say) leaves the hosts
+// already rotated as they are: NEW keeps the options it took from OLD.
+func TestSSHRotateAgainKeepsOptions(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	f.kw.ok("ssh", "keygen", "new")
+	if code, _, stderr := f.run("ssh", "install", "deploy", h.target(), "--restrict", "--from", "127.0.0.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, out, stderr := f.run("ssh", "rotate", "deploy", "new", h.target())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	wantLines(t, out, h.target()+": rotated")
+	rotated := h.authorizedKeys(t)
+	if !strings.Contains(rotated, `restrict,from="127.0.0.1" ssh-ed25519 `) {
+		t.Fatalf("options not carried over:\n%s", rotated)
+	}
+	code, out, stderr = f.run("ssh", "rotate", "deploy", "new", h.target())
+	if code != 0 {
+		t.Fatalf("again: exit %d\n%s\n%s", code, out, stderr)
+	}
+	wantLines(t, out, h.target()+": unchanged")
+	if got := h.authorizedKeys(t); got != rotated {
+		t.Fatalf("a second rotate changed the file:\n%s\nwas\n%s", got, rotated)
+	}
+}

@@ -24,15 +24,20 @@ type Rotation struct {
 
 // Rotate installs New, logs in with New alone and runs a no-op, and only
 // then removes Old. A host where New cannot log in keeps Old, gets its
-// file back as it was for New's key, and fails.
+// file back as it was for New's key, and fails. A host rotated before (New
+// there, Old gone) is left as it is: Unchanged, New's options kept.
 func (j *Job) Rotate(ctx context.Context, t Target, r Rotation) Outcome {
 	return j.run(ctx, t, func(ctx context.Context, c *Conn) (Result, error) {
 		var before *sshkeys.Entry // New's line before the rotation, if any
-		_, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		added, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
 			before = entryFor(f, sshkeys.MatchPublicKey(r.New.Key))
 			e := r.New
 			if r.InheritOptions {
-				e = withOptionsOf(r.New, entryFor(f, r.Old))
+				old := entryFor(f, r.Old)
+				if old == nil && before != nil {
+					return false, nil // rotated before: New keeps the options it took from Old
+				}
+				e = withOptionsOf(r.New, old)
 			}
 			ch, _, err := f.Add(e)
 			return ch != sshkeys.Unchanged, err
@@ -43,11 +48,14 @@ func (j *Job) Rotate(ctx context.Context, t Target, r Rotation) Outcome {
 		if err := j.prove(ctx, t, c, r.NewSigner); err != nil {
 			return Failed, j.undo(ctx, c, r.New.Key, before, err)
 		}
-		_, err = Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		removed, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
 			return len(f.Remove(r.Old)) > 0, nil
 		})
 		if err != nil {
 			return Failed, fmt.Errorf("the new key logs in, but removing the old one failed: %w", err)
+		}
+		if !added && !removed {
+			return Unchanged, nil
 		}
 		return Rotated, nil
 	})
