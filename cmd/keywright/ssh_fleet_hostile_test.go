@@ -141,3 +141,22 @@ func TestSSHRotateAgainKeepsOptions(t *testing.T) {
 		t.Fatalf("a second rotate changed the file:\n%s\nwas\n%s", got, rotated)
 	}
 }
+
+// A lock left by an edit killed on the server says so, within --timeout,
+// and the file is left alone.
+func TestSSHInstallStaleLock(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	h.mkdirOwned(t, filepath.Join(h.home, ".ssh", ".keywright-lock"))
+	before := h.authorizedKeys(t)
+	args := []string{"--store", f.kw.store, "ssh", "install", "deploy", h.target(),
+		"--identity", "admin", "--known-hosts", f.known, "--timeout", "4s"}
+	code, out, stderr := runInProcess(t, "", f.kw.env, args...)
+	want := h.target() + ": failed: editing .ssh/authorized_keys: .ssh/.keywright-lock is held by another edit (remove it if no keywright runs there)"
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s\n%s", code, out, want, stderr)
+	}
+	if h.authorizedKeys(t) != before {
+		t.Fatal("the file changed while another edit held the lock")
+	}
+}

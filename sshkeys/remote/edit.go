@@ -38,7 +38,9 @@ const (
 )
 
 // remoteScript runs under sh whatever the login shell is (as ssh-copy-id's
-// "exec sh -c"), with the file as $1. It prints a header line and the file
+// "exec sh -c"), with the file as $1 and the seconds it may wait for the
+// lock as $2 (half the time left, so that a lock left behind by an edit
+// killed on the server is reported before --timeout). It prints a header line and the file
 // (a snapshot copied with cp -p, so the temporary file already has the
 // file's mode and, for root, owner), reads "keep", or "write SIZE" and the
 // new file on stdin; a new file shorter than SIZE (the connection was cut on
@@ -66,7 +68,7 @@ var remoteScript = strings.Join([]string{
 	`cat > "$t" || exit 1`,
 	`got=$(wc -c < "$t" | tr -d ' ') || exit 1`,
 	`[ "$got" = "$size" ] || { echo "the new file arrived incomplete ($got of $size bytes)" >&2; exit 1; }`,
-	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt 30 ]; then ` +
+	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt "$2" ]; then ` +
 		`echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1; done; locked=1`,
 	`now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi`,
 	`[ "$now" = "$before" ] || { echo "$f changed while keywright edited it" >&2; exit 75; }`,
@@ -89,7 +91,7 @@ var errRaced = errors.New("the file changed while keywright edited it")
 // attempt, and says whether the file changed.
 func Edit(ctx context.Context, c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	for attempt := 1; ; attempt++ {
-		changed, err := editOnce(c, path, edit)
+		changed, err := editOnce(c, path, lockWait(ctx), edit)
 		if errors.Is(err, errRaced) && attempt < editAttempts && backoff(ctx, attempt) {
 			continue
 		}
@@ -112,7 +114,17 @@ func backoff(ctx context.Context, attempt int) bool {
 	}
 }
 
-func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
+// lockWait is how many seconds the script may wait for the lock: half the
+// time left, at least 1.
+func lockWait(ctx context.Context) int {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 30
+	}
+	return max(1, int(time.Until(deadline)/2/time.Second))
+}
+
+func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, error) {
 	s, err := c.NewSession()
 	if err != nil {
 		return false, err
@@ -128,7 +140,7 @@ func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := s.Start("exec sh -c " + shellQuote(remoteScript) + " keywright " + shellQuote(path)); err != nil {
+	if err := s.Start("exec sh -c " + shellQuote(remoteScript) + " keywright " + shellQuote(path) + " " + strconv.Itoa(lockWait)); err != nil {
 		return false, err
 	}
 	out := bufio.NewReader(stdout)

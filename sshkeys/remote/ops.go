@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -72,11 +73,18 @@ func (j *Job) run(ctx context.Context, t Target, do func(context.Context, *Conn)
 		return out
 	case ctx.Err() != nil:
 		err = errors.New("interrupted")
-	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || expired(hctx):
 		err = fmt.Errorf("no answer within %s (--timeout)", timeout)
 	}
 	out.Result, out.Err = Failed, err
 	return out
+}
+
+// expired reports whether ctx's deadline has passed: the connection's own
+// deadline, set to the same instant, may cut it before ctx says so.
+func expired(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // Install puts entry into the remote authorized_keys, as ssh-copy-id
