@@ -160,3 +160,26 @@ func TestSSHInstallStaleLock(t *testing.T) {
 		t.Fatal("the file changed while another edit held the lock")
 	}
 }
+
+// A remote file too large to edit fails at once with that reason, even
+// when it is larger than what the connection buffers.
+func TestSSHInstallHugeRemoteFile(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	filler := strings.Repeat("# "+strings.Repeat("x", 1000)+"\n", 3000) // 3 MB
+	h.writeOwned(t, ".ssh/authorized_keys", f.kw.ok("ssh", "authorized-key", "admin")+filler)
+	before := h.authorizedKeys(t)
+	code, out, stderr := runInProcess(t, "", f.kw.env, "--store", f.kw.store, "ssh", "install", "deploy", h.target(),
+		"--identity", "admin", "--known-hosts", f.known, "--timeout", "10s")
+	want := h.target() + ": failed: editing .ssh/authorized_keys: the file is larger than 1048576 bytes"
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s\n%s", code, out, want, stderr)
+	}
+	h.waitIdle(t)
+	if h.authorizedKeys(t) != before {
+		t.Fatal("the file changed")
+	}
+	if l := h.leftovers(t); len(l) > 0 {
+		t.Errorf("left on the server: %v", l)
+	}
+}

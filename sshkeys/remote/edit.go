@@ -145,6 +145,10 @@ func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, er
 	}
 	out := bufio.NewReader(stdout)
 	current, err := readCurrent(out)
+	var stop stoppedReading
+	if errors.As(err, &stop) {
+		return false, stop.error // Close (deferred) cuts off a script still writing
+	}
 	if err != nil {
 		stdin.Close()
 		if serr := scriptError(s.Wait(), &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
@@ -185,10 +189,15 @@ func readCurrent(out *bufio.Reader) ([]byte, error) {
 			return readBody(out, strings.TrimSpace(line[i+len(headerPrefix):]))
 		}
 		if noise += len(line); noise > maxNoise {
-			return nil, errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+			return nil, stoppedReading{errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")}
 		}
 	}
 }
+
+// stoppedReading: keywright gave up on what the remote side sends while
+// it may still be sending (a file too large to buffer): the session is
+// closed at once instead of waited for, and this is the reason.
+type stoppedReading struct{ error }
 
 func readBody(out *bufio.Reader, size string) ([]byte, error) {
 	if size == "absent" {
@@ -196,10 +205,10 @@ func readBody(out *bufio.Reader, size string) ([]byte, error) {
 	}
 	n, err := strconv.Atoi(size)
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("the remote side sent a bad size %q", size)
+		return nil, stoppedReading{fmt.Errorf("the remote side sent a bad size %q", size)}
 	}
 	if n > maxRemoteFile {
-		return nil, fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)
+		return nil, stoppedReading{fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)}
 	}
 	data := make([]byte, n)
 	if _, err := io.ReadFull(out, data); err != nil {
