@@ -183,3 +183,21 @@ func TestSSHInstallHugeRemoteFile(t *testing.T) {
 		t.Errorf("left on the server: %v", l)
 	}
 }
+
+// An edit that would take the file past what keywright reads is refused:
+// it could not be edited again, not even to take the new line out.
+func TestSSHInstallFileWouldGrowTooLarge(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	admin := f.kw.ok("ssh", "authorized-key", "admin")
+	filler := strings.Repeat("#", 1<<20-len(admin)-1) + "\n" // exactly 1 MiB
+	h.writeOwned(t, ".ssh/authorized_keys", admin+filler)
+	code, out, stderr := f.run("ssh", "install", "deploy", h.target())
+	want := h.target() + ": failed: editing .ssh/authorized_keys: the file would grow past 1048576 bytes"
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s\n%s", code, out, want, stderr)
+	}
+	if h.authorizedKeys(t) != admin+filler {
+		t.Fatal("the file changed")
+	}
+}

@@ -158,22 +158,31 @@ func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, er
 	}
 	f := sshkeys.ParseAuthorizedKeys(current)
 	changed, editErr := edit(f)
-	write := editErr == nil && changed
-	var werr error
-	if write {
-		data := f.Bytes()
-		if _, werr = fmt.Fprintf(stdin, "write %d\n", len(data)); werr == nil {
-			_, werr = stdin.Write(data)
-		}
-	} else {
-		_, werr = io.WriteString(stdin, "keep\n")
+	data := f.Bytes()
+	if editErr == nil && changed && len(data) > maxRemoteFile {
+		// keywright could not edit it again, not even to take this line out
+		editErr = fmt.Errorf("the file would grow past %d bytes", maxRemoteFile)
 	}
+	werr := send(stdin, editErr == nil && changed, data)
 	stdin.Close()
 	_, _ = io.Copy(io.Discard, out)
 	if err := scriptError(s.Wait(), &stderr, werr); err != nil || editErr != nil {
 		return false, errors.Join(editErr, err)
 	}
 	return changed, nil
+}
+
+// send answers the script: "keep", or "write SIZE" and the new file.
+func send(stdin io.Writer, write bool, data []byte) error {
+	if !write {
+		_, err := io.WriteString(stdin, "keep\n")
+		return err
+	}
+	if _, err := fmt.Fprintf(stdin, "write %d\n", len(data)); err != nil {
+		return err
+	}
+	_, err := stdin.Write(data)
+	return err
 }
 
 // readCurrent skips what a login script printed, then reads the header
