@@ -37,7 +37,7 @@ func handleSignals() context.Context {
 		sig := <-sigs
 		signals.begin()
 		store.Interrupt()
-		if store.Committed() {
+		if store.Committed() || finishInFlight.Load() {
 			signals.goOn()
 			if say, _ := onFinishing.Load().(func(io.Writer)); say != nil {
 				say(os.Stderr)
@@ -56,6 +56,12 @@ func handleSignals() context.Context {
 	}()
 	return ctx
 }
+
+// finishInFlight, set by a command that works on independent items with
+// nothing to undo (ssh install on many hosts), makes the first signal let
+// the items in flight finish even when nothing was written: the command
+// starts no new one (store.Interrupted) and returns errInterrupted.
+var finishInFlight atomic.Bool
 
 // onFinishing, when a command stores a func(io.Writer) in it, replaces
 // reportFinishing: batch, interrupted, finishes the entries in flight and

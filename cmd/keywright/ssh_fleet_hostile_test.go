@@ -201,3 +201,76 @@ func TestSSHInstallFileWouldGrowTooLarge(t *testing.T) {
 		t.Fatal("the file changed")
 	}
 }
+
+// notifyingListener accepts connections, never answers, and says when the
+// first one arrives.
+func notifyingListener(t *testing.T) (string, <-chan struct{}) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			once.Do(func() { close(accepted) })
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String(), accepted
+}
+
+// Ctrl-C starts no new host and lets the one in flight finish: every host
+// has its line, the one not started says so and is left alone, exit 130.
+func TestSSHInstallInterrupted(t *testing.T) {
+	bin, err := exec.LookPath("keywright") // testscript.Main put it on PATH
+	if err != nil {
+		t.Fatalf("testscript.Main should have put keywright on PATH: %v", err)
+	}
+	f := newFleet(t, 2, sshdOptions{})
+	first, last := f.hosts[0], f.hosts[1]
+	addr, accepted := notifyingListener(t)
+	silent := "nobody@" + addr
+	lastBefore := last.authorizedKeys(t)
+	cmd := exec.Command(bin, "--store", f.kw.store, "ssh", "install", "deploy", first.target(), silent, last.target(),
+		"--jobs", "1", "--identity", "admin", "--known-hosts", f.known, "--timeout", "3s")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-accepted // the first host is done, the second in flight, the third not started
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s\n%s", err, exitInterrupted, stdout.String(), stderr.String())
+	}
+	wantLines(t, stdout.String(), first.target()+": installed", silent+": failed: no answer within 3s (--timeout)",
+		last.target()+": failed: interrupted before it started")
+	if last.authorizedKeys(t) != lastBefore {
+		t.Fatal("a host was edited after Ctrl-C")
+	}
+	if !strings.Contains(stderr.String(), "finishing the hosts in flight") {
+		t.Errorf("stderr does not say what happens:\n%s", stderr.String())
+	}
+}

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"crypto"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/sshkeys/remote"
+	"github.com/keywright/keywright/store"
 )
 
 // SSHInstallCmd is `ssh install NAME TARGET...`.
@@ -84,7 +88,9 @@ func (c *SSHRotateCmd) Run(e *Env) error {
 }
 
 // each resolves the targets, logs in to each, at most --jobs at once, and
-// reports a line per host as it finishes.
+// reports a line per host as it finishes. Ctrl-C starts no new host and
+// lets those in flight finish (each within --timeout); every host has its
+// line, and the exit is 130.
 func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(context.Context, remote.Target) remote.Outcome) error {
 	targets, err := f.targets(e, args)
 	if err != nil {
@@ -97,13 +103,21 @@ func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(contex
 	defer closer()
 	do := op(&remote.Job{Login: login, Path: f.RemotePath})
 	report := newHostReport(e, targets)
+	finishInFlight.Store(true)
+	onFinishing.Store(func(w io.Writer) {
+		fmt.Fprintln(w, "keywright: interrupted: finishing the hosts in flight, starting no new one (interrupt again to stop at once)")
+	})
 	outcomes := remote.Each(e.Ctx, len(targets), f.Jobs, func(ctx context.Context, i int) remote.Outcome {
+		if store.Interrupted() {
+			return remote.Outcome{Result: remote.Failed, Err: errors.New("interrupted before it started")}
+		}
 		return do(ctx, targets[i])
 	}, report.done)
-	if e.Ctx.Err() != nil {
+	err = report.finish(outcomes)
+	if e.Ctx.Err() != nil || store.Interrupted() {
 		return errInterrupted
 	}
-	return report.finish(outcomes)
+	return err
 }
 
 // keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
