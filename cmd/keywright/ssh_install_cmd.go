@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 
@@ -107,18 +108,35 @@ func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(contex
 	onFinishing.Store(func(w io.Writer) {
 		fmt.Fprintln(w, "keywright: interrupted: finishing the hosts in flight, starting no new one (interrupt again to stop at once)")
 	})
+	var stop fleetStop
 	outcomes := remote.Each(e.Ctx, len(targets), f.Jobs, func(ctx context.Context, i int) remote.Outcome {
-		if store.Interrupted() {
-			return remote.Outcome{Result: remote.Failed, Err: errors.New("interrupted before it started")}
-		}
-		return do(ctx, targets[i])
+		return stop.run(ctx, targets[i], do)
 	}, report.done)
 	err = report.finish(outcomes)
-	if e.Ctx.Err() != nil || store.Interrupted() {
+	if e.Ctx.Err() != nil || stop.stopped() {
 		return errInterrupted
 	}
 	return err
 }
+
+// fleetStop stops a run: Ctrl-C as a signal (store.Interrupted), or at the
+// password prompt (ErrAborted, which a host would otherwise report as a
+// refused password).
+type fleetStop struct{ aborted atomic.Bool }
+
+func (s *fleetStop) run(ctx context.Context, t remote.Target, do func(context.Context, remote.Target) remote.Outcome) remote.Outcome {
+	if s.stopped() {
+		return remote.Outcome{Result: remote.Failed, Err: errors.New("interrupted before it started")}
+	}
+	o := do(ctx, t)
+	if errors.Is(o.Err, ErrAborted) {
+		s.aborted.Store(true)
+		o.Err = errors.New("interrupted at the password prompt")
+	}
+	return o
+}
+
+func (s *fleetStop) stopped() bool { return store.Interrupted() || s.aborted.Load() }
 
 // keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
 // SSH key NAME or a public key file.
