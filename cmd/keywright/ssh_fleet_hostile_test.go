@@ -274,3 +274,24 @@ func TestSSHInstallInterrupted(t *testing.T) {
 		t.Errorf("stderr does not say what happens:\n%s", stderr.String())
 	}
 }
+
+// What a hostile server says reaches the terminal without its control
+// characters: an escape sequence in the remote stderr cannot retitle,
+// recolour or rewrite the screen.
+func TestSSHInstallRemoteControlCharacters(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	shell := filepath.Join(h.home, "evil-shell")
+	h.writeOwned(t, "evil-shell", "#!/bin/sh\nprintf '\\033]0;pwned\\007\\033[2Jevil\\033[0m\\n' >&2\nexit 1\n")
+	if err := os.Chmod(shell, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sbinRun(t, "", "usermod", "--shell", shell, h.user)
+	code, out, stderr := f.run("ssh", "install", "deploy", h.target())
+	if code != 1 || strings.ContainsAny(out+stderr, "\x1b\x07") {
+		t.Fatalf("exit %d; control characters from the server reached the output:\n%q\n%q", code, out, stderr)
+	}
+	if want := h.target() + ": failed: editing .ssh/authorized_keys: ?]0;pwned??[2Jevil?[0m"; strings.TrimSpace(out) != want {
+		t.Fatalf("stdout:\n%s\nwant\n%s", out, want)
+	}
+}
