@@ -295,3 +295,23 @@ func TestSSHInstallRemoteControlCharacters(t *testing.T) {
 		t.Fatalf("stdout:\n%s\nwant\n%s", out, want)
 	}
 }
+
+// An account whose login shell runs no command says why: what the shell
+// printed (nologin), or its exit status (/bin/false).
+func TestSSHInstallNoLoginShell(t *testing.T) {
+	f := newFleet(t, 2, sshdOptions{})
+	nologin, falseShell := f.hosts[0], f.hosts[1]
+	for h, shell := range map[*accountSSHD]string{nologin: "/usr/sbin/nologin", falseShell: "/bin/false"} {
+		if _, err := os.Stat(shell); err != nil {
+			t.Skipf("%s: %v", shell, err)
+		}
+		sbinRun(t, "", "usermod", "--shell", shell, h.user)
+	}
+	code, out, _ := f.run("ssh", "install", "deploy", nologin.target(), falseShell.target())
+	const ended = ": failed: editing .ssh/authorized_keys: the remote side ended before sending the file"
+	wantLines(t, out, nologin.target()+ended+` (it said "This account is currently not available.")`,
+		falseShell.target()+ended+" (exit status 1: does the account's login shell run commands?)")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+}

@@ -151,8 +151,13 @@ func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, er
 	}
 	if err != nil {
 		stdin.Close()
-		if serr := scriptError(s.Wait(), &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
+		waitErr := s.Wait()
+		if serr := scriptError(waitErr, &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
 			return false, serr // the script said why it stopped
+		}
+		var early *endedEarly
+		if errors.As(err, &early) {
+			return false, early.explain(waitErr)
 		}
 		return false, err
 	}
@@ -188,11 +193,14 @@ func send(stdin io.Writer, write bool, data []byte) error {
 // readCurrent skips what a login script printed, then reads the header
 // and the file it announces (nil when there is none).
 func readCurrent(out *bufio.Reader) ([]byte, error) {
-	noise := 0
+	noise, said := 0, ""
 	for {
 		line, err := out.ReadString('\n')
+		if t := strings.TrimSpace(line); t != "" {
+			said = t[:min(len(t), 200)]
+		}
 		if err != nil {
-			return nil, errors.New("the remote side ended before sending the file")
+			return nil, &endedEarly{said: said}
 		}
 		if i := strings.Index(line, headerPrefix); i >= 0 { // after noise without a newline
 			return readBody(out, strings.TrimSpace(line[i+len(headerPrefix):]))
@@ -201,6 +209,24 @@ func readCurrent(out *bufio.Reader) ([]byte, error) {
 			return nil, stoppedReading{errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")}
 		}
 	}
+}
+
+// endedEarly: the remote side closed its output before the file, having
+// printed said last (nologin's message), or nothing.
+type endedEarly struct{ said string }
+
+func (e *endedEarly) Error() string { return "the remote side ended before sending the file" }
+
+// explain adds what is known of why: what it printed, or its exit status.
+func (e *endedEarly) explain(waitErr error) error {
+	var exit *ssh.ExitError
+	switch {
+	case e.said != "":
+		return fmt.Errorf("%v (it said %q)", e, e.said)
+	case errors.As(waitErr, &exit) && exit.ExitStatus() != 0:
+		return fmt.Errorf("%v (exit status %d: does the account's login shell run commands?)", e, exit.ExitStatus())
+	}
+	return e
 }
 
 // stoppedReading: keywright gave up on what the remote side sends while
