@@ -315,3 +315,21 @@ func TestSSHInstallNoLoginShell(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// A server that offers no key of the types known_hosts lists for it is a
+// changed host key, --accept-new or not.
+func TestSSHInstallHostKeyOfAnotherType(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	ecdsa := strings.Fields(f.kw.ok("ssh", "authorized-key", "deploy")) // any ECDSA key: not the server's
+	writeFile(t, f.known, fmt.Sprintf("[127.0.0.1]:%d %s %s\n", h.port, ecdsa[0], ecdsa[1]), 0o644)
+	code, out, _ := f.run("ssh", "install", "deploy", h.target(), "--accept-new")
+	want := fmt.Sprintf("%s: failed: host key of [127.0.0.1]:%d has CHANGED: the server offers only ssh-ed25519 keys, and %s lists only ecdsa-sha2-nistp256 for it (someone may be intercepting the connection)",
+		h.target(), h.port, f.known)
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)
+	}
+	if got := readFile(t, f.known); strings.Count(got, "\n") != 1 {
+		t.Fatalf("known_hosts changed:\n%s", got)
+	}
+}

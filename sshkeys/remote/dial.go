@@ -68,7 +68,7 @@ func (l *Login) dial(ctx context.Context, t Target) (*Conn, error) {
 	hk := &hostKeys{file: l.knownHostsFor(t), hostport: t.Addr(), acceptNew: l.AcceptNew, record: l.RecordHost}
 	c, err := l.connect(ctx, t, l.Auth(t), l.Methods, hk.check)
 	if err != nil {
-		return nil, err
+		return nil, hk.otherType(err)
 	}
 	c.NewHost, c.KnownHosts = hk.newHost, hk.file
 	return c, nil
