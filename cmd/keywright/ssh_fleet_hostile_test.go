@@ -333,3 +333,18 @@ func TestSSHInstallHostKeyOfAnotherType(t *testing.T) {
 		t.Fatalf("known_hosts changed:\n%s", got)
 	}
 }
+
+// A fingerprint cut short or mistyped is refused before any host is
+// touched: it would match nothing and every host would say "unchanged".
+func TestSSHUninstallBadFingerprint(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "pki")
+	pw := filepath.Join(t.TempDir(), "pw")
+	writeFile(t, pw, "secret\n", 0o600)
+	for _, fp := range []string{"SHA256:", "SHA256:abc", "SHA256:" + strings.Repeat("A", 42) + "!", "SHA256:" + strings.Repeat("A", 44)} {
+		code, out, stderr := runInProcess(t, "", nil, "--store", store, "ssh", "uninstall", fp, "u@127.0.0.1:1",
+			"--known-hosts", filepath.Join(t.TempDir(), "known"), "--password-file", pw)
+		if code != 2 || out != "" || !strings.Contains(stderr, "not a SHA256 fingerprint") {
+			t.Errorf("%s: exit %d\n%s\n%s", fp, code, out, stderr)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -141,7 +142,10 @@ func (s *fleetStop) stopped() bool { return store.Interrupted() || s.aborted.Loa
 // keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
 // SSH key NAME or a public key file.
 func keyMatcher(e *Env, ref string) (func(ssh.PublicKey) bool, error) {
-	if strings.HasPrefix(ref, "SHA256:") {
+	if fp, ok := strings.CutPrefix(ref, "SHA256:"); ok {
+		if _, err := base64.RawStdEncoding.DecodeString(fp); err != nil || len(fp) != 43 {
+			return nil, usagef("%s: not a SHA256 fingerprint (SHA256: and 43 characters, as ssh-keygen -l prints it)", ref)
+		}
 		return sshkeys.MatchFingerprint(ref), nil
 	}
 	k, _, err := loadSSHPublicKey(e, ref, "")
