@@ -348,3 +348,41 @@ func TestSSHUninstallBadFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// Several targets on one new server, recorded at once with --accept-new,
+// leave one known_hosts line.
+func TestSSHInstallAcceptNewOnce(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	args := []string{"--store", f.kw.store, "ssh", "install", "deploy", h.target()}
+	for i := 0; i < 7; i++ { // other accounts: refused, but their host key is checked first
+		args = append(args, fmt.Sprintf("nobody%d@127.0.0.1:%d", i, h.port))
+	}
+	args = append(args, "--identity", "admin", "--known-hosts", known, "--accept-new", "--timeout", "20s")
+	if code, out, stderr := runInProcess(t, "", f.kw.env, args...); code != 1 || !strings.Contains(out, h.target()+": installed") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if got := readFile(t, known); got != h.knownLine() {
+		t.Fatalf("known_hosts:\n%s\nwant one line:\n%s", got, h.knownLine())
+	}
+}
+
+// Recording a host that another connection recorded meanwhile: the same
+// key changes nothing, another key is refused (a connection that met an
+// impostor must not plant its key next to the real one).
+func TestAppendKnownHostRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	const real = "[h]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOqFpO6lLxrN2bq5qS1Y4k2rZ4N8nhDdk0Eo6uTq1Xzt"
+	const fake = "[h]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBn9zv0d6Bd8j5Hc4J4pW3Lr0jvP8hQ4qgqkF9Z1b2c3"
+	writeFile(t, path, "other ssh-ed25519 AAAA\n"+real+"\n", 0o600)
+	if err := appendKnownHost(path, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := appendKnownHost(path, fake); err == nil || !strings.Contains(err.Error(), "another host key") {
+		t.Fatalf("another key for a host just recorded: %v", err)
+	}
+	if got := readFile(t, path); got != "other ssh-ed25519 AAAA\n"+real+"\n" {
+		t.Fatalf("known_hosts:\n%s", got)
+	}
+}
