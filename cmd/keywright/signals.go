@@ -35,7 +35,7 @@ func handleSignals() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		sig := <-sigs
-		signals.begin()
+		signals.begin(sig)
 		store.Interrupt()
 		if store.Committed() || finishInFlight.Load() {
 			signals.goOn()
@@ -74,15 +74,16 @@ var signals = signalState{decided: make(chan struct{})}
 type signalState struct {
 	mu       sync.Mutex
 	handling bool          // a signal arrived
+	sig      os.Signal     // the first one
 	decided  chan struct{} // closed once the first signal's outcome is known
 	stopping bool          // the handler is stopping the process
 	closed   bool
 }
 
-func (s *signalState) begin() {
+func (s *signalState) begin(sig os.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.handling = true
+	s.handling, s.sig = true, sig
 }
 
 func (s *signalState) goOn() { s.decide(false) }
@@ -126,7 +127,9 @@ func settle(code int) int {
 		select {} // the handler is printing "interrupted" and exiting
 	}
 	reportInterrupted(os.Stderr) // reportError left it to the handler
-	return code
+	signals.mu.Lock()
+	defer signals.mu.Unlock()
+	return signalExitCode(signals.sig) // 143 for SIGTERM
 }
 
 // signalExitCode is 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
