@@ -378,3 +378,20 @@ func TestAppendKnownHostRace(t *testing.T) {
 		t.Fatalf("known_hosts:\n%s", got)
 	}
 }
+
+// A host that never had OLD is not given NEW by a rotation (it would get
+// access it never had, without OLD's options): it fails, untouched.
+func TestSSHRotateOldAbsent(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	f.kw.ok("ssh", "keygen", "new")
+	before := h.authorizedKeys(t)
+	code, out, _ := f.run("ssh", "rotate", "deploy", "new", h.target())
+	wantLines(t, out, h.target()+": failed: the old key is not in .ssh/authorized_keys: nothing to rotate (ssh install adds the new one)")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if h.authorizedKeys(t) != before {
+		t.Fatal("the file changed")
+	}
+}
