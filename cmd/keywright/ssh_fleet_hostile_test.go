@@ -395,3 +395,24 @@ func TestSSHRotateOldAbsent(t *testing.T) {
 		t.Fatal("the file changed")
 	}
 }
+
+// A server that prints without end, with no newline, is cut off once it
+// has printed more than any login script would: keywright does not keep
+// it all in memory until --timeout.
+func TestSSHInstallEndlessNoise(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	shell := filepath.Join(h.home, "noisy-shell")
+	// 50 MB is enough to tell (a bounded keywright stops at 64 KiB); an
+	// unbounded one would keep it all, then report the end of the output.
+	h.writeOwned(t, "noisy-shell", "#!/bin/sh\nyes | tr -d '\\n' | head -c 50000000\n")
+	if err := os.Chmod(shell, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sbinRun(t, "", "usermod", "--shell", shell, h.user)
+	code, out, _ := f.run("ssh", "install", "deploy", h.target())
+	want := h.target() + ": failed: editing .ssh/authorized_keys: the remote shell printed too much before the file (a login script writing to stdout?)"
+	if code != 1 || strings.TrimSpace(out) != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)
+	}
+}

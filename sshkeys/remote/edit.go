@@ -195,7 +195,10 @@ func send(stdin io.Writer, write bool, data []byte) error {
 func readCurrent(out *bufio.Reader) ([]byte, error) {
 	noise, said := 0, ""
 	for {
-		line, err := out.ReadString('\n')
+		line, err := readLine(out, maxNoise+len(headerPrefix)+32)
+		if errors.Is(err, errTooMuch) {
+			return nil, stoppedReading{err}
+		}
 		if t := strings.TrimSpace(line); t != "" {
 			said = t[:min(len(t), 200)]
 		}
@@ -206,7 +209,24 @@ func readCurrent(out *bufio.Reader) ([]byte, error) {
 			return readBody(out, strings.TrimSpace(line[i+len(headerPrefix):]))
 		}
 		if noise += len(line); noise > maxNoise {
-			return nil, stoppedReading{errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")}
+			return nil, stoppedReading{errTooMuch}
+		}
+	}
+}
+
+var errTooMuch = errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+
+// readLine reads up to a newline, at most max bytes (errTooMuch beyond):
+// a server printing without end is not kept in memory.
+func readLine(out *bufio.Reader, max int) (string, error) {
+	var line []byte
+	for {
+		chunk, err := out.ReadSlice('\n')
+		if line = append(line, chunk...); len(line) > max {
+			return "", errTooMuch
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return string(line), err
 		}
 	}
 }
