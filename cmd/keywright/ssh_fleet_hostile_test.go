@@ -416,3 +416,30 @@ func TestSSHInstallEndlessNoise(t *testing.T) {
 		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)
 	}
 }
+
+// A login shell that prints before running the command (a .bashrc echo,
+// a banner without a newline) does not disturb the edit, and its words
+// never reach stdout.
+func TestSSHInstallNoisyLoginShell(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	shell := filepath.Join(h.home, "chatty-shell")
+	h.writeOwned(t, "chatty-shell", "#!/bin/sh\necho 'Welcome to the server'\necho\nprintf 'no newline'\nexec /bin/sh \"$@\"\n")
+	if err := os.Chmod(shell, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sbinRun(t, "", "usermod", "--shell", shell, h.user)
+	f.kw.ok("ssh", "keygen", "new")
+	for _, step := range [][]string{
+		{"install", "deploy", "--restrict"}, {"uninstall", "deploy"}, {"install", "deploy"}, {"rotate", "deploy", "new"},
+	} {
+		code, out, stderr := f.run(append(append([]string{"ssh"}, step...), h.target())...)
+		want := map[string]string{"install": "installed", "uninstall": "removed", "rotate": "rotated"}[step[0]]
+		if code != 0 || out != h.target()+": "+want+"\n" {
+			t.Fatalf("%v: exit %d\n%s\n%s", step, code, out, stderr)
+		}
+	}
+	if got := h.authorizedKeys(t); !strings.Contains(got, " new\n") || strings.Contains(got, "ecdsa") {
+		t.Fatalf("after the steps:\n%s", got)
+	}
+}
