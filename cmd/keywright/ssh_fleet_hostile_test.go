@@ -259,3 +259,20 @@ func TestSSHInstallNoisyLoginShell(t *testing.T) {
 		t.Fatalf("after the steps:\n%s", got)
 	}
 }
+
+// --remote-path '~/...' (quoted, so the local shell left the ~) means the
+// remote home, as it would in a remote shell; no directory named ~ appears.
+func TestSSHInstallRemotePathTilde(t *testing.T) {
+	f := newFleet(t, 1, sshdOptions{})
+	h := f.hosts[0]
+	code, out, stderr := f.run("ssh", "install", "deploy", h.target(), "--remote-path", "~/.ssh/authorized_keys")
+	if code != 0 || out != h.target()+": installed\n" {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(h.authorizedKeys(t), "ecdsa-sha2-nistp256") {
+		t.Fatal("the key is not in the remote home's .ssh/authorized_keys")
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "~")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a directory named ~ in the remote home: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -37,17 +38,18 @@ type Outcome struct {
 }
 
 // Job is one operation on one host: open with Login, edit the file at
-// Path (DefaultPath when empty).
+// Path (DefaultPath when empty; "~/" at its start is the remote home, as
+// a remote shell would read it).
 type Job struct {
 	Login *Login
 	Path  string
 }
 
 func (j *Job) path() string {
-	if j.Path == "" {
-		return DefaultPath
+	if p := strings.TrimPrefix(j.Path, "~/"); p != "" {
+		return p
 	}
-	return j.Path
+	return DefaultPath
 }
 
 // run connects to t and hands the connection to do, all within the
