@@ -35,9 +35,9 @@ func handleSignals() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		sig := <-sigs
-		signals.begin()
+		signals.begin(sig)
 		store.Interrupt()
-		if store.Committed() {
+		if store.Committed() || finishInFlight.Load() {
 			signals.goOn()
 			if say, _ := onFinishing.Load().(func(io.Writer)); say != nil {
 				say(os.Stderr)
@@ -57,6 +57,12 @@ func handleSignals() context.Context {
 	return ctx
 }
 
+// finishInFlight, set by a command that works on independent items with
+// nothing to undo (ssh install on many hosts), makes the first signal let
+// the items in flight finish even when nothing was written: the command
+// starts no new one (store.Interrupted) and returns errInterrupted.
+var finishInFlight atomic.Bool
+
 // onFinishing, when a command stores a func(io.Writer) in it, replaces
 // reportFinishing: batch, interrupted, finishes the entries in flight and
 // starts no new one, instead of finishing the whole command.
@@ -68,15 +74,16 @@ var signals = signalState{decided: make(chan struct{})}
 type signalState struct {
 	mu       sync.Mutex
 	handling bool          // a signal arrived
+	sig      os.Signal     // the first one
 	decided  chan struct{} // closed once the first signal's outcome is known
 	stopping bool          // the handler is stopping the process
 	closed   bool
 }
 
-func (s *signalState) begin() {
+func (s *signalState) begin(sig os.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.handling = true
+	s.handling, s.sig = true, sig
 }
 
 func (s *signalState) goOn() { s.decide(false) }
@@ -120,7 +127,9 @@ func settle(code int) int {
 		select {} // the handler is printing "interrupted" and exiting
 	}
 	reportInterrupted(os.Stderr) // reportError left it to the handler
-	return code
+	signals.mu.Lock()
+	defer signals.mu.Unlock()
+	return signalExitCode(signals.sig) // 143 for SIGTERM
 }
 
 // signalExitCode is 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.

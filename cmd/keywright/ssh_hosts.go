@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/sshkeys/remote"
@@ -121,15 +122,29 @@ func (f *hostFlags) login(e *Env, targets []remote.Target) (*remote.Login, func(
 	}, closer, nil
 }
 
-// appendKnownHost adds one line to known_hosts, atomically and under the
-// store's lock (store.Update: two hosts recorded at once both land),
-// keeping every other byte and the file's mode (a missing final newline is
-// added first). A missing directory is made 0700, as ssh makes ~/.ssh.
+// appendKnownHost adds one line ("HOST TYPE KEY") to known_hosts,
+// atomically and under the store's lock (store.Update: two hosts recorded
+// at once both land), keeping every other byte and the file's mode (a
+// missing final newline is added first). A missing directory is made 0700,
+// as ssh makes ~/.ssh. A host that another connection of the run recorded
+// meanwhile is not added again, and is refused if that was another key:
+// one of the two connections did not reach the real server.
 func appendKnownHost(path, line string) error {
 	if err := store.EnsureDir(filepath.Dir(path)); err != nil {
 		return err
 	}
+	host, key, _ := strings.Cut(line, " ")
 	return store.Update(path, 0, func(old []byte, _ bool) ([]byte, error) {
+		for l := range strings.Lines(string(old)) {
+			f := strings.Fields(l)
+			switch {
+			case len(f) < 3 || f[0] != host:
+			case f[1]+" "+f[2] == key:
+				return nil, store.ErrNoChange
+			default:
+				return nil, fmt.Errorf("known_hosts %s: %s was recorded meanwhile with another host key (%s): someone may be intercepting the connection", path, host, f[1])
+			}
+		}
 		data := bytes.Clone(old)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			data = append(data, '\n')

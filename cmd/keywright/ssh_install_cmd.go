@@ -3,12 +3,18 @@ package main
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/sshkeys/remote"
+	"github.com/keywright/keywright/store"
 )
 
 // SSHInstallCmd is `ssh install NAME TARGET...`.
@@ -84,7 +90,9 @@ func (c *SSHRotateCmd) Run(e *Env) error {
 }
 
 // each resolves the targets, logs in to each, at most --jobs at once, and
-// reports a line per host as it finishes.
+// reports a line per host as it finishes. Ctrl-C starts no new host and
+// lets those in flight finish (each within --timeout); every host has its
+// line, and the exit is 130.
 func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(context.Context, remote.Target) remote.Outcome) error {
 	targets, err := f.targets(e, args)
 	if err != nil {
@@ -97,19 +105,47 @@ func (f *hostFlags) each(e *Env, args []string, op func(*remote.Job) func(contex
 	defer closer()
 	do := op(&remote.Job{Login: login, Path: f.RemotePath})
 	report := newHostReport(e, targets)
+	finishInFlight.Store(true)
+	onFinishing.Store(func(w io.Writer) {
+		fmt.Fprintln(w, "keywright: interrupted: finishing the hosts in flight, starting no new one (interrupt again to stop at once)")
+	})
+	var stop fleetStop
 	outcomes := remote.Each(e.Ctx, len(targets), f.Jobs, func(ctx context.Context, i int) remote.Outcome {
-		return do(ctx, targets[i])
+		return stop.run(ctx, targets[i], do)
 	}, report.done)
-	if e.Ctx.Err() != nil {
+	err = report.finish(outcomes)
+	if e.Ctx.Err() != nil || stop.stopped() {
 		return errInterrupted
 	}
-	return report.finish(outcomes)
+	return err
 }
+
+// fleetStop stops a run: Ctrl-C as a signal (store.Interrupted), or at the
+// password prompt (ErrAborted, which a host would otherwise report as a
+// refused password).
+type fleetStop struct{ aborted atomic.Bool }
+
+func (s *fleetStop) run(ctx context.Context, t remote.Target, do func(context.Context, remote.Target) remote.Outcome) remote.Outcome {
+	if s.stopped() {
+		return remote.Outcome{Result: remote.Failed, Err: errors.New("interrupted before it started")}
+	}
+	o := do(ctx, t)
+	if errors.Is(o.Err, ErrAborted) {
+		s.aborted.Store(true)
+		o.Err = errors.New("interrupted at the password prompt")
+	}
+	return o
+}
+
+func (s *fleetStop) stopped() bool { return store.Interrupted() || s.aborted.Load() }
 
 // keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
 // SSH key NAME or a public key file.
 func keyMatcher(e *Env, ref string) (func(ssh.PublicKey) bool, error) {
-	if strings.HasPrefix(ref, "SHA256:") {
+	if fp, ok := strings.CutPrefix(ref, "SHA256:"); ok {
+		if _, err := base64.RawStdEncoding.DecodeString(fp); err != nil || len(fp) != 43 {
+			return nil, usagef("%s: not a SHA256 fingerprint (SHA256: and 43 characters, as ssh-keygen -l prints it)", ref)
+		}
 		return sshkeys.MatchFingerprint(ref), nil
 	}
 	k, _, err := loadSSHPublicKey(e, ref, "")

@@ -42,3 +42,25 @@ func TestSSHInstallPasswordAskedOnce(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C at the password prompt stops the run (exit 130); no host reads
+// it as a wrong password, and no other host is tried.
+func TestSSHInstallPasswordPromptCtrlC(t *testing.T) {
+	hosts := []*accountSSHD{
+		startAccountSSHD(t, sshdOptions{password: true}),
+		startAccountSSHD(t, sshdOptions{password: true}),
+	}
+	kw := kwSSH{t: t, store: filepath.Join(t.TempDir(), "pki"), env: map[string]string{}}
+	kw.ok("ssh", "keygen", "first")
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	writeFile(t, known, hosts[0].knownLine()+hosts[1].knownLine(), 0o644)
+
+	s := startPTY(t, nil, "--store", kw.store, "ssh", "install", "first", hosts[0].target(), hosts[1].target(),
+		"--known-hosts", known, "--timeout", "60s", "--jobs", "1")
+	s.answer("Password for the remote accounts", keyCtrlC)
+	if code := s.wait(); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; screen:\n%s\nstdout:\n%s", code, exitInterrupted, s.screenText(), s.stdout.String())
+	}
+	wantLines(t, s.stdout.String(), hosts[0].target()+": failed: interrupted at the password prompt",
+		hosts[1].target()+": failed: interrupted before it started")
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
@@ -214,8 +215,19 @@ func walkErrors(err error, fn func(error)) {
 	}
 }
 
-// oneLine keeps an error on one line, whatever a library put in it.
+// oneLine keeps an error on one line, whatever a library (or a server:
+// what a remote command printed) put in it, with no control character to
+// move the cursor or restyle the terminal: each reads as "?".
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", "; ")
+	s = strings.ReplaceAll(s, "\n", "; ")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -47,11 +47,14 @@ type Conn struct {
 type AuthError struct {
 	User    string
 	Methods string
+	Err     error // what the ssh client said, with any error of an Auth method (a password prompt aborted)
 }
 
 func (e *AuthError) Error() string {
 	return fmt.Sprintf("permission denied for %s (tried %s)", e.User, e.Methods)
 }
+
+func (e *AuthError) Unwrap() error { return e.Err }
 
 func (l *Login) knownHostsFor(t Target) string {
 	if t.KnownHosts != "" {
@@ -65,7 +68,7 @@ func (l *Login) dial(ctx context.Context, t Target) (*Conn, error) {
 	hk := &hostKeys{file: l.knownHostsFor(t), hostport: t.Addr(), acceptNew: l.AcceptNew, record: l.RecordHost}
 	c, err := l.connect(ctx, t, l.Auth(t), l.Methods, hk.check)
 	if err != nil {
-		return nil, err
+		return nil, hk.otherType(err)
 	}
 	c.NewHost, c.KnownHosts = hk.newHost, hk.file
 	return c, nil
@@ -126,7 +129,7 @@ func handshakeError(err error, hostKeyOK bool, t Target, methods string) error {
 		return hk
 	case hostKeyOK && !isNetError(err):
 		// After the host key, only authentication is left to fail.
-		return &AuthError{User: t.User, Methods: methods}
+		return &AuthError{User: t.User, Methods: methods, Err: err}
 	}
 	return fmt.Errorf("SSH handshake with %s: %w", t.Addr(), netReason(err))
 }

@@ -38,16 +38,20 @@ const (
 )
 
 // remoteScript runs under sh whatever the login shell is (as ssh-copy-id's
-// "exec sh -c"), with the file as $1. It prints a header line and the file
+// "exec sh -c"), with the file as $1 and the seconds it may wait for the
+// lock as $2 (half the time left, so that a lock left behind by an edit
+// killed on the server is reported before --timeout). It prints a header line and the file
 // (a snapshot copied with cp -p, so the temporary file already has the
-// file's mode and, for root, owner), reads "write" or "keep" and then the
-// new file on stdin. To write, it takes a lock (mkdir, atomic on every
-// file system) for the last step only: the rename happens only if the
-// file still reads as it did (cksum), else it exits 75 and keywright
-// starts again with the file as it now is. So no edit of another keywright
-// is lost, and an editor that does not take the lock loses nothing unless
-// it writes in the microseconds between the check and the rename. A new
-// file and its directory get umask 077: 0600 and 0700.
+// file's mode and, for root, owner), reads "keep", or "write SIZE" and the
+// new file on stdin; a new file shorter than SIZE (the connection was cut on
+// the way: Ctrl-C, kill, a network drop) is never renamed into place. To
+// write, it takes a lock (mkdir, atomic on every file system) for the last
+// step only: the rename happens only if the file still reads as it did
+// (cksum), else it exits 75 and keywright starts again with the file as it
+// now is. So no edit of another keywright is lost, and an editor that does
+// not take the lock loses nothing unless it writes in the microseconds
+// between the check and the rename. A new file and its directory get umask
+// 077: 0600 and 0700.
 var remoteScript = strings.Join([]string{
 	`umask 077; cd || exit 1; f=$1; d=$(dirname -- "$f") || exit 1`,
 	`if [ -L "$f" ]; then echo "$f is a symbolic link: refusing to edit it" >&2; exit 3; fi`,
@@ -58,11 +62,13 @@ var remoteScript = strings.Join([]string{
 	`if [ -f "$f" ]; then newtmp; cp -p -- "$f" "$t" || exit 1; before=$(cksum < "$t") || exit 1; ` +
 		`printf '` + headerPrefix + `%s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1; ` +
 		`else printf '` + headerPrefix + `absent\n'; fi`,
-	`IFS= read -r verb || exit 1`,
+	`read -r verb size || exit 1`,
 	`[ "$verb" = write ] || exit 0`,
 	`if [ "$before" = absent ]; then mkdir -p -- "$d" || exit 1; newtmp; fi`,
 	`cat > "$t" || exit 1`,
-	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt 30 ]; then ` +
+	`got=$(wc -c < "$t" | tr -d ' ') || exit 1`,
+	`[ "$got" = "$size" ] || { echo "the new file arrived incomplete ($got of $size bytes)" >&2; exit 1; }`,
+	`n=0; until mkdir -- "$l" 2>/dev/null; do n=$((n+1)); if [ "$n" -gt "$2" ]; then ` +
 		`echo "$l is held by another edit (remove it if no keywright runs there)" >&2; exit 1; fi; sleep 1; done; locked=1`,
 	`now=absent; if [ -e "$f" ] || [ -L "$f" ]; then now=$(cksum < "$f") || exit 1; fi`,
 	`[ "$now" = "$before" ] || { echo "$f changed while keywright edited it" >&2; exit 75; }`,
@@ -85,7 +91,7 @@ var errRaced = errors.New("the file changed while keywright edited it")
 // attempt, and says whether the file changed.
 func Edit(ctx context.Context, c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	for attempt := 1; ; attempt++ {
-		changed, err := editOnce(c, path, edit)
+		changed, err := editOnce(c, path, lockWait(ctx), edit)
 		if errors.Is(err, errRaced) && attempt < editAttempts && backoff(ctx, attempt) {
 			continue
 		}
@@ -108,7 +114,17 @@ func backoff(ctx context.Context, attempt int) bool {
 	}
 }
 
-func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
+// lockWait is how many seconds the script may wait for the lock: half the
+// time left, at least 1.
+func lockWait(ctx context.Context) int {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 30
+	}
+	return max(1, int(time.Until(deadline)/2/time.Second))
+}
+
+func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, error) {
 	s, err := c.NewSession()
 	if err != nil {
 		return false, err
@@ -124,28 +140,35 @@ func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := s.Start("exec sh -c " + shellQuote(remoteScript) + " keywright " + shellQuote(path)); err != nil {
+	if err := s.Start("exec sh -c " + shellQuote(remoteScript) + " keywright " + shellQuote(path) + " " + strconv.Itoa(lockWait)); err != nil {
 		return false, err
 	}
 	out := bufio.NewReader(stdout)
 	current, err := readCurrent(out)
+	var stop stoppedReading
+	if errors.As(err, &stop) {
+		return false, stop.error // Close (deferred) cuts off a script still writing
+	}
 	if err != nil {
 		stdin.Close()
-		if serr := scriptError(s.Wait(), &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
+		waitErr := s.Wait()
+		if serr := scriptError(waitErr, &stderr, err); stderr.Len() > 0 || errors.Is(serr, errRaced) {
 			return false, serr // the script said why it stopped
+		}
+		var early *endedEarly
+		if errors.As(err, &early) {
+			return false, early.explain(waitErr)
 		}
 		return false, err
 	}
 	f := sshkeys.ParseAuthorizedKeys(current)
 	changed, editErr := edit(f)
-	verb := "keep\n"
-	if editErr == nil && changed {
-		verb = "write\n"
+	data := f.Bytes()
+	if editErr == nil && changed && len(data) > maxRemoteFile {
+		// keywright could not edit it again, not even to take this line out
+		editErr = fmt.Errorf("the file would grow past %d bytes", maxRemoteFile)
 	}
-	_, werr := io.WriteString(stdin, verb)
-	if verb == "write\n" && werr == nil {
-		_, werr = stdin.Write(f.Bytes())
-	}
+	werr := send(stdin, editErr == nil && changed, data)
 	stdin.Close()
 	_, _ = io.Copy(io.Discard, out)
 	if err := scriptError(s.Wait(), &stderr, werr); err != nil || editErr != nil {
@@ -154,23 +177,82 @@ func editOnce(c *ssh.Client, path string, edit EditFunc) (bool, error) {
 	return changed, nil
 }
 
+// send answers the script: "keep", or "write SIZE" and the new file.
+func send(stdin io.Writer, write bool, data []byte) error {
+	if !write {
+		_, err := io.WriteString(stdin, "keep\n")
+		return err
+	}
+	if _, err := fmt.Fprintf(stdin, "write %d\n", len(data)); err != nil {
+		return err
+	}
+	_, err := stdin.Write(data)
+	return err
+}
+
 // readCurrent skips what a login script printed, then reads the header
 // and the file it announces (nil when there is none).
 func readCurrent(out *bufio.Reader) ([]byte, error) {
-	noise := 0
+	noise, said := 0, ""
 	for {
-		line, err := out.ReadString('\n')
+		line, err := readLine(out, maxNoise+len(headerPrefix)+32)
+		if errors.Is(err, errTooMuch) {
+			return nil, stoppedReading{err}
+		}
+		if t := strings.TrimSpace(line); t != "" {
+			said = t[:min(len(t), 200)]
+		}
 		if err != nil {
-			return nil, errors.New("the remote side ended before sending the file")
+			return nil, &endedEarly{said: said}
 		}
 		if i := strings.Index(line, headerPrefix); i >= 0 { // after noise without a newline
 			return readBody(out, strings.TrimSpace(line[i+len(headerPrefix):]))
 		}
 		if noise += len(line); noise > maxNoise {
-			return nil, errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+			return nil, stoppedReading{errTooMuch}
 		}
 	}
 }
+
+var errTooMuch = errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+
+// readLine reads up to a newline, at most max bytes (errTooMuch beyond):
+// a server printing without end is not kept in memory.
+func readLine(out *bufio.Reader, max int) (string, error) {
+	var line []byte
+	for {
+		chunk, err := out.ReadSlice('\n')
+		if line = append(line, chunk...); len(line) > max {
+			return "", errTooMuch
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return string(line), err
+		}
+	}
+}
+
+// endedEarly: the remote side closed its output before the file, having
+// printed said last (nologin's message), or nothing.
+type endedEarly struct{ said string }
+
+func (e *endedEarly) Error() string { return "the remote side ended before sending the file" }
+
+// explain adds what is known of why: what it printed, or its exit status.
+func (e *endedEarly) explain(waitErr error) error {
+	var exit *ssh.ExitError
+	switch {
+	case e.said != "":
+		return fmt.Errorf("%v (it said %q)", e, e.said)
+	case errors.As(waitErr, &exit) && exit.ExitStatus() != 0:
+		return fmt.Errorf("%v (exit status %d: does the account's login shell run commands?)", e, exit.ExitStatus())
+	}
+	return e
+}
+
+// stoppedReading: keywright gave up on what the remote side sends while
+// it may still be sending (a file too large to buffer): the session is
+// closed at once instead of waited for, and this is the reason.
+type stoppedReading struct{ error }
 
 func readBody(out *bufio.Reader, size string) ([]byte, error) {
 	if size == "absent" {
@@ -178,10 +260,10 @@ func readBody(out *bufio.Reader, size string) ([]byte, error) {
 	}
 	n, err := strconv.Atoi(size)
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("the remote side sent a bad size %q", size)
+		return nil, stoppedReading{fmt.Errorf("the remote side sent a bad size %q", size)}
 	}
 	if n > maxRemoteFile {
-		return nil, fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)
+		return nil, stoppedReading{fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)}
 	}
 	data := make([]byte, n)
 	if _, err := io.ReadFull(out, data); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -20,10 +22,16 @@ type HostKeyError struct {
 	Fingerprint string // of the key the server offered
 	Changed     bool   // known_hosts holds another key for the host
 	Revoked     bool
+	// Offered and Listed: the server offers no key of the types known_hosts
+	// lists for the host (Fingerprint is then unknown).
+	Offered, Listed []string
 }
 
 func (e *HostKeyError) Error() string {
 	switch {
+	case len(e.Offered) > 0:
+		return fmt.Sprintf("host key of %s has CHANGED: the server offers only %s keys, and %s lists only %s for it (someone may be intercepting the connection)",
+			e.Host, strings.Join(e.Offered, ", "), e.File, strings.Join(e.Listed, ", "))
 	case e.Revoked:
 		return fmt.Sprintf("host key %s of %s is marked revoked in %s", e.Fingerprint, e.Host, e.File)
 	case e.Changed:
@@ -41,6 +49,7 @@ type hostKeys struct {
 	// What the check saw.
 	key     ssh.PublicKey
 	newHost bool
+	listed  []string // key types known_hosts lists for the host
 }
 
 // check builds the host key callback and the host key algorithms to offer:
@@ -59,7 +68,10 @@ func (h *hostKeys) check(remote net.Addr) (ssh.HostKeyCallback, []string, error)
 	var ke *knownhosts.KeyError
 	if errors.As(known(h.hostport, remote, probeKey), &ke) {
 		for _, k := range ke.Want {
-			algos = append(algos, algorithmsFor(k.Key.Type())...)
+			if !slices.Contains(h.listed, k.Key.Type()) {
+				h.listed = append(h.listed, k.Key.Type())
+				algos = append(algos, algorithmsFor(k.Key.Type())...)
+			}
 		}
 	}
 	cb := func(_ string, addr net.Addr, key ssh.PublicKey) error {
@@ -91,6 +103,17 @@ func (h *hostKeys) verdict(err error, key ssh.PublicKey) error {
 		return err
 	}
 	return hk
+}
+
+// otherType turns a handshake that found no host key algorithm in common
+// with those known_hosts lists for the host into a changed host key.
+func (h *hostKeys) otherType(err error) error {
+	var neg *ssh.AlgorithmNegotiationError
+	if len(h.listed) == 0 || !errors.As(err, &neg) || neg.What != "host key" {
+		return err
+	}
+	return &HostKeyError{Host: knownhosts.Normalize(h.hostport), File: h.file, Changed: true,
+		Offered: neg.RequestedAlgorithms, Listed: h.listed}
 }
 
 func algorithmsFor(keyType string) []string {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -36,17 +38,18 @@ type Outcome struct {
 }
 
 // Job is one operation on one host: open with Login, edit the file at
-// Path (DefaultPath when empty).
+// Path (DefaultPath when empty; "~/" at its start is the remote home, as
+// a remote shell would read it).
 type Job struct {
 	Login *Login
 	Path  string
 }
 
 func (j *Job) path() string {
-	if j.Path == "" {
-		return DefaultPath
+	if p := strings.TrimPrefix(j.Path, "~/"); p != "" {
+		return p
 	}
-	return j.Path
+	return DefaultPath
 }
 
 // run connects to t and hands the connection to do, all within the
@@ -72,11 +75,18 @@ func (j *Job) run(ctx context.Context, t Target, do func(context.Context, *Conn)
 		return out
 	case ctx.Err() != nil:
 		err = errors.New("interrupted")
-	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || expired(hctx):
 		err = fmt.Errorf("no answer within %s (--timeout)", timeout)
 	}
 	out.Result, out.Err = Failed, err
 	return out
+}
+
+// expired reports whether ctx's deadline has passed: the connection's own
+// deadline, set to the same instant, may cut it before ctx says so.
+func expired(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // Install puts entry into the remote authorized_keys, as ssh-copy-id

@@ -22,32 +22,51 @@ type Rotation struct {
 	NewSigner ssh.Signer
 }
 
+// errOldAbsent: neither Old nor New is in the file. Installing New there
+// would give access the host never gave Old, without Old's options.
+var errOldAbsent = errors.New("the old key is not there")
+
 // Rotate installs New, logs in with New alone and runs a no-op, and only
 // then removes Old. A host where New cannot log in keeps Old, gets its
-// file back as it was for New's key, and fails.
+// file back as it was for New's key, and fails. A host rotated before (New
+// there, Old gone) is left as it is: Unchanged, New's options kept; one
+// with neither key fails untouched.
 func (j *Job) Rotate(ctx context.Context, t Target, r Rotation) Outcome {
 	return j.run(ctx, t, func(ctx context.Context, c *Conn) (Result, error) {
 		var before *sshkeys.Entry // New's line before the rotation, if any
-		_, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		added, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
 			before = entryFor(f, sshkeys.MatchPublicKey(r.New.Key))
+			old := entryFor(f, r.Old)
+			switch {
+			case old == nil && before == nil:
+				return false, errOldAbsent
+			case old == nil && r.InheritOptions:
+				return false, nil // rotated before: New keeps the options it took from Old
+			}
 			e := r.New
 			if r.InheritOptions {
-				e = withOptionsOf(r.New, entryFor(f, r.Old))
+				e = withOptionsOf(r.New, old)
 			}
 			ch, _, err := f.Add(e)
 			return ch != sshkeys.Unchanged, err
 		})
+		if errors.Is(err, errOldAbsent) {
+			return Failed, fmt.Errorf("the old key is not in %s: nothing to rotate (ssh install adds the new one)", j.path())
+		}
 		if err != nil {
 			return Failed, err
 		}
 		if err := j.prove(ctx, t, c, r.NewSigner); err != nil {
 			return Failed, j.undo(ctx, c, r.New.Key, before, err)
 		}
-		_, err = Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
+		removed, err := Edit(ctx, c.Client, j.path(), func(f *sshkeys.AuthorizedKeys) (bool, error) {
 			return len(f.Remove(r.Old)) > 0, nil
 		})
 		if err != nil {
 			return Failed, fmt.Errorf("the new key logs in, but removing the old one failed: %w", err)
+		}
+		if !added && !removed {
+			return Unchanged, nil
 		}
 		return Rotated, nil
 	})

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Target is where to log in, resolved: the spec as the user wrote it, and
@@ -53,22 +55,35 @@ func ParseSpec(s string) (Spec, error) {
 	switch {
 	case err == nil:
 		n, perr := strconv.Atoi(port)
-		if perr != nil || n < 1 || n > 65535 {
+		if perr != nil || n < 1 || n > 65535 || strings.Trim(port, "0123456789") != "" {
 			return Spec{}, fmt.Errorf("target %q: port %q: want 1 to 65535", s, port)
 		}
 		sp.Host, sp.Port = host, n
 	case strings.Count(hostport, ":") > 1 && !strings.HasPrefix(hostport, "["):
 		sp.Host = hostport // a bare IPv6 address
-	case strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "["):
+	case strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "["),
+		strings.HasPrefix(hostport, "[") != strings.HasSuffix(hostport, "]"):
 		return Spec{}, fmt.Errorf("target %q: want [USER@]HOST[:PORT]", s)
 	default:
 		sp.Host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 	}
-	if sp.Host == "" || strings.ContainsAny(sp.Host, " \t\n\r\x00/@[]") || strings.HasPrefix(sp.Host, "-") ||
-		strings.ContainsAny(sp.User, " \t\n\r\x00:/") || strings.HasPrefix(sp.User, "-") {
+	if sp.Host == "" || !visible(sp.Host) || strings.ContainsAny(sp.Host, "/@[]") || strings.HasPrefix(sp.Host, "-") ||
+		!visible(sp.User) || strings.ContainsAny(sp.User, ":/") || strings.HasPrefix(sp.User, "-") {
 		return Spec{}, fmt.Errorf("target %q: want [USER@]HOST[:PORT]", s)
 	}
 	return sp, nil
+}
+
+// visible reports whether s has no space, control or invisible formatting
+// character (a byte order mark, a zero-width space): what would make a
+// target read as another, or reach the terminal as an escape sequence.
+func visible(s string) bool {
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 // HostLine is one target of a hosts file and the line it came from.
@@ -89,6 +104,7 @@ func ReadHostsFile(path string) ([]HostLine, error) {
 	if err != nil {
 		return nil, err
 	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // as some editors save it
 	var hosts []HostLine
 	var problems []string
 	sc := bufio.NewScanner(bytes.NewReader(data))

@@ -24,7 +24,8 @@ func TestParseSpec(t *testing.T) {
 			t.Errorf("ParseSpec(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "@host", "u@", "u@host:0", "u@host:x", "u@ho st", "u@host:70000", "-oProxyCommand=x", "u@-host", "h:"} {
+	for _, in := range []string{"", "@host", "u@", "u@host:0", "u@host:x", "u@ho st", "u@host:70000", "-oProxyCommand=x", "u@-host", "h:",
+		"u@[::1", "u@::1]", "u@[web", "u@host:+22", "u@host:-0", "u@ho\x1bst", "u\x1b[2J@host", "\ufeffu@host", "u@host\u00a0"} {
 		if _, err := ParseSpec(in); err == nil {
 			t.Errorf("ParseSpec(%q) accepted", in)
 		}
@@ -64,6 +65,11 @@ func TestReadHostsFile(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+	// As Notepad saves it: a byte order mark, CRLF line endings.
+	got, err = ReadHostsFile(write(t, "bom", "\ufeffroot@a:2201\r\n# c\r\nb\r\n"))
+	if err != nil || len(got) != 2 || got[0] != (HostLine{"root@a:2201", 1}) || got[1] != (HostLine{"b", 3}) {
+		t.Errorf("BOM and CRLF: %v, %v", got, err)
 	}
 	if _, err := ReadHostsFile(write(t, "empty", "# nothing\n")); err == nil || !strings.Contains(err.Error(), "no targets") {
 		t.Errorf("empty hosts file: %v", err)
