@@ -129,8 +129,8 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 	if r.Days == 0 {
 		r.Days = DefaultCRLDays
 	}
-	if r.Days < 1 || r.Days > 3650 {
-		return nil, fmt.Errorf("ca: %w: a CRL of %d days: use 1 to 3650", ErrValidity, r.Days)
+	if r.Days < 1 || r.Days > MaxCRLDays {
+		return nil, fmt.Errorf("ca: %w: a CRL of %d days: use 1 to %d", ErrValidity, r.Days, MaxCRLDays)
 	}
 	if a.Cert.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return nil, fmt.Errorf("ca: %w: %s lacks the cRLSign key usage", ErrIssuerCannotSign, a.Paths.Name)

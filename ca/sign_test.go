@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +240,37 @@ func TestIssueBusy(t *testing.T) {
 	_, err = root.Issue(context.Background(), IssueRequest{Store: st, Sign: leafReq(t, "", "a.test"), CertPath: certPath, LockTimeout: 50 * time.Millisecond})
 	if !errors.Is(err, store.ErrBusy) {
 		t.Fatalf("issue under a held lock: %v, want ErrBusy", err)
+	}
+}
+
+// A CA lives 1 to MaxCADays days: a count that would overflow days*24h
+// (106752 days once made a root that expired in 1734) is refused before
+// anything is written, and the longest allowed ends after it starts.
+func TestCALifetimeBounds(t *testing.T) {
+	st := newStore(t)
+	for _, days := range []int{MaxCADays + 1, 106752, -1} {
+		p, err := PathsFor(st, "big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := genKey(t, keygen.Spec{})
+		keyPEM, _ := keygen.MarshalPEM(key)
+		_, err = Create(context.Background(), CreateRequest{Store: st, Paths: p, KeyPEM: keyPEM, LockTimeout: time.Second,
+			Root: RootRequest{Subject: pkix.Name{CommonName: "big"}, Key: key, PathLen: -1, Days: days, Now: testNow}})
+		if !errors.Is(err, ErrValidity) {
+			t.Fatalf("%d days: %v, want ErrValidity", days, err)
+		}
+		if _, err := os.Stat(p.Cert); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%d days: %s written (%v)", days, p.Cert, err)
+		}
+	}
+	root := testCA(t, st, "root", nil, func(r *RootRequest) { r.Days = MaxCADays })
+	if w := (Window{root.Cert.NotBefore, root.Cert.NotAfter}); w.Days() != MaxCADays || !root.Cert.NotAfter.After(root.Cert.NotBefore) {
+		t.Fatalf("%d days: %s to %s", MaxCADays, root.Cert.NotBefore, root.Cert.NotAfter)
+	}
+	r := leafReq(t, "sub", "sub.example.test")
+	r.Profile, r.Days = profile(t, ProfileCA), MaxCADays+1
+	if _, err := root.Sign(r); !errors.Is(err, ErrValidity) {
+		t.Fatalf("ca profile, %d days: %v, want ErrValidity", r.Days, err)
 	}
 }

@@ -19,6 +19,11 @@ const (
 	// MaxLeafDays is Apple's limit for TLS server certificates (iOS 13,
 	// macOS 10.15), which applies to private CAs too.
 	MaxLeafDays = 825
+	// MaxCADays bounds a CA's validity: 30 years (as an SSH certificate's,
+	// sshkeys.MaxCertDays), far from where days*24h would overflow.
+	MaxCADays = 30 * 365
+	// MaxCRLDays bounds the time until a CRL's next update.
+	MaxCRLDays = 3650
 	// DefaultRootYears and DefaultIntermediateYears are CA lifetimes.
 	DefaultRootYears         = 10
 	DefaultIntermediateYears = 5
@@ -78,6 +83,9 @@ func leafWindow(now time.Time, days int) (Window, []string, error) {
 func caWindow(now time.Time, days, years int) (Window, error) {
 	if days < 0 || (days == 0 && years <= 0) {
 		return Window{}, fmt.Errorf("ca: %w: %d days: a CA must be valid for at least 1 day", ErrValidity, days)
+	}
+	if days > MaxCADays {
+		return Window{}, fmt.Errorf("ca: %w: %d days: a CA may be valid for at most %d days (30 years)", ErrValidity, days, MaxCADays)
 	}
 	if days > 0 {
 		return windowDays(now, days), nil

@@ -20,7 +20,7 @@ import (
 // BatchCmd is `batch FILE`.
 type BatchCmd struct {
 	File        string `arg:"" name:"file" help:"The manifest: YAML or CSV ('-': stdin)."`
-	Jobs        *int   `help:"Keys generated and certificates signed at once (default: the number of CPUs)." placeholder:"N"`
+	Jobs        *int   `help:"Keys generated and certificates signed at once: 1 to 256 (default: the number of CPUs)." placeholder:"N"`
 	RenewWithin string `name:"renew-within" help:"Renew certificates that end within DURATION (30d, 2w, 12h); expired ones are renewed anyway." placeholder:"DURATION"`
 	DryRun      bool   `name:"dry-run" help:"Check the manifest and print what would be done for each entry; write nothing."`
 	Passout     string `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC"`
@@ -52,8 +52,8 @@ func (c *BatchCmd) Run(e *Env) error {
 func (c *BatchCmd) check() (time.Duration, error) {
 	jobs := runtime.NumCPU()
 	if c.Jobs != nil {
-		if *c.Jobs < 1 {
-			return 0, usagef("--jobs %d: give at least 1", *c.Jobs)
+		if err := jobsFlag(*c.Jobs); err != nil {
+			return 0, err
 		}
 		jobs = *c.Jobs
 	}
@@ -68,11 +68,7 @@ func (c *BatchCmd) check() (time.Duration, error) {
 	if c.RenewWithin == "" {
 		return 0, nil
 	}
-	window, err := parseWindow(c.RenewWithin)
-	if err != nil {
-		return 0, usagef("--renew-within %q: give a duration such as 30d, 2w or 12h", c.RenewWithin)
-	}
-	return window, nil
+	return durationFlag("--renew-within", c.RenewWithin)
 }
 
 // batchCAs are the CAs of a manifest, checked: every CA and SSH CA it

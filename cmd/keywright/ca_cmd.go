@@ -23,7 +23,7 @@ type CAInitCmd struct {
 	Name         string   `arg:"" help:"CA name: NAME.key, NAME.crt (and NAME.pem for an intermediate) in the store."`
 	CN           string   `name:"cn" help:"Subject common name (default: NAME)." placeholder:"CN"`
 	Org          string   `help:"Subject organization (default: keywright)." placeholder:"O"`
-	Days         int      `help:"Validity in days (default: 10 years for a root, 5 for an intermediate)."`
+	Days         *int     `help:"Validity in days (default: 10 years for a root, 5 for an intermediate; at most 10950, 30 years)." placeholder:"N"`
 	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA" completion-predictor:"ca"`
 	PathLen      int      `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." default:"-1"`
 	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat); URI hosts and email domains too, unless --permit-uri/--exclude-uri or --permit-email/--exclude-email say otherwise." placeholder:"DOMAIN"`
@@ -76,7 +76,7 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 	if c.NoPassphrase && c.Passout != "" {
 		return req, usagef("--no-passphrase and --passout cannot be used together")
 	}
-	if err := daysFlag(c.Days); err != nil {
+	if _, err := caDays.check(c.Days); err != nil {
 		return req, err
 	}
 	if c.PathLen < -1 {
@@ -100,7 +100,7 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 		pathLen = 0
 	}
 	req = ca.CreateRequest{Store: e.Store(), Paths: paths, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
-		Root: ca.RootRequest{Subject: caSubject(c.CN, c.Org, paths.Name), Days: c.Days, PathLen: pathLen, Constraints: cons, Now: e.Now()}}
+		Root: ca.RootRequest{Subject: caSubject(c.CN, c.Org, paths.Name), Days: intOr0(c.Days), PathLen: pathLen, Constraints: cons, Now: e.Now()}}
 	return req, nil
 }
 

@@ -74,14 +74,6 @@ func caNames(e *Env) []string {
 	return names
 }
 
-// daysFlag checks a --days value the usual way: 0 means the default.
-func daysFlag(days int) error {
-	if days < 0 {
-		return usagef("--days %d: must be at least 1", days)
-	}
-	return nil
-}
-
 // warnAll prints library warnings.
 func warnAll(e *Env, warnings []string) {
 	for _, w := range warnings {

@@ -70,8 +70,8 @@ type CACRLCmd struct {
 }
 
 func (c *CACRLCmd) Run(e *Env) error {
-	if c.Days < 1 {
-		return usagef("--days %d: must be at least 1", c.Days)
+	if _, err := crlDays.checkInt(c.Days); err != nil {
+		return err
 	}
 	a, err := loadAuthority(e, c.CA, c.CAKeyFlags)
 	if err != nil {

@@ -17,17 +17,21 @@ type CASignCmd struct {
 	CA         string `name:"ca" required:"" help:"The CA that signs." placeholder:"CA" completion-predictor:"ca"`
 	Name       string `help:"Write NAME.crt and NAME.pem (default: the request's NAME)." placeholder:"NAME"`
 	Profile    string `help:"server, client, server-client, code-signing, email or ca." default:"server" enum:"server,client,server-client,code-signing,email,ca"`
-	Days       int    `help:"Validity in days (default 90 for a leaf, at most 825)."`
+	Days       *int   `help:"Validity in days (default 90 for a leaf, at most 825; 5 years for --profile ca, at most 10950)." placeholder:"N"`
 	CAKeyFlags `embed:""`
 }
 
 func (c *CASignCmd) Run(e *Env) error {
-	if err := daysFlag(c.Days); err != nil {
-		return err
-	}
 	profile, err := ca.ProfileByName(c.Profile)
 	if err != nil {
 		return &usageError{err}
+	}
+	days := leafDays
+	if profile.CA {
+		days = caDays
+	}
+	if _, err := days.check(c.Days); err != nil {
+		return err
 	}
 	req, err := c.readCSR(e)
 	if err != nil {
@@ -45,7 +49,7 @@ func (c *CASignCmd) Run(e *Env) error {
 		e.UI.Infof("ignoring the request's own %s: the %s profile decides", strings.Join(ignored, ", "), profile.Name)
 	}
 	sign := ca.SignRequest{Subject: req.Subject, SANs: csr.SANsOfCSR(req), PublicKey: req.PublicKey,
-		Profile: profile, Days: c.Days, Now: e.Now(), PathLen: 0}
+		Profile: profile, Days: intOr0(c.Days), Now: e.Now(), PathLen: 0}
 	is, err := a.Issue(e.Ctx, ca.IssueRequest{Store: e.Store(), Sign: sign, CertPath: certPath, ChainPath: chainPath,
 		Force: e.Globals.Force, LockTimeout: c.LockTimeout})
 	if err != nil {

@@ -19,7 +19,7 @@ type CertCmd struct {
 // CertSelfSignCmd is `cert self-sign NAME`.
 type CertSelfSignCmd struct {
 	Name    string   `arg:"" help:"Name of the key (or a path ending in .key); the certificate is NAME.crt next to it." completion-predictor:"key"`
-	Days    int      `help:"Validity in days: 90 by default, a warning over 200, at most 825." placeholder:"N"`
+	Days    *int     `help:"Validity in days: 90 by default, a warning over 200, at most 825." placeholder:"N"`
 	SAN     []string `name:"san" sep:"none" help:"Subject alternative name (repeat), as for csr new; added to those of NAME.csr if it exists." placeholder:"VALUE"`
 	CN      string   `name:"cn" help:"Common name; without --cn or --subject the subject of NAME.csr (if any) is used." placeholder:"CN"`
 	Subject string   `help:"Whole subject, openssl style: \"/O=Example/CN=web\"." placeholder:"DN"`
@@ -27,12 +27,9 @@ type CertSelfSignCmd struct {
 }
 
 func (c *CertSelfSignCmd) Run(e *Env) error {
-	days, err := csr.CheckDays(c.Days)
+	days, err := c.checkFlags()
 	if err != nil {
-		return &usageError{err}
-	}
-	if _, err := csr.ParseSANs(c.SAN); err != nil {
-		return &usageError{err} // a bad --san before any passphrase is asked
+		return err
 	}
 	crtPath, keyPath, err := c.paths(e)
 	if err != nil {
@@ -64,6 +61,51 @@ func (c *CertSelfSignCmd) Run(e *Env) error {
 	return addWrittenCert(e.Result().add("cert", crtPath).add("key", keyPath), crt)
 }
 
+// checkFlags refuses a bad flag value (exit 2) before anything is read or
+// a passphrase asked: --days, --san, and the subject of --cn/--subject,
+// which then is the whole subject (NAME.csr is not read).
+func (c *CertSelfSignCmd) checkFlags() (days int, err error) {
+	if days, err = leafDays.check(c.Days); err != nil {
+		return 0, err
+	}
+	if days == 0 {
+		days = csr.DefaultDays
+	}
+	sans, err := csr.ParseSANs(c.SAN)
+	if err != nil {
+		return 0, &usageError{err}
+	}
+	if c.CN == "" && c.Subject == "" {
+		return days, nil
+	}
+	subject, err := c.flagSubject()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := csr.AddCommonName(subject, sans); err != nil {
+		return 0, &usageError{err}
+	}
+	return days, nil
+}
+
+// flagSubject is the subject --subject and --cn give.
+func (c *CertSelfSignCmd) flagSubject() (pkix.Name, error) {
+	var subject pkix.Name
+	if c.Subject != "" {
+		var err error
+		if subject, err = csr.ParseSubject(c.Subject); err != nil {
+			return subject, &usageError{err}
+		}
+	}
+	if c.CN != "" {
+		if subject.CommonName != "" {
+			return subject, usagef("--cn and --subject both set CN; give it once")
+		}
+		subject.CommonName = c.CN
+	}
+	return subject, nil
+}
+
 func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {
 	if c.Name == "-" {
 		return "", "", usagef("cert self-sign reads NAME.key and writes NAME.crt; give a NAME or a path, not '-'")
@@ -87,18 +129,9 @@ func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {
 // names are the subject and SANs: from the flags, or from NAME.csr (whose
 // signature is checked and whose key must be NAME.key) plus --san.
 func (c *CertSelfSignCmd) names(e *Env, pub crypto.PublicKey) (pkix.Name, csr.SANs, error) {
-	var subject pkix.Name
-	var err error
-	if c.Subject != "" {
-		if subject, err = csr.ParseSubject(c.Subject); err != nil {
-			return subject, csr.SANs{}, err
-		}
-	}
-	if c.CN != "" {
-		if subject.CommonName != "" {
-			return subject, csr.SANs{}, usagef("--cn and --subject both set CN; give it once")
-		}
-		subject.CommonName = c.CN
+	subject, err := c.flagSubject()
+	if err != nil {
+		return subject, csr.SANs{}, err
 	}
 	values := c.SAN
 	if c.CN == "" && c.Subject == "" {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"reflect"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -54,6 +56,8 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Help(helpPrinter),
 		kong.Bind(e),
+		// --timeout and --lock-timeout read the one duration grammar (durations.go)
+		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), durationMapper()),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)

@@ -23,7 +23,7 @@ type IssueCmd struct {
 	SAN        []string `name:"san" sep:"none" help:"Subject alternative name (repeat): DNS name, IP address, email or URI (default: NAME)." placeholder:"VALUE"`
 	CN         string   `name:"cn" help:"Subject common name (default: the first DNS name)." placeholder:"CN"`
 	Profile    string   `help:"server, client, server-client, code-signing or email." default:"server" enum:"server,client,server-client,code-signing,email"`
-	Days       int      `help:"Validity in days (default 90, at most 825)."`
+	Days       *int     `help:"Validity in days (default 90, at most 825)." placeholder:"N"`
 	KeyFlags   `embed:""`
 	Encrypt    bool   `help:"Encrypt the new key; the passphrase comes from --passout or a prompt."`
 	Passout    string `help:"Encrypt the new key with the passphrase from SRC." placeholder:"SRC"`
@@ -58,7 +58,7 @@ func (c *IssueCmd) Run(e *Env) error {
 	profile, _ := ca.ProfileByName(c.Profile)
 	req := ca.IssueRequest{
 		Store: e.Store(), CertPath: files.cert, ChainPath: files.chain, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
-		Sign:  ca.SignRequest{Subject: subject, SANs: sans, PublicKey: key.Public(), Profile: profile, Days: c.Days, Now: e.Now()},
+		Sign:  ca.SignRequest{Subject: subject, SANs: sans, PublicKey: key.Public(), Profile: profile, Days: intOr0(c.Days), Now: e.Now()},
 		Extra: []store.File{{Path: files.key, Data: keyPEM, Mode: store.Key.Mode}, {Path: files.csr, Data: csrPEM, Mode: store.CSR.Mode}},
 	}
 	a, is, err := c.issue(e, a, newCA, req)
@@ -110,7 +110,7 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 	if err != nil {
 		return spec, pkix.Name{}, csr.SANs{}, err
 	}
-	if err := leafDaysFlag(c.Days); err != nil {
+	if _, err := leafDays.check(c.Days); err != nil {
 		return spec, pkix.Name{}, csr.SANs{}, err
 	}
 	values := c.SAN
@@ -142,15 +142,6 @@ func leafSubject(cn string, sans csr.SANs) (pkix.Name, csr.SANs, error) {
 	}
 	sans, err := csr.AddCommonName(subject, sans)
 	return subject, sans, err
-}
-
-// leafDaysFlag checks the --days of a leaf certificate (issue, renew): 0
-// is the default, else 1 to ca.MaxLeafDays.
-func leafDaysFlag(days int) error {
-	if days < 0 || days > ca.MaxLeafDays {
-		return usagef("--days %d: a certificate is valid for 1 to %d days", days, ca.MaxLeafDays)
-	}
-	return nil
 }
 
 // files are NAME's four files; none may exist unless --force.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 
 // ListCmd is `list`.
 type ListCmd struct {
-	Expiring string `help:"Only certificates that expire within DURATION (30d, 12h, 2w); exit 3 if there are any." placeholder:"DURATION"`
+	Expiring string `help:"Only certificates that expire within DURATION (30d, 2w, 12h, 90m); exit 3 if there are any." placeholder:"DURATION"`
 }
 
 // listRow is one certificate in list's output; the JSON field names are stable.
@@ -41,7 +39,7 @@ func (c *ListCmd) Run(e *Env) error {
 	var window time.Duration
 	if c.Expiring != "" {
 		var err error
-		if window, err = parseWindow(c.Expiring); err != nil {
+		if window, err = durationFlag("--expiring", c.Expiring); err != nil {
 			return err
 		}
 	}
@@ -227,22 +225,4 @@ func (w *listWriter) close() error {
 	}
 	_, err := fmt.Fprintf(w.e.Stdout, "\n  ],\n  \"problems\": %s\n}\n", bytes.TrimRight(b.Bytes(), "\n"))
 	return err
-}
-
-// parseWindow reads a duration with day and week units: 30d, 2w, 12h, 1h30m.
-func parseWindow(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.Atoi(n)
-			if err != nil || v < 0 {
-				break
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, usagef("--expiring %q: give a duration such as 30d, 2w or 12h", s)
-	}
-	return d, nil
 }

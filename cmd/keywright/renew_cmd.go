@@ -18,7 +18,7 @@ const renewChunk = 256
 type RenewCmd struct {
 	Names      []string `arg:"" optional:"" name:"name" help:"Certificates to renew: NAME (NAME.crt in the store) or a path to one." completion-predictor:"cert"`
 	Expiring   string   `help:"Renew every certificate of the store's CAs that ends within DURATION (30d, 2w, 12h)." placeholder:"DURATION"`
-	Days       int      `help:"Validity in days (default: the old certificate's lifetime; at most 825)."`
+	Days       *int     `help:"Validity in days (default: the old certificate's lifetime; at most 825)." placeholder:"N"`
 	ReuseKey   bool     `name:"reuse-key" help:"Keep NAME.key as it is (read with --passin) instead of making a new key."`
 	Passin     string   `help:"Passphrase source for an encrypted NAME.key, with --reuse-key." placeholder:"SRC"`
 	Passout    string   `help:"Passphrase source for the new keys that replace encrypted ones (default: asked once)." placeholder:"SRC"`
@@ -33,7 +33,7 @@ func (c *RenewCmd) Run(e *Env) error {
 	if _, err := e.ReadStore(); err != nil {
 		return err
 	}
-	r := newRenewer(e, renewOptions{Days: c.Days, ReuseKey: c.ReuseKey, Passin: c.Passin, Passout: c.Passout, CAKeys: c.CAKeyFlags})
+	r := newRenewer(e, renewOptions{Days: intOr0(c.Days), ReuseKey: c.ReuseKey, Passin: c.Passin, Passout: c.Passout, CAKeys: c.CAKeyFlags})
 	out := &renewReport{e: e, doc: fleetReport{Entries: []fleetEntry{}}}
 	if c.Expiring != "" {
 		err = c.renewExpiring(e, r, out, window)
@@ -57,13 +57,13 @@ func (c *RenewCmd) check() (time.Duration, error) {
 	case slices.Contains(c.Names, "-"):
 		return 0, usagef("renew writes NAME.key, NAME.csr, NAME.crt and NAME.pem; give a NAME or a path, not '-'")
 	}
-	if err := leafDaysFlag(c.Days); err != nil {
+	if _, err := leafDays.check(c.Days); err != nil {
 		return 0, err
 	}
 	if c.Expiring == "" {
 		return 0, nil
 	}
-	return parseWindow(c.Expiring)
+	return durationFlag("--expiring", c.Expiring)
 }
 
 // renewExpiring renews what ends within window, one group per CA in chunks

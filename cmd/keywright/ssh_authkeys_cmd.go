@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -16,7 +15,7 @@ type authKeyFlags struct {
 	From              []string `help:"from=: client host patterns or CIDRs, comma-separated." placeholder:"PATTERNS"`
 	Command           string   `help:"command=: force this command." placeholder:"CMD"`
 	Restrict          bool     `help:"restrict: no forwarding, no pty, no ~/.ssh/rc."`
-	Expires           string   `help:"expiry-time=: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM][Z] or a duration such as 30d." placeholder:"DATE"`
+	Expires           string   `help:"expiry-time=: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z] or a duration from now such as 30d; in the future." placeholder:"DATE"`
 	NoPortForwarding  bool     `name:"no-port-forwarding" help:"no-port-forwarding."`
 	NoAgentForwarding bool     `name:"no-agent-forwarding" help:"no-agent-forwarding."`
 	NoPTY             bool     `name:"no-pty" help:"no-pty."`
@@ -44,12 +43,9 @@ func (f *authKeyFlags) options(e *Env) (sshkeys.Options, error) {
 		}
 	}
 	if f.Expires != "" {
-		t, err := parseExpires(f.Expires, e.Now())
+		t, err := expiresFlag(f.Expires, e.Now())
 		if err != nil {
-			return o, &usageError{err}
-		}
-		if !t.After(e.Now()) {
-			e.UI.Warnf("--expires %s is in the past: sshd will refuse this key", f.Expires)
+			return o, err
 		}
 		o.Expires = t
 	}
@@ -80,29 +76,6 @@ func (f *authKeyFlags) entryFor(e *Env, ref, passin string) (*sshkeys.Entry, *ss
 	}
 	entry, err := sshkeys.NewEntry(k.Key, opts, comment)
 	return entry, k, err
-}
-
-// parseExpires reads --expires: a calendar date (UTC), RFC 3339, sshd's own
-// YYYYMMDD[HHMM[SS]][Z], or a duration from now ("30d", "12h").
-func parseExpires(v string, now time.Time) (time.Time, error) {
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		if days, err := strconv.Atoi(n); err == nil && days > 0 {
-			return now.Add(time.Duration(days) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(d), nil
-	}
-	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if t, err := sshkeys.ParseExpiry(v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--expires %q: not a date; use YYYY-MM-DD, RFC 3339 (2027-01-31T12:00:00Z), YYYYMMDDHHMMZ or a duration such as 30d", v)
 }
 
 // SSHAuthorizedKeyCmd is `ssh authorized-key NAME|PUBFILE`.

@@ -57,8 +57,8 @@ type SSHSignCmd struct {
 
 // checkFlags refuses what can be refused before reading anything.
 func (c *SSHSignCmd) checkFlags() error {
-	if c.Days <= 0 || c.Days > sshkeys.MaxCertDays {
-		return usagef("--days %d: use 1 to %d", c.Days, sshkeys.MaxCertDays)
+	if _, err := sshCertDays.checkInt(c.Days); err != nil {
+		return err
 	}
 	if err := checkNoNewline("--force-command", c.ForceCommand); err != nil {
 		return err

@@ -110,8 +110,16 @@ func TestSSHDEndToEnd(t *testing.T) {
 		authorize(t, "--expires", "2999-12-31")
 		loginOK(t, "hello", nil, "echo", "hello")
 	})
-	t.Run("expiry in the past denied", func(t *testing.T) {
-		authorize(t, "--expires", "2000-01-01")
+	t.Run("expiry in the past refused, and denied by sshd", func(t *testing.T) {
+		// keywright never writes a line sshd refuses at once (exit 2) ...
+		kw.fails(exitUsage, "is not in the future", "ssh", "authorized-key", "user", "--expires", "2000-01-01")
+		// ... and the expiry-time it writes is the one sshd enforces.
+		line := kw.ok("ssh", "authorized-key", "user", "--expires", "2999-12-31")
+		past := strings.Replace(line, `expiry-time="299912310000Z"`, `expiry-time="200001010000Z"`, 1)
+		if past == line {
+			t.Fatalf("no expiry-time=\"299912310000Z\" in %q", line)
+		}
+		writeFile(t, s.keys, past, 0o600)
 		denied(t, userKey, "Refused by key options")
 	})
 	t.Run("certificate from our SSH CA", func(t *testing.T) {

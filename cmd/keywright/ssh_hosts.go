@@ -39,11 +39,11 @@ func localAccount(e *Env) (name, home string) {
 // targets checks the flags and resolves every target (arguments, then the
 // hosts file) before any host is touched: one bad line and nothing is done.
 func (f *hostFlags) targets(e *Env, args []string) ([]remote.Target, error) {
-	if f.Timeout <= 0 {
-		return nil, usagef("--timeout %s: must be positive", f.Timeout)
+	if err := positiveDuration("--timeout", f.Timeout); err != nil {
+		return nil, err
 	}
-	if f.Jobs < 1 || f.Jobs > 256 {
-		return nil, usagef("--jobs %d: want 1 to 256", f.Jobs)
+	if err := jobsFlag(f.Jobs); err != nil {
+		return nil, err
 	}
 	specs, err := f.specs(args)
 	if err != nil {

@@ -86,8 +86,8 @@ func fetchChain(ctx context.Context, target string, timeout time.Duration) (*pee
 	if err != nil {
 		return nil, err
 	}
-	if timeout <= 0 {
-		return nil, usagef("--timeout %s: must be more than 0", timeout)
+	if err := positiveDuration("--timeout", timeout); err != nil {
+		return nil, err
 	}
 	p := &peerChain{Addr: addr, Host: host}
 	cfg := &tls.Config{

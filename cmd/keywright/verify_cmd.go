@@ -18,7 +18,7 @@ type VerifyCmd struct {
 	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file." completion-predictor:"cert"`
 	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA" completion-predictor:"ca"`
 	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H"`
-	At      string        `help:"Check at this time (RFC 3339, or YYYY-MM-DD) instead of now." placeholder:"TIME"`
+	At      string        `help:"Check at this time instead of now: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z], or a duration from now such as 30d." placeholder:"TIME"`
 	Passin  string        `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC"`
 	Connect string        `help:"Check the chain the TLS server at HOST[:PORT] (default port 443) presents instead of a file." placeholder:"HOST[:PORT]"`
 	Timeout time.Duration `help:"With --connect: how long to wait for the server." default:"10s"`
@@ -59,9 +59,12 @@ func (c *VerifyCmd) Run(e *Env) error {
 	if _, err := e.ReadStore(); err != nil {
 		return err
 	}
-	at, err := parseAt(c.At, e.Now())
-	if err != nil {
-		return err
+	at := e.Now()
+	if c.At != "" {
+		var err error
+		if at, err = timeFlag("--at", c.At, at); err != nil {
+			return err
+		}
 	}
 	file, certs, err := c.read(e)
 	if err != nil {
@@ -146,19 +149,6 @@ func (c *VerifyCmd) report(e *Env, file string, v verifier, checks []checkResult
 	}
 	e.UI.Infof("%s: ok (%s)", displayPath(file), strings.Join(passed, ", "))
 	return nil
-}
-
-// parseAt reads --at: RFC 3339 or a date (midnight UTC).
-func parseAt(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return now, nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, usagef("--at %q: give a time as 2026-05-01 or 2026-05-01T12:00:00Z", s)
 }
 
 // verifier runs the checks of one certificate.
