@@ -171,7 +171,7 @@ func (c *CSRNewCmd) key(e *Env, keyPath string, exists bool, spec keygen.Spec) (
 func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.SANs, error) {
 	name, err := mergeSubject(subjectFlag, in.subject)
 	if err != nil {
-		return name, csr.SANs{}, err
+		return name, csr.SANs{}, &usageError{err} // a refused subject flag value
 	}
 	values := in.sans
 	if kind, canon, err := csr.ParseSAN(name.CommonName); err == nil && (kind == csr.KindDNS || kind == csr.KindIP) {
