@@ -165,6 +165,13 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 
 func (a *Authority) signCRL(d CRLDraft, r CRLRequest) (*CRL, error) {
 	this := r.Now.Add(-Backdate).Truncate(time.Second).UTC()
+	for _, e := range d.Revoked {
+		// Backdated for clocks that lag, but never to before a revocation
+		// it lists: a CRL issued before a revocation cannot report it.
+		if e.RevokedAt.After(this) {
+			this = e.RevokedAt.UTC()
+		}
+	}
 	tmpl := &x509.RevocationList{
 		Number:     big.NewInt(d.Number),
 		ThisUpdate: this,
