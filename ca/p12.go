@@ -17,7 +17,7 @@ import (
 // when known, the root) into a PKCS#12 file. The default encryption is
 // go-pkcs12's Modern2023 (PBES2, AES-256-CBC, PBKDF2-SHA256; OpenSSL 3.0
 // reads it); legacy is LegacyDES (3DES and SHA-1, for old Windows, macOS
-// and Java keystores).
+// and Java keystores) with 2048 MAC iterations, as openssl's.
 func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, password []byte, legacy bool) ([]byte, error) {
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
@@ -25,7 +25,9 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 	}
 	enc := pkcs12.Modern2023
 	if legacy {
-		enc = pkcs12.LegacyDES
+		// LegacyDES derives its MAC key with 1 iteration; openssl pkcs12
+		// -export uses 2048 (PKCS12_DEFAULT_ITER), as for the encryption.
+		enc = pkcs12.LegacyDES.WithIterations(legacyMACIterations)
 	}
 	out, err := enc.WithRand(rand.Reader).Encode(key, cert, chain, string(password))
 	if err != nil {
@@ -33,6 +35,10 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 	}
 	return out, nil
 }
+
+// legacyMACIterations is the MAC's (and the bags' encryption's) iteration
+// count of a --legacy file, as openssl writes it.
+const legacyMACIterations = 2048
 
 // pfxHeader is the outside of a PKCS#12 file (RFC 7292 4).
 type pfxHeader struct {

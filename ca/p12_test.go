@@ -99,3 +99,19 @@ func TestParsePKCS12IterationCap(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Both encodings derive the MAC key with 2048 iterations, as openssl
+// pkcs12 -export does (go-pkcs12's LegacyDES alone uses 1).
+func TestPKCS12MACIterations(t *testing.T) {
+	a := testCA(t, newStore(t), "p12", nil, nil)
+	for _, legacy := range []bool{false, true} {
+		data, err := PKCS12(a.Key, a.Cert, nil, []byte("pw"), legacy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pfx, ok := parsePFXHeader(data)
+		if !ok || pfx.MacData.Iterations != 2048 {
+			t.Errorf("legacy %v: MAC iterations %d, want 2048", legacy, pfx.MacData.Iterations)
+		}
+	}
+}
