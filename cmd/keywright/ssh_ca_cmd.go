@@ -37,8 +37,17 @@ func (c *SSHCAInitCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	e.UI.Infof("trust it on servers with: TrustedUserCAKeys FILE holding %s.pub (sshd_config)", path)
+	trustSSHCAHints(e, c.Name, path+".pub")
 	return nil
+}
+
+// trustSSHCAHints say how servers trust the CA's user certificates
+// (sshd_config TrustedUserCAKeys) and clients its host certificates
+// (@cert-authority in known_hosts), and how to sign each.
+func trustSSHCAHints(e *Env, ref, pub string) {
+	ca := shellQuote(ref)
+	e.UI.Hintf("users: on each server, TrustedUserCAKeys FILE in sshd_config, FILE holding %s; then: keywright ssh sign KEY --ca %s --identity ID --principal USER", pub, ca)
+	e.UI.Hintf(`hosts: on each client, echo "@cert-authority *.example.com $(cat %s)" >> ~/.ssh/known_hosts (your hosts' pattern for *.example.com); then: keywright ssh sign HOST.pub --ca %s --host --identity HOST --principal HOST.example.com`, shellQuote(pub), ca)
 }
 
 // SSHSignCmd is `ssh sign PUBKEY --ca NAME --identity ID --principal P...`.
