@@ -205,7 +205,8 @@ type PublicKey struct {
 // ParsePublic reads a public key from any form keywright knows: an OpenSSH
 // one-line public key or certificate (the first key line of the data), a
 // PEM "PUBLIC KEY", or a private key (OpenSSH or PEM) whose public half is
-// taken. passphrase is used only for an encrypted private key.
+// taken. passphrase is used only for an encrypted PEM private key: an
+// encrypted OpenSSH key's public half is in clear.
 func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, error) {
 	if block, _ := pem.Decode(data); block != nil {
 		if block.Type == keygen.BlockPublic {
@@ -218,6 +219,11 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 				return nil, err
 			}
 			return &PublicKey{Key: k, Source: "pem-public"}, nil
+		}
+		if block.Type == BlockOpenSSH {
+			if k, err := encryptedOpenSSHPublic(data); k != nil || err != nil {
+				return k, err
+			}
 		}
 		pk, err := ParsePrivate(data, passphrase)
 		if err != nil {
@@ -234,6 +240,22 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 		return nil, fmt.Errorf("%w: %v", ErrNoKey, strings.TrimPrefix(err.Error(), "ssh: "))
 	}
 	return &PublicKey{Key: k, Comment: comment, Source: "openssh"}, nil
+}
+
+// encryptedOpenSSHPublic is the public half of an encrypted OpenSSH private
+// key: the format keeps it in clear, and x/crypto's PassphraseMissingError
+// carries it, so no passphrase is asked for (as ssh-keygen -y). Nil, nil
+// when data is not such a key.
+func encryptedOpenSSHPublic(data []byte) (*PublicKey, error) {
+	_, err := ssh.ParseRawPrivateKey(data)
+	var missing *ssh.PassphraseMissingError
+	if !errors.As(err, &missing) || missing.PublicKey == nil {
+		return nil, nil
+	}
+	if err := CheckKey(missing.PublicKey); err != nil {
+		return nil, err
+	}
+	return &PublicKey{Key: missing.PublicKey, Source: "private-key"}, nil
 }
 
 // checkText refuses a value that would break a line of an OpenSSH file.

@@ -89,8 +89,14 @@ func TestParsePublicForms(t *testing.T) {
 	pkix, _ := keygen.MarshalPublicPEM(key.Public())
 	openssh, _ := MarshalPrivate(key, "", nil)
 	line, _ := MarshalPublic(want, "me")
-	for name, data := range map[string][]byte{"pkcs8": pkcs8, "pkix": pkix, "openssh": openssh, "line": line} {
-		got, err := ParsePublic(data, nil)
+	// An encrypted OpenSSH key's public half is in clear: no passphrase is asked.
+	encrypted, _ := MarshalPrivate(key, "", []byte("pw"))
+	noAsk := func() ([]byte, error) {
+		t.Error("asked for a passphrase")
+		return nil, errors.New("asked")
+	}
+	for name, data := range map[string][]byte{"pkcs8": pkcs8, "pkix": pkix, "openssh": openssh, "line": line, "openssh-encrypted": encrypted} {
+		got, err := ParsePublic(data, noAsk)
 		if err != nil || !bytes.Equal(got.Key.Marshal(), want.Marshal()) {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto"
+	"encoding/pem"
 	"fmt"
 	"strings"
 	"syscall"
@@ -8,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
 )
 
@@ -62,24 +65,28 @@ type KeyPubCmd struct {
 }
 
 func (c *KeyPubCmd) Run(e *Env) error {
-	k, err := loadKey(e, c.Name, "--passin", c.Passin)
+	path, err := e.Store().Resolve(c.Name, store.Key)
 	if err != nil {
 		return err
 	}
-	pemBytes, err := keygen.MarshalPublicPEM(k.Key.Public())
+	public, err := readKeyFile(e, path, "--passin", c.Passin, publicHalf)
 	if err != nil {
 		return err
 	}
-	pub, err := ssh.NewPublicKey(k.Key.Public())
+	pemBytes, err := keygen.MarshalPublicPEM(public)
 	if err != nil {
-		return fmt.Errorf("%s: %w", displayPath(k.Path), err)
+		return err
+	}
+	pub, err := ssh.NewPublicKey(public)
+	if err != nil {
+		return fmt.Errorf("%s: %w", displayPath(path), err)
 	}
 	line := ssh.MarshalAuthorizedKey(pub)
 	if e.Globals.JSON {
 		// Both forms, so a script need not call twice.
-		r := e.Result().add("key", displayPath(k.Path)).add("public_key_pem", string(pemBytes)).
+		r := e.Result().add("key", displayPath(path)).add("public_key_pem", string(pemBytes)).
 			add("openssh", strings.TrimSpace(string(line)))
-		_, err = addPublicKey(r, k.Key.Public())
+		_, err = addPublicKey(r, public)
 		return err
 	}
 	if c.SSH {
@@ -88,6 +95,28 @@ func (c *KeyPubCmd) Run(e *Env) error {
 		_, err = e.Stdout.Write(pemBytes)
 	}
 	return err
+}
+
+// publicHalf is the public key of a private key file: a PEM key's (asking
+// for the passphrase of an encrypted one), or an OpenSSH key's, which is in
+// clear even when the key is encrypted (as ssh-keygen -y).
+func publicHalf(data []byte, pass keygen.PassphraseFunc) (crypto.PublicKey, error) {
+	if block, _ := pem.Decode(data); block != nil && block.Type == sshkeys.BlockOpenSSH {
+		k, err := sshkeys.ParsePublic(data, pass)
+		if err != nil {
+			return nil, err
+		}
+		ck, ok := k.Key.(ssh.CryptoPublicKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: an %s key", keygen.ErrUnsupported, k.Key.Type())
+		}
+		return ck.CryptoPublicKey(), nil
+	}
+	d, err := keygen.ParsePEM(data, pass)
+	if err != nil {
+		return nil, err
+	}
+	return d.Key.Public(), nil
 }
 
 // KeyPasswdCmd is `key passwd NAME`.
