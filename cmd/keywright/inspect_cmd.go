@@ -144,8 +144,8 @@ func describePrivateKeyBlock(e *Env, c *InspectCmd, file string, block *pem.Bloc
 		// Without the passphrase nothing but the fact is visible.
 		return r.add("encrypted", true), nil
 	}
-	d, err := keygen.ParsePEM(data, func() ([]byte, error) {
-		return passphraseIn(e, "--passin", c.Passin, file)
+	d, err := withPassphraseTries(e, "--passin", c.Passin, file, func(pass keygen.PassphraseFunc) (*keygen.Decoded, error) {
+		return keygen.ParsePEM(data, pass)
 	})
 	if err != nil {
 		return nil, keyError(file, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/x509"
 	"errors"
 
@@ -23,11 +24,18 @@ func describePKCS12(e *Env, c *InspectCmd, file string, data []byte) ([]*report,
 		if c.Passin == "" && !e.CanPrompt() {
 			return []*report{r.add("encrypted", true)}, nil
 		}
-		pass, perr := passphraseIn(e, "--passin", c.Passin, file)
-		if perr != nil {
-			return nil, perr
+		var p12 *p12Contents
+		p12, err = withPassphraseTries(e, "--passin", c.Passin, file, func(ask keygen.PassphraseFunc) (*p12Contents, error) {
+			pass, err := ask()
+			if err != nil {
+				return nil, err
+			}
+			key, cert, cas, err := ca.ParsePKCS12(data, pass)
+			return &p12Contents{key, cert, cas}, err
+		})
+		if err == nil {
+			key, cert, cas = p12.key, p12.cert, p12.cas
 		}
-		key, cert, cas, err = ca.ParsePKCS12(data, pass)
 	}
 	if err != nil {
 		return nil, keyError(file, err)
@@ -46,4 +54,11 @@ func describePKCS12(e *Env, c *InspectCmd, file string, data []byte) ([]*report,
 		reports = append(reports, cr)
 	}
 	return reports, nil
+}
+
+// p12Contents is what a PKCS#12 file holds.
+type p12Contents struct {
+	key  crypto.Signer
+	cert *x509.Certificate
+	cas  []*x509.Certificate
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 )
 
@@ -26,8 +27,8 @@ func describeOpenSSHPrivateBlock(e *Env, c *InspectCmd, file string, block *pem.
 		}
 		return addSSHPublicKey(r, missing.PublicKey)
 	}
-	k, err := sshkeys.ParsePrivate(data, func() ([]byte, error) {
-		return passphraseIn(e, "--passin", c.Passin, file)
+	k, err := withPassphraseTries(e, "--passin", c.Passin, file, func(pass keygen.PassphraseFunc) (*sshkeys.PrivateKey, error) {
+		return sshkeys.ParsePrivate(data, pass)
 	})
 	if err != nil {
 		return nil, keyError(file, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 	"syscall"
@@ -179,7 +180,13 @@ func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
 	if !exists {
 		return nil, fmt.Errorf("%s: %w", what, syscall.ENOENT)
 	}
-	d, err := keygen.ParsePEM(data, r.oldPassphrase)
+	d, err := withPassphraseTries(r.e, "--passin", r.c.Passin, what, func(ask keygen.PassphraseFunc) (*keygen.Decoded, error) {
+		d, err := keygen.ParsePEM(data, func() ([]byte, error) { return r.oldPassphrase(ask) })
+		if errors.Is(err, keygen.ErrWrongPassphrase) {
+			r.haveOld = false // a wrong one typed is asked again
+		}
+		return d, err
+	})
 	if err != nil {
 		return nil, keyError(what, err)
 	}
@@ -193,9 +200,11 @@ func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
 	return encodeKey(d.Key, r.pass)
 }
 
-func (r *rekey) oldPassphrase() ([]byte, error) {
+// oldPassphrase is the current passphrase: asked (or read) once, then kept
+// for the next rewrite.
+func (r *rekey) oldPassphrase(ask keygen.PassphraseFunc) ([]byte, error) {
 	if !r.haveOld {
-		old, err := passphraseIn(r.e, "--passin", r.c.Passin, displayPath(r.path))
+		old, err := ask()
 		if err != nil {
 			return nil, err
 		}

@@ -60,7 +60,7 @@ func readKeyFile[K any](e *Env, path, passFlag, passin string, parse func([]byte
 		return none, err
 	}
 	what := displayPath(path)
-	k, err := parse(data, func() ([]byte, error) { return passphraseIn(e, passFlag, passin, what) })
+	k, err := withPassphraseTries(e, passFlag, passin, what, func(pass keygen.PassphraseFunc) (K, error) { return parse(data, pass) })
 	if err != nil {
 		return none, keyError(what, err)
 	}

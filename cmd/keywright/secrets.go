@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/keywright/keywright/keygen"
 )
 
 // Passphrase sources (README "Passphrases"), as openssl's -passin/-passout know them:
@@ -111,6 +113,29 @@ func passphraseIn(e *Env, flag, src, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: empty passphrase", what)
 	}
 	return pass, nil
+}
+
+// passphraseTries is how many times a terminal asks for the passphrase of
+// a key before the command fails with "wrong passphrase", as ssh asks for
+// a key's (NumberOfPasswordPrompts) and sudo for a password.
+const passphraseTries = 3
+
+// withPassphraseTries runs parse with a passphrase function that reads src,
+// or asks on a terminal (passphraseIn). A wrong passphrase typed at the
+// terminal is asked again, passphraseTries times in all; one from src is
+// an error at once (reading it again would give the same).
+func withPassphraseTries[K any](e *Env, flag, src, what string, parse func(keygen.PassphraseFunc) (K, error)) (K, error) {
+	for try := 1; ; try++ {
+		typed := false
+		k, err := parse(func() ([]byte, error) {
+			typed = src == ""
+			return passphraseIn(e, flag, src, what)
+		})
+		if err == nil || !typed || !errors.Is(err, keygen.ErrWrongPassphrase) || try == passphraseTries {
+			return k, err
+		}
+		e.UI.Warnf("%s: wrong passphrase, try again (%d of %d)", what, try+1, passphraseTries)
+	}
 }
 
 // passphraseIf returns passphraseNew when encrypt is set, else nil (the key
