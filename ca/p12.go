@@ -17,8 +17,10 @@ import (
 // when known, the root) into a PKCS#12 file. The default encryption is
 // go-pkcs12's Modern2023 (PBES2, AES-256-CBC, PBKDF2-SHA256; OpenSSL 3.0
 // reads it); legacy is LegacyDES (3DES and SHA-1, for old Windows, macOS
-// and Java keystores) with 2048 MAC iterations, as openssl's.
-func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, password []byte, legacy bool) ([]byte, error) {
+// and Java keystores) with 2048 MAC iterations, as openssl's. name, when
+// not empty, is the friendlyName of the key and its certificate (keytool's
+// alias, as openssl pkcs12 -export -name sets it).
+func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, password []byte, legacy bool, name string) ([]byte, error) {
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("ca: pkcs12: %w", ErrKeyMismatch)
@@ -33,7 +35,10 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 	if err != nil {
 		return nil, fmt.Errorf("ca: pkcs12: %w", err)
 	}
-	return out, nil
+	if name == "" {
+		return out, nil
+	}
+	return nameBags(out, string(password), name)
 }
 
 // legacyMACIterations is the MAC's (and the bags' encryption's) iteration

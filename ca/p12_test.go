@@ -18,7 +18,7 @@ func TestPKCS12RoundTrip(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
 		name := map[bool]string{false: "modern", true: "legacy"}[legacy]
 		t.Run(name, func(t *testing.T) {
-			data, err := PKCS12(a.Key, a.Cert, []*x509.Certificate{a.Cert}, []byte("pw"), legacy)
+			data, err := PKCS12(a.Key, a.Cert, []*x509.Certificate{a.Cert}, []byte("pw"), legacy, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +57,7 @@ func TestIsPKCS12Negative(t *testing.T) {
 
 func mustPKCS12(t testing.TB, a *Authority) []byte {
 	t.Helper()
-	data, err := PKCS12(a.Key, a.Cert, nil, []byte("pw"), false)
+	data, err := PKCS12(a.Key, a.Cert, nil, []byte("pw"), false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,8 @@ func mustPKCS12(t testing.TB, a *Authority) []byte {
 // FuzzParsePKCS12: hostile files are refused, never a panic.
 func FuzzParsePKCS12(f *testing.F) {
 	a := testCA(f, newStore(f), "fuzz", nil, nil)
-	modern, _ := PKCS12(a.Key, a.Cert, nil, []byte("pw"), false)
-	legacy, _ := PKCS12(a.Key, a.Cert, nil, []byte("pw"), true)
+	modern, _ := PKCS12(a.Key, a.Cert, nil, []byte("pw"), false, "")
+	legacy, _ := PKCS12(a.Key, a.Cert, nil, []byte("pw"), true, "")
 	f.Add(modern)
 	f.Add(legacy)
 	f.Add(a.Cert.Raw)
@@ -105,7 +105,7 @@ func TestParsePKCS12IterationCap(t *testing.T) {
 func TestPKCS12MACIterations(t *testing.T) {
 	a := testCA(t, newStore(t), "p12", nil, nil)
 	for _, legacy := range []bool{false, true} {
-		data, err := PKCS12(a.Key, a.Cert, nil, []byte("pw"), legacy)
+		data, err := PKCS12(a.Key, a.Cert, nil, []byte("pw"), legacy, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func (c *ExportP12Cmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	data, err := ca.PKCS12(k.Key, certs[0], certs[1:], pass, c.Legacy)
+	data, err := ca.PKCS12(k.Key, certs[0], certs[1:], pass, c.Legacy, store.BaseName(c.Name))
 	if err != nil {
 		return fmt.Errorf("%s and %s: %w", keyPath, displayPath(out), err)
 	}
