@@ -45,7 +45,7 @@ func manPage(e *Env) (string, error) {
 	b.WriteString(`.TH KEYWRIGHT 1 "` + manDate(info) + `" "keywright ` + roffQuoted(v) + `" "User Commands"` + "\n")
 	b.WriteString(roffText(body))
 	// The README sections the page carries, by heading (README "Install").
-	for _, title := range []string{"The store", "Passphrases", "Configuration", "Output and exit codes"} {
+	for _, title := range []string{"The store", "Passphrases", "Configuration", "Durations, times and days", "Output and exit codes"} {
 		md, err := readmeSection(keywright.README, title)
 		if err != nil {
 			return "", err

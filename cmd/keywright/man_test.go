@@ -53,7 +53,7 @@ func TestManPage(t *testing.T) {
 			t.Errorf("the manual page lacks the example %q", e)
 		}
 	}
-	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH CONFIGURATION\n", ".SH OUTPUT AND EXIT CODES\n", ".SH EXAMPLES\n"} {
+	for _, sh := range []string{".SH THE STORE\n", ".SH PASSPHRASES\n", ".SH CONFIGURATION\n", ".SH DURATIONS, TIMES AND DAYS\n", ".SH OUTPUT AND EXIT CODES\n", ".SH EXAMPLES\n"} {
 		if !strings.Contains(page, sh) {
 			t.Errorf("the manual page has no %q", sh)
 		}
@@ -79,7 +79,7 @@ func TestManPageRendersWithGroff(t *testing.T) {
 		t.Fatalf("groff: %v", err)
 	}
 	text := strings.Join(strings.Fields(string(out)), " ")
-	for _, title := range []string{"The store", "Passphrases", "Configuration", "Output and exit codes"} {
+	for _, title := range []string{"The store", "Passphrases", "Configuration", "Durations, times and days", "Output and exit codes"} {
 		md, err := readmeSection(keywright.README, title)
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func plainPieces(md string) []string {
 		if strings.HasPrefix(block, "```") {
 			block = strings.SplitN(block, "\n", 3)[1] // the first line of code
 		}
-		words := strings.Fields(plain(block))
+		words := strings.Fields(plain(strings.TrimPrefix(block, "- "))) // a list item is drawn with a bullet
 		pieces = append(pieces, strings.Join(words[:min(8, len(words))], " "))
 	}
 	return pieces
