@@ -104,17 +104,7 @@ func TestCATrustSystemRoot(t *testing.T) {
 
 func requireRootDebian(t *testing.T) {
 	t.Helper()
-	why := ""
-	switch {
-	case runtime.GOOS != "linux":
-		why = "needs Linux"
-	case os.Geteuid() != 0:
-		why = "needs root (it changes the system trust store)"
-	default:
-		if fi, err := os.Stat(debianAnchors); err != nil || !fi.IsDir() {
-			why = "needs a Debian-family system store (" + debianAnchors + ")"
-		}
-	}
+	why := rootDebianMissing()
 	if why == "" {
 		return
 	}
@@ -122,6 +112,21 @@ func requireRootDebian(t *testing.T) {
 		t.Fatalf("ca trust: %s, and KEYWRIGHT_REQUIRE_INTEROP=1", why)
 	}
 	t.Skipf("ca trust: %s; skipping (set KEYWRIGHT_REQUIRE_INTEROP=1 to make this a failure)", why)
+}
+
+// rootDebianMissing says why this machine cannot run a test that changes
+// its system trust store, or "" when it can.
+func rootDebianMissing() string {
+	switch {
+	case runtime.GOOS != "linux":
+		return "needs Linux"
+	case os.Geteuid() != 0:
+		return "needs root (it changes the system trust store)"
+	}
+	if fi, err := os.Stat(debianAnchors); err != nil || !fi.IsDir() {
+		return "needs a Debian-family system store (" + debianAnchors + ")"
+	}
+	return ""
 }
 
 // restoreTrustStore remembers the system store (anchors, the bundle, the

@@ -168,7 +168,7 @@ func (c *IssueCmd) files(e *Env) (issueFiles, error) {
 }
 
 // authority picks the CA: --ca, the only CA in the store, or (newCA) a
-// local-ca to make with the certificate (README: the zero-config path).
+// local-ca to make with the certificate (README "The zero-config path").
 func (c *IssueCmd) authority(e *Env) (a *ca.Authority, newCA *ca.CreateRequest, err error) {
 	if c.CA != "" {
 		a, err = loadAuthority(e, c.CA, c.CAKeyFlags)

@@ -39,6 +39,10 @@ type sshdOptions struct {
 	keysFile string
 	// userCA is TrustedUserCAKeys, when set.
 	userCA string
+	// principals, when set, is the account's AuthorizedPrincipalsFile
+	// (.ssh/authorized_principals): the certificate principals it accepts
+	// instead of its own name.
+	principals string
 }
 
 var accountsMu sync.Mutex // useradd and userdel lock /etc/passwd
@@ -81,7 +85,7 @@ StrictModes yes
 MaxStartups 50
 LogLevel VERBOSE
 `, a.port, a.dir, a.dir, opts.keysFile, yesNo(opts.password), yesNo(opts.kbdInteractive), a.user, yesNo(opts.kbdInteractive))+
-		trustedUserCA(opts.userCA), 0o600)
+		trustedUserCA(opts.userCA)+a.principalsFile(t, opts.principals), 0o600)
 	a.start(t, bin, cfg)
 	return a
 }
@@ -91,6 +95,17 @@ func trustedUserCA(pub string) string {
 		return ""
 	}
 	return "TrustedUserCAKeys " + pub + "\n"
+}
+
+// principalsFile writes the account's .ssh/authorized_principals and
+// returns the sshd_config line naming it ("" without principals).
+func (a *accountSSHD) principalsFile(t *testing.T, principals string) string {
+	t.Helper()
+	if principals == "" {
+		return ""
+	}
+	a.writeOwned(t, ".ssh/authorized_principals", principals)
+	return "AuthorizedPrincipalsFile .ssh/authorized_principals\n"
 }
 
 func requireRootSSHD(t *testing.T) {
