@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -103,8 +104,18 @@ func Edit(ctx context.Context, c *ssh.Client, path string, edit EditFunc) (bool,
 }
 
 // backoff waits up to 50 ms per attempt made, at random; false if ctx ends first.
+// jitter is a random duration below max, from crypto/rand (keywright uses
+// no other source of randomness).
+func jitter(max time.Duration) time.Duration {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil || max <= 0 {
+		return max / 2
+	}
+	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(max))
+}
+
 func backoff(ctx context.Context, attempt int) bool {
-	t := time.NewTimer(time.Duration(mrand.Int64N(int64(attempt) * int64(50*time.Millisecond))))
+	t := time.NewTimer(jitter(time.Duration(attempt) * 50 * time.Millisecond))
 	defer t.Stop()
 	select {
 	case <-t.C:
