@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os/user"
 	"path/filepath"
@@ -70,8 +71,12 @@ func (f *hostFlags) specs(args []string) ([]string, error) {
 	specs := append([]string(nil), args...)
 	if f.Hosts != "" {
 		lines, err := remote.ReadHostsFile(f.Hosts)
-		if err != nil {
-			return nil, &usageError{err}
+		var malformed *remote.HostsFileError
+		switch {
+		case errors.As(err, &malformed):
+			return nil, &usageError{err} // a line that is not a target: exit 2
+		case err != nil:
+			return nil, fmt.Errorf("--hosts %w", err) // a file that cannot be read: exit 1
 		}
 		for _, l := range lines {
 			specs = append(specs, l.Spec)

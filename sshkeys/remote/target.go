@@ -3,8 +3,10 @@ package remote
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -129,7 +131,7 @@ func ReadHostsFile(path string) ([]HostLine, error) {
 		return nil, &HostsFileError{Problems: problems}
 	}
 	if len(hosts) == 0 {
-		return nil, fmt.Errorf("%s: no targets in the file", path)
+		return nil, &HostsFileError{Problems: []string{path + ": no targets in the file"}}
 	}
 	return hosts, nil
 }
@@ -147,7 +149,10 @@ func (e *HostsFileError) ErrorLines() []string { return e.Problems }
 
 func readCapped(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
-	if err != nil {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", path, pe.Err) // "FILE: no such file or directory"
+	} else if err != nil {
 		return nil, err
 	}
 	defer f.Close()
