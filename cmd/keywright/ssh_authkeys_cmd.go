@@ -164,16 +164,12 @@ type SSHAKRemoveCmd struct {
 }
 
 func (c *SSHAKRemoveCmd) Run(e *Env) error {
-	var match = sshkeys.MatchFingerprint(c.Key)
-	if !strings.HasPrefix(c.Key, "SHA256:") {
-		k, _, err := loadSSHPublicKey(e, c.Key, c.Passin)
-		if err != nil {
-			return err
-		}
-		match = sshkeys.MatchPublicKey(k.Key)
+	match, err := keyMatcher(e, c.Key, c.Passin)
+	if err != nil {
+		return err
 	}
 	var removed []int
-	err := editAuthorizedKeys(e, c.File, false, func(f *sshkeys.AuthorizedKeys) (bool, error) {
+	err = editAuthorizedKeys(e, c.File, false, func(f *sshkeys.AuthorizedKeys) (bool, error) {
 		removed = f.Remove(match)
 		return len(removed) > 0, nil
 	})

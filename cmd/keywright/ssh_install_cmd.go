@@ -43,7 +43,7 @@ type SSHUninstallCmd struct {
 }
 
 func (c *SSHUninstallCmd) Run(e *Env) error {
-	match, err := keyMatcher(e, c.Key)
+	match, err := keyMatcher(e, c.Key, "")
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (c *SSHRotateCmd) Run(e *Env) error {
 		return err
 	}
 	explicit, _ := opts.List()
-	match, err := keyMatcher(e, c.Old)
+	match, err := keyMatcher(e, c.Old, "")
 	if err != nil {
 		return err
 	}
@@ -139,16 +139,17 @@ func (s *fleetStop) run(ctx context.Context, t remote.Target, do func(context.Co
 
 func (s *fleetStop) stopped() bool { return store.Interrupted() || s.aborted.Load() }
 
-// keyMatcher matches the key ref stands for: a SHA256:... fingerprint, an
-// SSH key NAME or a public key file.
-func keyMatcher(e *Env, ref string) (func(ssh.PublicKey) bool, error) {
+// keyMatcher matches the key ref stands for: a SHA256:... fingerprint
+// (checked: a mistyped one would match nothing, silently), an SSH key NAME
+// or a key file (passin for an encrypted private one).
+func keyMatcher(e *Env, ref, passin string) (func(ssh.PublicKey) bool, error) {
 	if fp, ok := strings.CutPrefix(ref, "SHA256:"); ok {
 		if _, err := base64.RawStdEncoding.DecodeString(fp); err != nil || len(fp) != 43 {
 			return nil, usagef("%s: not a SHA256 fingerprint (SHA256: and 43 characters, as ssh-keygen -l prints it)", ref)
 		}
 		return sshkeys.MatchFingerprint(ref), nil
 	}
-	k, _, err := loadSSHPublicKey(e, ref, "")
+	k, _, err := loadSSHPublicKey(e, ref, passin)
 	if err != nil {
 		return nil, err
 	}
