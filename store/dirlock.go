@@ -50,7 +50,7 @@ func lockDir(dir string) (*Lock, error) {
 // lockDirs locks each directory once, in sorted order (so two writers with
 // overlapping directories cannot deadlock). On failure nothing stays locked.
 func lockDirs(dirs []string) ([]*Lock, error) {
-	dirs = slices.Clone(dirs)
+	dirs = uniqueCleaned(dirs) // a group's files mostly share one: Abs (getcwd) once each
 	for i, d := range dirs {
 		if abs, err := filepath.Abs(d); err == nil {
 			dirs[i] = abs
@@ -112,4 +112,17 @@ func finishDir(l *Lock, clean bool) {
 	if clean && !l.keepMark {
 		_ = l.setDirty(false)
 	}
+}
+
+// uniqueCleaned is dirs cleaned, each once.
+func uniqueCleaned(dirs []string) []string {
+	seen := make(map[string]bool, 1)
+	out := make([]string, 0, 1)
+	for _, d := range dirs {
+		if d = filepath.Clean(d); !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
