@@ -17,19 +17,29 @@ import (
 // insertPending stores the pending files of a Tx in the transaction that
 // records their certificates.
 func (db *DB) insertPending(ctx context.Context, tx *sql.Tx, pending []store.Pending) error {
-	for _, p := range pending {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO pending (file, target, force) VALUES (?, ?, ?)",
-			db.rel(p.File), db.rel(p.Target), p.Force); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachRow(ctx, tx, "INSERT INTO pending (file, target, force) VALUES (?, ?, ?)", len(pending),
+		func(i int) []any { return []any{db.rel(pending[i].File), db.rel(pending[i].Target), pending[i].Force} })
 }
 
 // deletePending drops pending rows in tx (an undo).
 func (db *DB) deletePending(ctx context.Context, tx *sql.Tx, pending []store.Pending) error {
-	for _, p := range pending {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM pending WHERE file = ?", db.rel(p.File)); err != nil {
+	return eachRow(ctx, tx, "DELETE FROM pending WHERE file = ?", len(pending),
+		func(i int) []any { return []any{db.rel(pending[i].File)} })
+}
+
+// eachRow runs query n times in tx with args(i), prepared once (a group
+// commit's thousand rows would otherwise each compile it).
+func eachRow(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
 			return err
 		}
 	}
