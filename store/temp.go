@@ -40,6 +40,14 @@ func createTempSuffix(dir, suffix string) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
+		// 0600 whatever the umask: under umask 0777 the file would have no
+		// mode at all, and only root could open it to see whether its
+		// writer is gone (StaleTemps).
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			os.Remove(name)
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		if err := holdFlock(f); err != nil {
 			f.Close()
 			os.Remove(name)
