@@ -6,7 +6,8 @@ package main
 // 90m, 1h30m, 1.5d; "0" alone. Never negative, and one that does not fit
 // in a time.Duration (about 292 years) is refused, never wrapped. Times: a
 // date, a date and time, RFC 3339, sshd's YYYYMMDD[HHMM[SS]][Z], or a
-// duration from now; years 1 to 9999. Every refusal is a usage error
+// duration from now; years 1 to 9999, after the
+// first instant of year 1 (Go's zero time, which means now). Every refusal is a usage error
 // (exit 2) naming the flag.
 
 import (
@@ -112,6 +113,10 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	}
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
 		return time.Time{}, &rangeError{fmt.Sprintf("year %d: a time is in the years 1 to 9999", y)}
+	}
+	if t.IsZero() {
+		// Go's zero time: crypto/x509 and ca.Verify read it as "now"
+		return time.Time{}, &rangeError{"0001-01-01T00:00:00Z is Go's zero time, read as now: give a later time"}
 	}
 	return t, nil
 }

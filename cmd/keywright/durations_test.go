@@ -94,7 +94,7 @@ func TestParseTime(t *testing.T) {
 		{"0", now},
 		{"106751d", now.Add(106751 * 24 * time.Hour)},
 		{"9999-12-31T23:59:59Z", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
-		{"0001-01-01", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"0001-01-01T00:00:01Z", time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
 	}
 	for _, tc := range good {
 		got, err := parseTime(tc.in, now)
@@ -114,6 +114,8 @@ func TestParseTime(t *testing.T) {
 		{"106752d", "at most 106751d"},
 		{"9999999999h", "at most 106751d"},
 		{"0000-01-01", "year 0"},
+		{"0001-01-01", "zero time"},
+		{"00010101000000Z", "zero time"},
 		{"9999-12-31T23:59:59-10:00", "year 10000"},
 	}
 	for _, tc := range bad {
