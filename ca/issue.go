@@ -127,8 +127,29 @@ func (r IssueRequest) paths() []string {
 // or not: a NAME whose NAME.crt is a CA certificate, or (db not nil) that
 // the record knows as a CA's.
 func checkNotCA(ctx context.Context, db *DB, r IssueRequest) error {
+	return checkNotCAPaths(ctx, db, r.paths())
+}
+
+// RefuseCAFiles refuses, force or not, to write any of paths over a CA's
+// files (ErrReplacesCA): a path whose NAME.crt is a CA certificate, or
+// that the record of the store dir (if it has one) knows as a CA's. For
+// the commands that write a key or a certificate without a CA (key new,
+// cert self-sign): only ca init replaces a CA, its key included.
+func RefuseCAFiles(ctx context.Context, dir string, paths ...string) error {
+	if !ExistsDB(dir) {
+		return checkNotCAPaths(ctx, nil, paths)
+	}
+	db, err := openReadOnly(dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return checkNotCAPaths(ctx, db, paths)
+}
+
+func checkNotCAPaths(ctx context.Context, db *DB, paths []string) error {
 	seen := map[string]bool{}
-	for _, p := range r.paths() {
+	for _, p := range paths {
 		certPath := strings.TrimSuffix(p, filepath.Ext(p)) + store.Cert.Suffix
 		if seen[certPath] {
 			continue

@@ -35,6 +35,9 @@ func (c *CertSelfSignCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := ca.RefuseCAFiles(e.Ctx, e.Store().Dir, crtPath); err != nil {
+		return err // a CA's certificate is never replaced by a leaf, --force or not
+	}
 	k, err := loadKey(e, keyPath, "--passin", c.Passin)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -41,6 +42,9 @@ func (c *KeyNewCmd) Run(e *Env) error {
 	}
 	if err := refuseExisting(e, path); err != nil {
 		return err
+	}
+	if err := ca.RefuseCAFiles(e.Ctx, e.Store().Dir, path); err != nil {
+		return err // a CA's key is never replaced, --force or not
 	}
 	pass, err := passphraseIf(e, c.Encrypt || c.Passout != "", "--passout", c.Passout, path)
 	if err != nil {
