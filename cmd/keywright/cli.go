@@ -58,6 +58,8 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.Bind(e),
 		// --timeout and --lock-timeout read the one duration grammar (durations.go)
 		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), durationMapper()),
+		// --days 010 is 10 days, not 8 (octal): int flags are decimal (durations.go)
+		kong.TypeMapper(reflect.TypeOf(0), decimalIntMapper()),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)

@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,6 +189,25 @@ func durationMapper() kong.MapperFunc {
 			return fmt.Errorf("%q: %w", s, err)
 		}
 		target.SetInt(int64(d))
+		return nil
+	}
+}
+
+// decimalIntMapper makes kong read every int flag (--days, --bits,
+// --jobs, --path-len) as a decimal whole number: kong's own reading takes
+// Go's prefixes, so --days 010 would be 8 days (octal) and 0x10 16.
+func decimalIntMapper() kong.MapperFunc {
+	return func(ctx *kong.DecodeContext, target reflect.Value) error {
+		t, err := ctx.Scan.PopValue("int")
+		if err != nil {
+			return err
+		}
+		s := fmt.Sprint(t.Value)
+		n, err := strconv.ParseInt(s, 10, target.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("expected a whole number (decimal digits) but got %q", s)
+		}
+		target.SetInt(n)
 		return nil
 	}
 }

@@ -295,12 +295,17 @@ func (w yamlWalker) text(v *yaml.Node, path string) textField {
 
 // number is a whole number (not a string of digits).
 func (w yamlWalker) number(v *yaml.Node, path string) numField {
-	var n int
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
 		w.errs.addf(v.Line, "%s: want a whole number, got %s", path, yamlKind(v))
 		return numField{line: v.Line, bad: true}
 	}
-	if err := v.Decode(&n); err != nil {
+	// decimal digits only: YAML's 010 is 8 (octal) and 0x1e is 30
+	if strings.Trim(strings.TrimLeft(v.Value, "+-"), "0123456789") != "" {
+		w.errs.addf(v.Line, "%s: want a whole number in decimal digits, got %q", path, v.Value)
+		return numField{line: v.Line, bad: true}
+	}
+	n, err := strconv.Atoi(v.Value)
+	if err != nil {
 		w.errs.addf(v.Line, "%s: %s is out of range", path, v.Value)
 		return numField{line: v.Line, bad: true}
 	}
