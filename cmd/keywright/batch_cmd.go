@@ -19,11 +19,11 @@ import (
 
 // BatchCmd is `batch FILE`.
 type BatchCmd struct {
-	File        string `arg:"" name:"file" help:"The manifest: YAML or CSV ('-': stdin)."`
-	Jobs        *int   `help:"Keys generated and certificates signed at once: 1 to 256 (default: the number of CPUs)." placeholder:"N"`
-	RenewWithin string `name:"renew-within" help:"Renew certificates that end within DURATION (30d, 2w, 12h); expired ones are renewed anyway." placeholder:"DURATION"`
-	DryRun      bool   `name:"dry-run" help:"Check the manifest and print what would be done for each entry; write nothing."`
-	Passout     string `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC"`
+	File        string  `arg:"" name:"file" help:"The manifest: YAML or CSV ('-': stdin)."`
+	Jobs        *int    `help:"Keys generated and certificates signed at once: 1 to 256 (default: the number of CPUs)." placeholder:"N"`
+	RenewWithin *string `name:"renew-within" help:"Renew certificates that end within DURATION (30d, 2w, 12h); expired ones are renewed anyway." placeholder:"DURATION"`
+	DryRun      bool    `name:"dry-run" help:"Check the manifest and print what would be done for each entry; write nothing."`
+	Passout     string  `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC"`
 	CAKeyFlags  `embed:""`
 }
 
@@ -65,10 +65,10 @@ func (c *BatchCmd) check() (time.Duration, error) {
 			}
 		}
 	}
-	if c.RenewWithin == "" {
+	if c.RenewWithin == nil { // given empty, it is refused, not taken as 0
 		return 0, nil
 	}
-	return durationFlag("--renew-within", c.RenewWithin)
+	return durationFlag("--renew-within", *c.RenewWithin)
 }
 
 // batchCAs are the CAs of a manifest, checked: every CA and SSH CA it

@@ -14,7 +14,7 @@ import (
 
 // ListCmd is `list`.
 type ListCmd struct {
-	Expiring string `help:"Only certificates that expire within DURATION (30d, 2w, 12h, 90m); exit 3 if there are any." placeholder:"DURATION"`
+	Expiring *string `help:"Only certificates that expire within DURATION (30d, 2w, 12h, 90m); exit 3 if there are any." placeholder:"DURATION"`
 }
 
 // listRow is one certificate in list's output; the JSON field names are stable.
@@ -37,16 +37,16 @@ func (c *ListCmd) Run(e *Env) error {
 		return err
 	}
 	var window time.Duration
-	if c.Expiring != "" {
+	if c.Expiring != nil { // given empty, it is refused, not a list of everything (exit 0)
 		var err error
-		if window, err = durationFlag("--expiring", c.Expiring); err != nil {
+		if window, err = durationFlag("--expiring", *c.Expiring); err != nil {
 			return err
 		}
 	}
 	now := e.Now()
 	var problems []error
 	var err error
-	if c.Expiring != "" {
+	if c.Expiring != nil {
 		out := newListWriter(e, nil)
 		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, func(it ca.Item) error { return out.item(it, now) })
 		return c.finish(e, out, problems, err)
@@ -88,8 +88,8 @@ func (c *ListCmd) finish(e *Env, out *listWriter, problems []error, err error) e
 	if len(out.record) > 0 {
 		return withHint(problemList(out.record), "'keywright store check' looks at the whole record; the statuses it affects are unknown")
 	}
-	if c.Expiring != "" && out.n > 0 {
-		e.UI.Failf("%d certificate(s) expire within %s", out.n, c.Expiring)
+	if c.Expiring != nil && out.n > 0 {
+		e.UI.Failf("%d certificate(s) expire within %s", out.n, *c.Expiring)
 		return &checkFailed{n: out.n}
 	}
 	return nil
