@@ -60,6 +60,8 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), durationMapper()),
 		// --days 010 is 10 days, not 8 (octal): int flags are decimal (durations.go)
 		kong.TypeMapper(reflect.TypeOf(0), decimalIntMapper()),
+		// authorized_keys options are never empty (ssh_authkeys_cmd.go)
+		kong.NamedMapper("option", optionMapper()),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)

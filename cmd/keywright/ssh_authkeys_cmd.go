@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -12,22 +16,50 @@ import (
 // authKeyFlags are the authorized_keys options of `ssh authorized-key`,
 // `ssh authorized-keys add` and `ssh install` (sshd(8) AUTHORIZED_KEYS FILE FORMAT).
 type authKeyFlags struct {
-	From              []string `help:"from=: client host patterns or CIDRs, comma-separated." placeholder:"PATTERNS"`
-	Command           string   `help:"command=: force this command." placeholder:"CMD"`
+	From              []string `help:"from=: client host patterns or CIDRs, comma-separated." placeholder:"PATTERNS,..." type:"option"`
+	Command           string   `help:"command=: force this command." placeholder:"CMD" type:"option"`
 	Restrict          bool     `help:"restrict: no forwarding, no pty, no ~/.ssh/rc."`
-	Expires           string   `help:"expiry-time=: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z] or a duration from now such as 30d; in the future." placeholder:"DATE"`
+	Expires           string   `help:"expiry-time=: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z] or a duration from now such as 30d; in the future." placeholder:"DATE" type:"option"`
 	NoPortForwarding  bool     `name:"no-port-forwarding" help:"no-port-forwarding."`
 	NoAgentForwarding bool     `name:"no-agent-forwarding" help:"no-agent-forwarding."`
 	NoPTY             bool     `name:"no-pty" help:"no-pty."`
 	NoX11Forwarding   bool     `name:"no-x11-forwarding" help:"no-X11-forwarding."`
 	NoUserRC          bool     `name:"no-user-rc" help:"no-user-rc."`
-	PermitOpen        []string `name:"permit-open" help:"permitopen=: allow -L forwarding to HOST:PORT (repeatable)." placeholder:"HOST:PORT"`
-	PermitListen      []string `name:"permit-listen" help:"permitlisten=: allow -R listening on [HOST:]PORT (repeatable)." placeholder:"[HOST:]PORT"`
-	Principals        []string `help:"principals=: accepted certificate principals, comma-separated (with --cert-authority)." placeholder:"P"`
+	PermitOpen        []string `name:"permit-open" help:"permitopen=: allow -L forwarding to HOST:PORT (repeatable)." placeholder:"HOST:PORT,..." type:"option"`
+	PermitListen      []string `name:"permit-listen" help:"permitlisten=: allow -R listening on [HOST:]PORT (repeatable)." placeholder:"[HOST:]PORT,..." type:"option"`
+	Principals        []string `help:"principals=: accepted certificate principals, comma-separated (with --cert-authority)." placeholder:"P,..." type:"option"`
 	CertAuthority     bool     `name:"cert-authority" help:"cert-authority: trust certificates signed by this key."`
 	Environment       []string `help:"environment=: set NAME=VALUE (repeatable; needs PermitUserEnvironment on the server)." sep:"none" placeholder:"K=V"`
-	Tunnel            string   `help:"tunnel=: force this tun device number." placeholder:"N"`
+	Tunnel            string   `help:"tunnel=: force this tun device number." placeholder:"N" type:"option"`
 	Comment           string   `help:"Comment at the end of the line (default: the key's own comment)."`
+}
+
+// errEmptyOption: an option given empty would be left out of the line,
+// and with it the restriction the flag was given for (--command "$CMD"
+// with CMD unset would allow a shell).
+var errEmptyOption = errors.New("empty: an empty value would leave the option, and its restriction, out of the line; leave the flag out for none")
+
+// optionMapper reads the flags of authorized_keys options (type:"option"):
+// an empty value is refused (exit 2), never taken as the flag not given.
+func optionMapper() kong.MapperFunc {
+	return func(ctx *kong.DecodeContext, target reflect.Value) error {
+		var s string
+		if err := ctx.Scan.PopValueInto("value", &s); err != nil {
+			return err
+		}
+		switch {
+		case s == "":
+			return errEmptyOption
+		case target.Kind() == reflect.String:
+			target.SetString(s)
+			return nil
+		}
+		// a list: repeatable, comma-separated; sshkeys refuses an empty item
+		for _, item := range strings.Split(s, ",") {
+			target.Set(reflect.Append(target, reflect.ValueOf(item)))
+		}
+		return nil
+	}
 }
 
 func (f *authKeyFlags) options(e *Env) (sshkeys.Options, error) {
