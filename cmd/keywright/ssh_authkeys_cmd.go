@@ -34,12 +34,13 @@ type authKeyFlags struct {
 	Comment           string   `help:"Comment at the end of the line (default: the key's own comment)."`
 }
 
-// errEmptyOption: an option given empty would be left out of the line,
-// and with it the restriction the flag was given for (--command "$CMD"
-// with CMD unset would allow a shell).
-var errEmptyOption = errors.New("empty: an empty value would leave the option, and its restriction, out of the line; leave the flag out for none")
+// errEmptyOption: an option given empty would be left out of the line or
+// certificate, and with it the restriction the flag was given for
+// (--command "$CMD" with CMD unset would allow a shell).
+var errEmptyOption = errors.New("empty: an empty value would drop the option, and the restriction it adds; leave the flag out for none")
 
-// optionMapper reads the flags of authorized_keys options (type:"option"):
+// optionMapper reads the flags of authorized_keys options and of SSH
+// certificates' critical options (type:"option"):
 // an empty value is refused (exit 2), never taken as the flag not given.
 func optionMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {

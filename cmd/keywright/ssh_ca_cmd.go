@@ -58,8 +58,8 @@ type SSHSignCmd struct {
 	Principal     []string `required:"" help:"User name (or host name with --host) the certificate is valid for; repeat or comma-separate." placeholder:"P"`
 	Host          bool     `help:"Make a host certificate (default: a user certificate)."`
 	Days          int      `help:"Validity in days from now (it starts 5 minutes ago)." default:"90"`
-	ForceCommand  string   `name:"force-command" help:"User certificates: critical option force-command." placeholder:"CMD"`
-	SourceAddress []string `name:"source-address" help:"User certificates: critical option source-address (CIDRs, comma-separated)." placeholder:"CIDR"`
+	ForceCommand  string   `name:"force-command" help:"User certificates: critical option force-command." placeholder:"CMD" type:"option"`
+	SourceAddress []string `name:"source-address" help:"User certificates: critical option source-address (CIDRs, comma-separated)." placeholder:"CIDR,..." type:"option"`
 	NoExtensions  bool     `name:"no-extensions" help:"User certificates: leave out permit-pty, permit-port-forwarding and the other default extensions."`
 	CAPassin      string   `name:"ca-passin" help:"Passphrase source for the CA key." placeholder:"SRC"`
 }
