@@ -23,7 +23,7 @@ type BatchCmd struct {
 	Jobs        *int    `help:"Keys generated and certificates signed at once: 1 to 256 (default: the number of CPUs)." placeholder:"N"`
 	RenewWithin *string `name:"renew-within" help:"Renew certificates that end within DURATION (30d, 2w, 12h); expired ones are renewed anyway." placeholder:"DURATION"`
 	DryRun      bool    `name:"dry-run" help:"Check the manifest and print what would be done for each entry; write nothing."`
-	Passout     string  `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC"`
+	Passout     string  `help:"Encrypt every new key with the passphrase from SRC, read once (default: keys are not encrypted)." placeholder:"SRC" type:"source"`
 	CAKeyFlags  `embed:""`
 }
 

@@ -36,7 +36,7 @@ type CAInitCmd struct {
 	ExcludeURI   []string `name:"exclude-uri" help:"Name constraint: may not sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN"`
 	KeyFlags     `embed:""`
 	NoPassphrase bool   `name:"no-passphrase" help:"Write the CA key unencrypted."`
-	Passout      string `help:"Encrypt the CA key with the passphrase from SRC." placeholder:"SRC"`
+	Passout      string `help:"Encrypt the CA key with the passphrase from SRC." placeholder:"SRC" type:"source"`
 	CAKeyFlags   `embed:""`
 
 	passoutFlag string // the flag Passout came from, for messages (default --passout)

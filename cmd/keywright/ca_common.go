@@ -13,7 +13,7 @@ import (
 
 // CAKeyFlags are how a command reaches a CA's key and lock.
 type CAKeyFlags struct {
-	CAPassin    string        `name:"ca-passin" help:"Passphrase source for the CA key: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+	CAPassin    string        `name:"ca-passin" help:"Passphrase source for the CA key: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC" type:"source"`
 	LockTimeout time.Duration `name:"lock-timeout" help:"How long to wait for another keywright process using the same CA." default:"30s"`
 }
 

@@ -23,7 +23,7 @@ type CertSelfSignCmd struct {
 	SAN     []string `name:"san" sep:"none" help:"Subject alternative name (repeat), as for csr new; added to those of NAME.csr if it exists." placeholder:"VALUE"`
 	CN      string   `name:"cn" help:"Common name; without --cn or --subject the subject of NAME.csr (if any) is used." placeholder:"CN"`
 	Subject string   `help:"Whole subject, openssl style: \"/O=Example/CN=web\"." placeholder:"DN"`
-	Passin  string   `help:"Passphrase source for an encrypted NAME.key." placeholder:"SRC"`
+	Passin  string   `help:"Passphrase source for an encrypted NAME.key." placeholder:"SRC" type:"source"`
 }
 
 func (c *CertSelfSignCmd) Run(e *Env) error {

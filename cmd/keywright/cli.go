@@ -62,6 +62,8 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.TypeMapper(reflect.TypeOf(0), decimalIntMapper()),
 		// authorized_keys options are never empty (ssh_authkeys_cmd.go)
 		kong.NamedMapper("option", optionMapper()),
+		// a passphrase source is never empty (secrets.go)
+		kong.NamedMapper("source", sourceMapper()),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)

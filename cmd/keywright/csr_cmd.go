@@ -33,8 +33,8 @@ type CSRNewCmd struct {
 	SAN          []string `name:"san" sep:"none" help:"Subject alternative name (repeat): DNS name, IP address, email or URI; dns:, ip:, email:, uri: force a kind." placeholder:"VALUE"`
 	KeyFlags     `embed:""`
 	Encrypt      bool   `help:"Encrypt a new key; the passphrase comes from --passout or a prompt."`
-	Passout      string `help:"Encrypt a new key with the passphrase from SRC." placeholder:"SRC"`
-	Passin       string `help:"Passphrase source for an existing encrypted NAME.key." placeholder:"SRC"`
+	Passout      string `help:"Encrypt a new key with the passphrase from SRC." placeholder:"SRC" type:"source"`
+	Passin       string `help:"Passphrase source for an existing encrypted NAME.key." placeholder:"SRC" type:"source"`
 }
 
 // requestInput is what a request is made of, from flags or the prompt.

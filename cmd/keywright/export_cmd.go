@@ -17,8 +17,8 @@ type ExportCmd struct {
 type ExportP12Cmd struct {
 	Name    string `arg:"" help:"Certificate NAME (NAME.key, NAME.crt or NAME.pem) or a path to its certificate." completion-predictor:"cert"`
 	Legacy  bool   `help:"3DES and SHA-1 (for old Windows, macOS and Java) instead of AES-256 and PBKDF2."`
-	Passin  string `help:"Passphrase source for an encrypted NAME.key." placeholder:"SRC"`
-	Passout string `help:"Passphrase source for the PKCS#12 file (default: asked twice)." placeholder:"SRC"`
+	Passin  string `help:"Passphrase source for an encrypted NAME.key." placeholder:"SRC" type:"source"`
+	Passout string `help:"Passphrase source for the PKCS#12 file (default: asked twice)." placeholder:"SRC" type:"source"`
 }
 
 func (c *ExportP12Cmd) Run(e *Env) error {

@@ -16,7 +16,7 @@ import (
 // InspectCmd is `inspect NAME|FILE`.
 type InspectCmd struct {
 	Ref     string        `arg:"" name:"name-or-file" help:"Store NAME (its key, request and certificate), a file ('-' for stdin), or https://HOST[:PORT]: the chain that TLS server presents." completion-predictor:"name"`
-	Passin  string        `help:"Passphrase source for an encrypted key (without one, an encrypted key is described without its contents)." placeholder:"SRC"`
+	Passin  string        `help:"Passphrase source for an encrypted key (without one, an encrypted key is described without its contents)." placeholder:"SRC" type:"source"`
 	Timeout time.Duration `help:"With https://HOST[:PORT]: how long to wait for the server." default:"10s"`
 }
 

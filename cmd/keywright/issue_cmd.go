@@ -26,8 +26,8 @@ type IssueCmd struct {
 	Days       *int     `help:"Validity in days (default 90, at most 825)." placeholder:"N"`
 	KeyFlags   `embed:""`
 	Encrypt    bool   `help:"Encrypt the new key; the passphrase comes from --passout or a prompt."`
-	Passout    string `help:"Encrypt the new key with the passphrase from SRC." placeholder:"SRC"`
-	CAPassout  string `name:"ca-passout" help:"When a new local-ca is made: encrypt its key with the passphrase from SRC." placeholder:"SRC"`
+	Passout    string `help:"Encrypt the new key with the passphrase from SRC." placeholder:"SRC" type:"source"`
+	CAPassout  string `name:"ca-passout" help:"When a new local-ca is made: encrypt its key with the passphrase from SRC." placeholder:"SRC" type:"source"`
 	CAKeyFlags `embed:""`
 }
 

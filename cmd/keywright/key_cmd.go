@@ -28,7 +28,7 @@ type KeyNewCmd struct {
 	Name     string `arg:"" help:"Key name (or a path ending in .key)."`
 	KeyFlags `embed:""`
 	Encrypt  bool   `help:"Encrypt the key; the passphrase comes from --passout or a prompt."`
-	Passout  string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+	Passout  string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC" type:"source"`
 }
 
 func (c *KeyNewCmd) Run(e *Env) error {
@@ -66,7 +66,7 @@ func (c *KeyNewCmd) Run(e *Env) error {
 type KeyPubCmd struct {
 	Name   string `arg:"" help:"Key name or file ('-' for stdin)." completion-predictor:"key"`
 	SSH    bool   `help:"Print one OpenSSH authorized_keys line instead of PEM."`
-	Passin string `help:"Passphrase source for an encrypted key." placeholder:"SRC"`
+	Passin string `help:"Passphrase source for an encrypted key." placeholder:"SRC" type:"source"`
 }
 
 func (c *KeyPubCmd) Run(e *Env) error {
@@ -127,8 +127,8 @@ func publicHalf(data []byte, pass keygen.PassphraseFunc) (crypto.PublicKey, erro
 // KeyPasswdCmd is `key passwd NAME`.
 type KeyPasswdCmd struct {
 	Name         string `arg:"" help:"Key name or file." completion-predictor:"key"`
-	Passin       string `help:"Current passphrase source (when the key is encrypted)." placeholder:"SRC"`
-	Passout      string `help:"New passphrase source." placeholder:"SRC"`
+	Passin       string `help:"Current passphrase source (when the key is encrypted)." placeholder:"SRC" type:"source"`
+	Passout      string `help:"New passphrase source." placeholder:"SRC" type:"source"`
 	NoPassphrase bool   `help:"Remove the passphrase: write the key unencrypted." xor:"newpass"`
 }
 

@@ -20,8 +20,8 @@ type RenewCmd struct {
 	Expiring   string   `help:"Renew every certificate of the store's CAs that ends within DURATION (30d, 2w, 12h)." placeholder:"DURATION"`
 	Days       *int     `help:"Validity in days (default: the old certificate's lifetime; at most 825)." placeholder:"N"`
 	ReuseKey   bool     `name:"reuse-key" help:"Keep NAME.key as it is (read with --passin) instead of making a new key."`
-	Passin     string   `help:"Passphrase source for an encrypted NAME.key, with --reuse-key." placeholder:"SRC"`
-	Passout    string   `help:"Passphrase source for the new keys that replace encrypted ones (default: asked once)." placeholder:"SRC"`
+	Passin     string   `help:"Passphrase source for an encrypted NAME.key, with --reuse-key." placeholder:"SRC" type:"source"`
+	Passout    string   `help:"Passphrase source for the new keys that replace encrypted ones (default: asked once)." placeholder:"SRC" type:"source"`
 	CAKeyFlags `embed:""`
 }
 

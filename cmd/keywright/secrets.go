@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/keywright/keywright/keygen"
 )
@@ -21,6 +24,23 @@ import (
 const maxPassphrase = 4096
 
 var errNoPassphrase = errors.New("no passphrase given and no terminal to ask on")
+
+// sourceMapper reads every passphrase source flag (type:"source"): an
+// empty one ("$SRC" unset) is refused (exit 2), never taken as the flag
+// not given, which would write a key unencrypted.
+func sourceMapper() kong.MapperFunc {
+	return func(ctx *kong.DecodeContext, target reflect.Value) error {
+		var s string
+		if err := ctx.Scan.PopValueInto("source", &s); err != nil {
+			return err
+		}
+		if s == "" {
+			return errors.New("empty: give env:VAR, file:PATH, fd:N or stdin, or leave the flag out")
+		}
+		target.SetString(s)
+		return nil
+	}
+}
 
 // readSource reads the passphrase that SRC names.
 func readSource(e *Env, flag, src string) ([]byte, error) {

@@ -115,7 +115,7 @@ func (f *authKeyFlags) entryFor(e *Env, ref, passin string) (*sshkeys.Entry, *ss
 type SSHAuthorizedKeyCmd struct {
 	Key          string `arg:"" name:"name-or-pubfile" help:"SSH key NAME, store key NAME, or a public or private key file." completion-predictor:"ssh"`
 	authKeyFlags `embed:""`
-	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHAuthorizedKeyCmd) Run(e *Env) error {
@@ -161,7 +161,7 @@ type SSHAKAddCmd struct {
 	File         string `arg:"" help:"The authorized_keys file (created 0600 if missing)."`
 	Key          string `arg:"" help:"SSH key NAME, store key NAME, or a public or private key file." completion-predictor:"ssh"`
 	authKeyFlags `embed:""`
-	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+	Passin       string `help:"Passphrase source for an encrypted private key." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHAKAddCmd) Run(e *Env) error {
@@ -193,7 +193,7 @@ func (c *SSHAKAddCmd) Run(e *Env) error {
 type SSHAKRemoveCmd struct {
 	File   string `arg:"" help:"The authorized_keys file."`
 	Key    string `arg:"" name:"key-or-fingerprint" help:"SSH key NAME, key file, or SHA256:... fingerprint." completion-predictor:"ssh"`
-	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHAKRemoveCmd) Run(e *Env) error {

@@ -23,7 +23,7 @@ type SSHCAInitCmd struct {
 	Name         string `arg:"" help:"CA name (ssh/NAME in the store) or a path."`
 	sshKeyFlags  `embed:""`
 	NoPassphrase bool   `help:"Write the CA key unencrypted."`
-	Passout      string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+	Passout      string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHCAInitCmd) Run(e *Env) error {
@@ -61,7 +61,7 @@ type SSHSignCmd struct {
 	ForceCommand  string   `name:"force-command" help:"User certificates: critical option force-command." placeholder:"CMD" type:"option"`
 	SourceAddress []string `name:"source-address" help:"User certificates: critical option source-address (CIDRs, comma-separated)." placeholder:"CIDR,..." type:"option"`
 	NoExtensions  bool     `name:"no-extensions" help:"User certificates: leave out permit-pty, permit-port-forwarding and the other default extensions."`
-	CAPassin      string   `name:"ca-passin" help:"Passphrase source for the CA key." placeholder:"SRC"`
+	CAPassin      string   `name:"ca-passin" help:"Passphrase source for the CA key." placeholder:"SRC" type:"source"`
 }
 
 // checkFlags refuses what can be refused before reading anything.

@@ -128,7 +128,7 @@ type SSHKeygenCmd struct {
 	Name        string `arg:"" help:"Key name (ssh/NAME in the store) or a path."`
 	sshKeyFlags `embed:""`
 	Encrypt     bool   `help:"Encrypt the key; the passphrase comes from --passout or a prompt."`
-	Passout     string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC"`
+	Passout     string `help:"Encrypt with the passphrase from SRC: env:VAR, file:PATH, fd:N or stdin." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHKeygenCmd) Run(e *Env) error {
@@ -159,7 +159,7 @@ func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what s
 // SSHFingerprintCmd is `ssh fingerprint NAME|FILE`.
 type SSHFingerprintCmd struct {
 	Ref    string `arg:"" name:"name-or-file" help:"SSH key NAME, store key NAME, or a file: public key, authorized_keys, certificate, private key." completion-predictor:"ssh"`
-	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC"`
+	Passin string `help:"Passphrase source for an encrypted private key." placeholder:"SRC" type:"source"`
 }
 
 func (c *SSHFingerprintCmd) Run(e *Env) error {

@@ -19,7 +19,7 @@ type hostFlags struct {
 	Hosts        string        `help:"File with one target per line ([USER@]HOST[:PORT] or a Host alias; # comments)." placeholder:"FILE"`
 	Jobs         int           `help:"Hosts worked on at once." default:"8"`
 	Identity     string        `help:"Private key to log in with (ssh/NAME or a file); default: the SSH agent, then ssh_config's IdentityFile." placeholder:"KEY"`
-	Passin       string        `help:"Passphrase source for an encrypted --identity key." placeholder:"SRC"`
+	Passin       string        `help:"Passphrase source for an encrypted --identity key." placeholder:"SRC" type:"source"`
 	PasswordFile string        `name:"password-file" help:"Log in with the password on the first line of FILE (else asked once on a terminal when keys are refused)." placeholder:"FILE"`
 	SSHConfig    string        `name:"ssh-config" help:"ssh_config file for Host aliases (default ~/.ssh/config and /etc/ssh/ssh_config)." placeholder:"FILE"`
 	KnownHosts   string        `name:"known-hosts" help:"known_hosts file to check host keys against (default ~/.ssh/known_hosts of your passwd home, or ssh_config's UserKnownHostsFile)." placeholder:"FILE"`

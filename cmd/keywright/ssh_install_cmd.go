@@ -57,7 +57,7 @@ type SSHRotateCmd struct {
 	Old          string   `arg:"" name:"old" help:"The key to replace: SSH key NAME, public key file, or SHA256:... fingerprint." completion-predictor:"ssh"`
 	New          string   `arg:"" name:"new" help:"The new key: SSH key NAME or private key file (keywright logs in with it before OLD goes)." completion-predictor:"ssh"`
 	Targets      []string `arg:"" optional:"" name:"target" help:"[USER@]HOST[:PORT] or a Host alias from ssh_config."`
-	NewPassin    string   `name:"new-passin" help:"Passphrase source for an encrypted NEW key." placeholder:"SRC"`
+	NewPassin    string   `name:"new-passin" help:"Passphrase source for an encrypted NEW key." placeholder:"SRC" type:"source"`
 	hostFlags    `embed:""`
 	authKeyFlags `embed:""`
 }
