@@ -18,7 +18,7 @@ type VerifyCmd struct {
 	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file." completion-predictor:"cert"`
 	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA" completion-predictor:"ca"`
 	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H"`
-	At      string        `help:"Check at this time instead of now: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z], or a duration from now such as 30d." placeholder:"TIME"`
+	At      *string       `help:"Check at this time instead of now: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z], or a duration from now such as 30d." placeholder:"TIME"`
 	Passin  string        `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC" type:"source"`
 	Connect string        `help:"Check the chain the TLS server at HOST[:PORT] (default port 443) presents instead of a file." placeholder:"HOST[:PORT]"`
 	Timeout time.Duration `help:"With --connect: how long to wait for the server." default:"10s"`
@@ -60,9 +60,9 @@ func (c *VerifyCmd) Run(e *Env) error {
 		return err
 	}
 	at := e.Now()
-	if c.At != "" {
+	if c.At != nil { // given empty, it is refused, not taken as now
 		var err error
-		if at, err = timeFlag("--at", c.At, at); err != nil {
+		if at, err = timeFlag("--at", *c.At, at); err != nil {
 			return err
 		}
 	}
