@@ -24,7 +24,7 @@ type CAInitCmd struct {
 	CN           string   `name:"cn" help:"Subject common name (default: NAME)." placeholder:"CN"`
 	Org          string   `help:"Subject organization (default: keywright)." placeholder:"O"`
 	Days         *int     `help:"Validity in days (default: 10 years for a root, 5 for an intermediate; at most 10950, 30 years)." placeholder:"N"`
-	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA" completion-predictor:"ca"`
+	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA" completion-predictor:"ca" type:"nonempty"`
 	PathLen      int      `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." default:"-1"`
 	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat); URI hosts and email domains too, unless --permit-uri/--exclude-uri or --permit-email/--exclude-email say otherwise." placeholder:"DOMAIN"`
 	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat); URI hosts and email domains neither, as --permit-dns." placeholder:"DOMAIN"`

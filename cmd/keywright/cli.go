@@ -64,6 +64,8 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.NamedMapper("option", optionMapper()),
 		// a passphrase source is never empty (secrets.go)
 		kong.NamedMapper("source", sourceMapper()),
+		// a flag whose absence means a default is never given empty
+		kong.NamedMapper("nonempty", nonEmptyMapper()),
 		kong.WithBeforeResolve(e.readConfig), // config.go
 	}
 	grammar, ignore := reachable(cli, args)
@@ -141,4 +143,23 @@ func commandPath(ctx *kong.Context) string {
 		}
 	}
 	return path
+}
+
+// nonEmptyMapper reads a string flag whose absence means a default
+// (type:"nonempty": issue --ca, ca init --parent, verify --ca and --host):
+// given empty ("$CA" unset) it is refused (exit 2), never taken as not
+// given, which would sign with another CA, make a root instead of an
+// intermediate, or skip a check.
+func nonEmptyMapper() kong.MapperFunc {
+	return func(ctx *kong.DecodeContext, target reflect.Value) error {
+		var s string
+		if err := ctx.Scan.PopValueInto("value", &s); err != nil {
+			return err
+		}
+		if s == "" {
+			return errors.New("empty: give a value, or leave the flag out for the default")
+		}
+		target.SetString(s)
+		return nil
+	}
 }

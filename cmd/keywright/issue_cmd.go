@@ -19,7 +19,7 @@ const localCA = "local-ca"
 // IssueCmd is `issue NAME`: key, request, certificate and chain at once.
 type IssueCmd struct {
 	Name       string   `arg:"" help:"Name of the files to write: NAME.key, NAME.csr, NAME.crt, NAME.pem."`
-	CA         string   `name:"ca" help:"The CA that signs (default: the only CA in the store; with none, a new local-ca)." placeholder:"CA" completion-predictor:"ca"`
+	CA         string   `name:"ca" help:"The CA that signs (default: the only CA in the store; with none, a new local-ca)." placeholder:"CA" completion-predictor:"ca" type:"nonempty"`
 	SAN        []string `name:"san" sep:"none" help:"Subject alternative name (repeat): DNS name, IP address, email or URI (default: NAME)." placeholder:"VALUE"`
 	CN         string   `name:"cn" help:"Subject common name (default: the first DNS name)." placeholder:"CN"`
 	Profile    string   `help:"server, client, server-client, code-signing or email." default:"server" enum:"server,client,server-client,code-signing,email"`

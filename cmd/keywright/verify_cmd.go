@@ -16,8 +16,8 @@ import (
 // VerifyCmd is `verify NAME|FILE`.
 type VerifyCmd struct {
 	Ref     string        `arg:"" optional:"" name:"name-or-file" help:"Certificate NAME (NAME.crt and NAME.pem) or file." completion-predictor:"cert"`
-	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA" completion-predictor:"ca"`
-	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H"`
+	CA      string        `name:"ca" help:"Require the chain to go through this CA (default: any CA in the store)." placeholder:"CA" completion-predictor:"ca" type:"nonempty"`
+	Host    string        `help:"Check that the certificate is valid for this host name or IP address (with --connect: HOST by default)." placeholder:"H" type:"nonempty"`
 	At      *string       `help:"Check at this time instead of now: YYYY-MM-DD, RFC 3339, YYYYMMDD[HHMM[SS]][Z], or a duration from now such as 30d." placeholder:"TIME"`
 	Passin  string        `help:"Passphrase source for an encrypted NAME.key (for the key check)." placeholder:"SRC" type:"source"`
 	Connect string        `help:"Check the chain the TLS server at HOST[:PORT] (default port 443) presents instead of a file." placeholder:"HOST[:PORT]"`
