@@ -75,6 +75,7 @@ func tlsTarget(s string) (host, addr string, err error) {
 	if host == "" || strings.ContainsAny(host, "/ ") {
 		return bad("no host")
 	}
+	host = asciiHost(host) // an internationalised name is looked up and sent (SNI) as xn--
 	return host, net.JoinHostPort(host, port), nil
 }
 

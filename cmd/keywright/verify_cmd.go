@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/keygen"
@@ -192,8 +195,22 @@ func (v *verifier) key(file string) checkResult {
 
 func (v *verifier) host() checkResult {
 	r := checkResult{Name: "host", OK: true, Detail: v.cmd.Host + " is one of the names"}
-	if err := v.leaf.VerifyHostname(v.cmd.Host); err != nil {
+	if err := v.leaf.VerifyHostname(asciiHost(v.cmd.Host)); err != nil {
 		r.OK, r.Detail = false, err.Error()
 	}
 	return r
+}
+
+// asciiHost is a host name as certificates hold it: an internationalised
+// name in its xn-- form, as issue --san writes it (bücher.test is
+// xn--bcher-kva.test). An IP address, or a name idna cannot map, is
+// returned as given.
+func asciiHost(h string) string {
+	if net.ParseIP(h) != nil {
+		return h
+	}
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		return a
+	}
+	return h
 }
