@@ -26,14 +26,14 @@ type CAInitCmd struct {
 	Days         *int     `help:"Validity in days (default: 10 years for a root, 5 for an intermediate; at most 10950, 30 years)." placeholder:"N"`
 	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA" completion-predictor:"ca" type:"nonempty"`
 	PathLen      int      `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." default:"-1"`
-	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat); URI hosts and email domains too, unless --permit-uri/--exclude-uri or --permit-email/--exclude-email say otherwise." placeholder:"DOMAIN"`
-	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat); URI hosts and email domains neither, as --permit-dns." placeholder:"DOMAIN"`
-	PermitIP     []string `name:"permit-ip" help:"Name constraint: may only sign IP addresses in this range (repeat)." placeholder:"CIDR"`
-	ExcludeIP    []string `name:"exclude-ip" help:"Name constraint: may not sign IP addresses in this range (repeat)." placeholder:"CIDR"`
-	PermitEmail  []string `name:"permit-email" help:"Name constraint: may only sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN"`
-	ExcludeEmail []string `name:"exclude-email" help:"Name constraint: may not sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN"`
-	PermitURI    []string `name:"permit-uri" help:"Name constraint: may only sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN"`
-	ExcludeURI   []string `name:"exclude-uri" help:"Name constraint: may not sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN"`
+	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat); URI hosts and email domains too, unless --permit-uri/--exclude-uri or --permit-email/--exclude-email say otherwise." placeholder:"DOMAIN,..." type:"option"`
+	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat); URI hosts and email domains neither, as --permit-dns." placeholder:"DOMAIN,..." type:"option"`
+	PermitIP     []string `name:"permit-ip" help:"Name constraint: may only sign IP addresses in this range (repeat)." placeholder:"CIDR,..." type:"option"`
+	ExcludeIP    []string `name:"exclude-ip" help:"Name constraint: may not sign IP addresses in this range (repeat)." placeholder:"CIDR,..." type:"option"`
+	PermitEmail  []string `name:"permit-email" help:"Name constraint: may only sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN,..." type:"option"`
+	ExcludeEmail []string `name:"exclude-email" help:"Name constraint: may not sign email addresses at this host (.DOMAIN: at a host below it) (repeat)." placeholder:"DOMAIN,..." type:"option"`
+	PermitURI    []string `name:"permit-uri" help:"Name constraint: may only sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN,..." type:"option"`
+	ExcludeURI   []string `name:"exclude-uri" help:"Name constraint: may not sign URIs whose host is this one (.DOMAIN: a host below it) (repeat)." placeholder:"DOMAIN,..." type:"option"`
 	KeyFlags     `embed:""`
 	NoPassphrase bool   `name:"no-passphrase" help:"Write the CA key unencrypted."`
 	Passout      string `help:"Encrypt the CA key with the passphrase from SRC." placeholder:"SRC" type:"source"`
