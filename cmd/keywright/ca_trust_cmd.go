@@ -24,7 +24,7 @@ type CATrustCmd struct {
 // trustArgs are what every ca trust command takes.
 type trustArgs struct {
 	CA string   `arg:"" optional:"" help:"The root CA: a NAME in the store or a certificate file (default: the store's only root)." placeholder:"CA" completion-predictor:"ca"`
-	In []string `name:"in" sep:"," help:"Only these trust stores: system, nss, java (default: all)." placeholder:"STORE"`
+	In []string `name:"in" help:"Only these trust stores: system, nss, java (default: all)." placeholder:"STORE,..." type:"option"`
 }
 
 // CATrustInstallCmd is `ca trust install [CA]`.
