@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ func SignCert(ca crypto.Signer, req CertRequest) (*ssh.Certificate, error) {
 		Serial:          binary.BigEndian.Uint64(serial[:]),
 		CertType:        ssh.UserCert,
 		KeyId:           req.Identity,
-		ValidPrincipals: req.Principals,
+		ValidPrincipals: uniqueStrings(req.Principals),
 		ValidAfter:      uint64(req.Now.Add(-Backdate).Unix()),
 		ValidBefore:     uint64(req.Now.Add(req.ValidFor).Unix()),
 		Permissions:     req.permissions(),
@@ -171,4 +172,16 @@ func (r CertRequest) permissions() ssh.Permissions {
 // MarshalCert is the -cert.pub line: "TYPE-cert-v01@openssh.com BASE64 COMMENT\n".
 func MarshalCert(cert *ssh.Certificate, comment string) ([]byte, error) {
 	return MarshalPublic(cert, comment)
+}
+
+// uniqueStrings is list with each value once, in first-seen order (a
+// principal given twice is listed once, as sshd would match it).
+func uniqueStrings(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

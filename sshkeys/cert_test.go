@@ -114,3 +114,17 @@ func TestSignCertRefuses(t *testing.T) {
 		t.Fatalf("certifying a certificate: %v", err)
 	}
 }
+
+// A principal given twice is listed once, in the order first given.
+func TestSignCertPrincipalsOnce(t *testing.T) {
+	_, caKey, _ := ed25519.GenerateKey(rand.Reader)
+	req := CertRequest{Key: testECKey(t), Identity: "ci", Principals: []string{"alice", "bob", "alice"},
+		Now: time.Unix(2_000_000_000, 0), ValidFor: time.Hour}
+	cert, err := SignCert(caKey, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cert.ValidPrincipals, ","); got != "alice,bob" {
+		t.Fatalf("principals %q, want alice,bob", got)
+	}
+}

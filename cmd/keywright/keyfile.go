@@ -16,7 +16,7 @@ import (
 // KeyFlags are the key-choosing flags of `key new`, `csr new` and `issue`.
 type KeyFlags struct {
 	Type  string `help:"Key type: ecdsa, rsa or ed25519." enum:"ecdsa,rsa,ed25519" default:"ecdsa"`
-	Bits  int    `help:"RSA key size: 2048, 3072 (default) or 4096."`
+	Bits  int    `help:"RSA key size in bits: 2048 to 8192 (default 3072)."`
 	Curve string `help:"ECDSA curve: p256 (default), p384 or p521."`
 }
 

@@ -27,7 +27,7 @@ type SSHCmd struct {
 // sshKeyFlags choose an SSH key: Ed25519 by default, as ssh-keygen.
 type sshKeyFlags struct {
 	Type    string `help:"Key type: ed25519, ecdsa or rsa." enum:"ed25519,ecdsa,rsa" default:"ed25519"`
-	Bits    int    `help:"RSA: 2048, 3072 (default) or 4096; ECDSA: 256 (default), 384 or 521, as ssh-keygen -b."`
+	Bits    int    `help:"RSA: 2048 to 8192 bits (default 3072); ECDSA: 256 (default), 384 or 521, as ssh-keygen -b."`
 	Comment string `help:"Comment for the public key (default: the NAME)."`
 }
 
