@@ -99,7 +99,16 @@ func reportIssued(e *Env, a *ca.Authority, is *ca.Issued, certPath, chainPath st
 	addCertSummary(e.Result().add("cert", certPath).add("chain", chainPath).add("ca", a.Paths.Name).
 		add("profile", is.Entry.Profile), is.Cert)
 	e.UI.Infof("wrote %s and %s: %s, serial %s, valid until %s, signed by %s", certPath, chainPath,
-		strings.Join(is.Entry.SANs, ", "), is.Entry.Serial, day(is.Cert.NotAfter), chainSummary(a))
+		issuedNames(is), is.Entry.Serial, day(is.Cert.NotAfter), chainSummary(a))
+}
+
+// issuedNames is what a certificate is for: its SANs, or, for a CA
+// certificate that has none, its subject.
+func issuedNames(is *ca.Issued) string {
+	if len(is.Entry.SANs) > 0 {
+		return strings.Join(is.Entry.SANs, ", ")
+	}
+	return is.Cert.Subject.String()
 }
 
 // ignoredExtensions names the extensions a request asked for that the
