@@ -135,9 +135,10 @@ type listWriter struct {
 	problems []string // --json: everything that went wrong
 }
 
-// serialWidth is the width of the SERIAL column: keywright's serials are 17
-// octets (34 hex digits); a longer one pushes its row to the right.
-const serialWidth = 34
+// serialWidth is the width of the SERIAL column: 20 octets (40 hex
+// digits), the most RFC 5280 allows (keywright's own are 17), so a
+// certificate another CA issued keeps the columns aligned too.
+const serialWidth = 40
 
 func newListWriter(e *Env, names []string) *listWriter {
 	w := &listWriter{e: e}
