@@ -244,14 +244,22 @@ func (r dayRange) check(days *int) (int, error) {
 
 // checkInt refuses days outside the range (a flag with a default).
 func (r dayRange) checkInt(days int) (int, error) {
-	if days < 1 || days > r.max {
-		years := ""
-		if r.max >= 3650 {
-			years = fmt.Sprintf(" (%d years)", r.max/365)
-		}
-		return 0, usagef("--days %d: %s 1 to %d days%s", days, r.what, r.max, years)
+	if msg := r.outside(days); msg != "" {
+		return 0, usagef("--days %d: %s", days, msg)
 	}
 	return days, nil
+}
+
+// outside says why days is out of the range, or "" when it is in.
+func (r dayRange) outside(days int) string {
+	if days >= 1 && days <= r.max {
+		return ""
+	}
+	years := ""
+	if r.max >= 3650 {
+		years = fmt.Sprintf(" (%d years)", r.max/365)
+	}
+	return fmt.Sprintf("%s 1 to %d days%s", r.what, r.max, years)
 }
 
 // intOr0 is *p, or 0 for a flag not given.

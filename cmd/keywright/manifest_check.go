@@ -269,8 +269,8 @@ func (c *manifestChecker) sshCert(f sshCertFields, where string) (*SSHCertEntry,
 	ok = c.principals(f, where) && ok
 	if f.days.line != 0 && !f.days.bad {
 		// ssh sign's own range (sshkeys.MaxCertDays), far from an overflow.
-		if err := (&SSHSignCmd{Days: f.days.v}).checkFlags(); err != nil {
-			c.errs.addErr(f.days.line, fieldPath(where, "days"), err)
+		if msg := sshCertDays.outside(f.days.v); msg != "" {
+			c.errs.addf(f.days.line, "%s: %d: %s", fieldPath(where, "days"), f.days.v, msg)
 			ok = false
 		}
 		e.Days = f.days.v

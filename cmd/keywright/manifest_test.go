@@ -226,7 +226,7 @@ func TestManifestProblems(t *testing.T) {
 		"ssh_bad_principal.yaml":       `6: ssh[0].certificate.principals: principal "ops team": no spaces, commas, quotes or control characters`,
 		"ssh_ecdsa_bits.yaml":          `4: ssh[0].bits: ecdsa --bits 224: use 256, 384 or 521`,
 		"ssh_unknown_type.yaml":        `3: ssh[0].type: keygen: unsupported key: type "dsa": use ecdsa, rsa or ed25519`,
-		"ssh_days_zero.yaml":           `7: ssh[0].certificate.days: --days 0: an SSH certificate is valid for 1 to 10950 days (30 years)`,
+		"ssh_days_zero.yaml":           `7: ssh[0].certificate.days: 0: an SSH certificate is valid for 1 to 10950 days (30 years)`,
 		"ssh_comment_newline.yaml":     `3: ssh[0].comment: newline, carriage return or NUL is not allowed`,
 		"ssh_no_identity.yaml":         `4: ssh[0].certificate.identity: missing: the key id that sshd logs (ssh sign --identity)`,
 		"ssh_host_string.yaml":         `7: ssh[0].certificate.host: want true or false, got the string "yes"`,
@@ -243,7 +243,7 @@ func TestManifestProblems(t *testing.T) {
 		"csv_header_only.csv":          `: no entries: a manifest lists certificates or ssh keys`,
 		"syntax_line1.yaml":            `2: yaml: did not find expected ',' or ']'`,
 		"syntax_indent.yaml":           `2: yaml: did not find expected key`,
-		"ssh_days_overflow.yaml":       `7: ssh[0].certificate.days: --days 106752: an SSH certificate is valid for 1 to 10950 days (30 years)`,
+		"ssh_days_overflow.yaml":       `7: ssh[0].certificate.days: 106752: an SSH certificate is valid for 1 to 10950 days (30 years)`,
 		"defaults_name.yaml":           `2: defaults.name: not allowed in defaults: it names one certificate, and a default would give every certificate the same name`,
 		"certificate_not_mapping.yaml": `2: certificates[0]: want a mapping (name: ...), got the string "web1"`,
 	}
