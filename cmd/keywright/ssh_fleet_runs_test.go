@@ -3,9 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -197,5 +199,24 @@ func TestSSHRotateOldAbsent(t *testing.T) {
 	}
 	if h.authorizedKeys(t) != before {
 		t.Fatal("the file changed")
+	}
+}
+
+// A default ~/.ssh/config the parser cannot read (Match exec) fails with a
+// hint that says how to read another one, or none.
+func TestSSHConfigUnreadableHint(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(home, ".ssh", "config"), "Match exec \"true\"\n  User x\n", 0o600)
+	_, err := (&hostFlags{}).sshConfig(home)
+	if err == nil {
+		t.Fatal("a config with Match exec was read")
+	}
+	var out bytes.Buffer
+	reportError(&out, err)
+	if !strings.Contains(out.String(), "keywright: hint: give the config keywright should read with --ssh-config FILE, or none: --ssh-config /dev/null") {
+		t.Fatalf("no hint:\n%s", out.String())
 	}
 }

@@ -104,7 +104,13 @@ func (f *hostFlags) sshConfig(home string) (*remote.Config, error) {
 	if home != "" {
 		optional = append(optional, filepath.Join(home, ".ssh", "config"))
 	}
-	return remote.LoadConfig(home, nil, append(optional, "/etc/ssh/ssh_config"))
+	cfg, err := remote.LoadConfig(home, nil, append(optional, "/etc/ssh/ssh_config"))
+	if err != nil {
+		// Some of OpenSSH's directives (Match exec, Match user, ...) are
+		// beyond the parser: a target without an alias needs no config.
+		return nil, withHint(err, "give the config keywright should read with --ssh-config FILE, or none: --ssh-config /dev/null")
+	}
+	return cfg, nil
 }
 
 // login is how every host of the run is reached and logged in to.
