@@ -229,8 +229,9 @@ func TestForceReplaceRacesRemoval(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.crt")
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	stop, removerDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(removerDone)
 		for {
 			select {
 			case <-stop:
@@ -252,6 +253,7 @@ func TestForceReplaceRacesRemoval(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
+	<-removerDone // else its last Remove may land after the final write
 	if err := store.WriteFile(p, []byte("last"), 0o644, true); err != nil {
 		t.Fatal(err)
 	}
