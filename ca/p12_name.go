@@ -12,11 +12,9 @@ package ca
 
 import (
 	"bytes"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/hmac"
-	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -25,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+
+	"github.com/keywright/keywright/keygen"
 )
 
 var (
@@ -34,22 +34,13 @@ var (
 	oidLocalKeyID    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
 	oidPBESHA3DES    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 3}
 	oidPBES2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidPBKDF2        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
 )
 
-// p12Hashes are the digests of MACs and PBKDF2 PRFs, by OID.
+// p12Hashes are the digests of MACs, by OID (PBES2's PBKDF2 is keygen's).
 var p12Hashes = map[string]func() hash.Hash{
 	"1.3.14.3.2.26":          sha1.New,   // SHA-1
 	"2.16.840.1.101.3.4.2.1": sha256.New, // SHA-256
 	"2.16.840.1.101.3.4.2.3": sha512.New, // SHA-512
-	"1.2.840.113549.2.7":     sha1.New,   // hmacWithSHA1
-	"1.2.840.113549.2.9":     sha256.New, // hmacWithSHA256
-	"1.2.840.113549.2.11":    sha512.New, // hmacWithSHA512
-}
-
-// p12AESKeySizes are the PBES2 ciphers, by OID: AES-128, -192, -256 CBC.
-var p12AESKeySizes = map[string]int{
-	"2.16.840.1.101.3.4.1.2": 16, "2.16.840.1.101.3.4.1.22": 24, "2.16.840.1.101.3.4.1.42": 32,
 }
 
 type p12PFX struct {
@@ -227,45 +218,10 @@ func p12Cipher(alg pkix.AlgorithmIdentifier, password string) (cipher.Block, []b
 		block, err := des.NewTripleDESCipher(key)
 		return block, pkcs12KDF(sha1.New, 2, params.Salt, pw, params.Iterations, 8), err
 	case alg.Algorithm.Equal(oidPBES2):
-		return pbes2Cipher(alg, password)
+		// RFC 8018 3: the password of PBES2 is UTF-8, as go-pkcs12 uses it.
+		return keygen.PBES2Cipher(alg, []byte(password))
 	}
 	return nil, nil, fmt.Errorf("ca: pkcs12: naming the bags: unknown encryption %s", alg.Algorithm)
-}
-
-func pbes2Cipher(alg pkix.AlgorithmIdentifier, password string) (cipher.Block, []byte, error) {
-	var params struct {
-		KDF, Enc pkix.AlgorithmIdentifier
-	}
-	var kdf struct {
-		Salt       []byte
-		Iterations int
-		KeyLength  int                      `asn1:"optional"`
-		PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
-	}
-	var iv []byte
-	if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || !params.KDF.Algorithm.Equal(oidPBKDF2) {
-		return nil, nil, errP12Shape
-	}
-	if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &kdf); err != nil {
-		return nil, nil, errP12Shape
-	}
-	if _, err := asn1.Unmarshal(params.Enc.Parameters.FullBytes, &iv); err != nil {
-		return nil, nil, errP12Shape
-	}
-	prf, size := sha1.New, p12AESKeySizes[params.Enc.Algorithm.String()]
-	if kdf.PRF.Algorithm != nil {
-		prf = p12Hashes[kdf.PRF.Algorithm.String()]
-	}
-	if prf == nil || size == 0 {
-		return nil, nil, fmt.Errorf("ca: pkcs12: naming the bags: unknown PBES2 parameters %s, %s", kdf.PRF.Algorithm, params.Enc.Algorithm)
-	}
-	// RFC 8018 3: the password of PBES2 is UTF-8, as go-pkcs12 uses it.
-	key, err := pbkdf2.Key(prf, password, kdf.Salt, kdf.Iterations, size)
-	if err != nil {
-		return nil, nil, err
-	}
-	block, err := aes.NewCipher(key)
-	return block, iv, err
 }
 
 // p12MAC is the MAC of authSafe with the algorithm, salt and iterations of

@@ -156,15 +156,33 @@ func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) > 0 {
 		return nil, fmt.Errorf("%w: bad EncryptedPrivateKeyInfo", ErrMalformed)
 	}
-	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
+	out, err := parsePBES2(info.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	out.ciphertext = info.EncryptedData
+	bs := aes.BlockSize
+	if out.cipherName == "DES-EDE3-CBC" {
+		bs = des.BlockSize
+	}
+	if len(out.ciphertext) == 0 || len(out.ciphertext)%bs != 0 {
+		return nil, fmt.Errorf("%w: bad IV or ciphertext length", ErrMalformed)
+	}
+	return out, nil
+}
+
+// parsePBES2 reads a PBES2 AlgorithmIdentifier: cipher, IV and KDF, the
+// KDF checked against the caps (RFC 8018 6.2).
+func parsePBES2(alg pkix.AlgorithmIdentifier) (*encryptedInfo, error) {
+	if !alg.Algorithm.Equal(oidPBES2) {
 		return nil, fmt.Errorf("%w: scheme %s (only PBES2 is read; re-encrypt with openssl pkcs8 -topk8 -v2 aes-256-cbc)",
-			ErrUnsupportedEncryption, info.Algorithm.Algorithm)
+			ErrUnsupportedEncryption, alg.Algorithm)
 	}
 	var params pbes2Params
-	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil || len(rest) > 0 {
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || len(rest) > 0 {
 		return nil, fmt.Errorf("%w: bad PBES2 parameters", ErrMalformed)
 	}
-	out := &encryptedInfo{ciphertext: info.EncryptedData}
+	out := &encryptedInfo{}
 	var err error
 	if err = out.setCipher(params.EncryptionScheme); err != nil {
 		return nil, err
@@ -174,6 +192,23 @@ func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// PBES2Cipher is the block cipher and IV that a PBES2 AlgorithmIdentifier
+// (RFC 8018 6.2) derives from pass, with the caps of an encrypted key's
+// derivation: for data other than a key that PBES2 protects (a PKCS#12
+// bag) and must be decrypted and encrypted again under the same parameters.
+func PBES2Cipher(alg pkix.AlgorithmIdentifier, pass []byte) (cipher.Block, []byte, error) {
+	e, err := parsePBES2(alg)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := e.derive(pass, e.keyLen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keygen: %w", err)
+	}
+	block, err := e.newCipher(key)
+	return block, e.iv, err
 }
 
 func (e *encryptedInfo) setCipher(alg pkix.AlgorithmIdentifier) error {
@@ -196,7 +231,7 @@ func (e *encryptedInfo) setCipher(alg pkix.AlgorithmIdentifier) error {
 	if alg.Algorithm.Equal(oidDESEDE3CBC) {
 		bs = des.BlockSize
 	}
-	if len(e.iv) != bs || len(e.ciphertext) == 0 || len(e.ciphertext)%bs != 0 {
+	if len(e.iv) != bs {
 		return fmt.Errorf("%w: bad IV or ciphertext length", ErrMalformed)
 	}
 	return nil
