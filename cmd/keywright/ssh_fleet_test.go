@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/keywright/keywright/internal/interop"
 )
 
 // fleet is several throwaway servers and a store holding the admin key
@@ -285,6 +287,9 @@ func TestSSHInstallPasswordBootstrap(t *testing.T) {
 	t.Run("password", func(t *testing.T) { testPasswordBootstrap(t, sshdOptions{password: true}) })
 	t.Run("keyboard-interactive", func(t *testing.T) {
 		if _, err := os.Stat("/etc/pam.d/sshd"); err != nil {
+			if interop.Required() {
+				t.Fatal("no PAM configuration for sshd (/etc/pam.d/sshd), and KEYWRIGHT_REQUIRE_INTEROP=1 is set")
+			}
 			t.Skip("no PAM configuration for sshd (/etc/pam.d/sshd): keyboard-interactive needs it")
 		}
 		testPasswordBootstrap(t, sshdOptions{kbdInteractive: true})
