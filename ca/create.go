@@ -172,7 +172,7 @@ func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Auth
 		}
 	}
 	if err := newCAFree(c); err != nil {
-		return nil, nil, err
+		return nil, nil, waitForMaker(ctx, c, err)
 	}
 	if err := store.CheckFree(r.Force, r.paths()...); err != nil {
 		return nil, nil, err
@@ -214,12 +214,28 @@ func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Auth
 	return a, &Issued{Signed: s, Entry: rec.entryOf(evs[1])}, nil
 }
 
-// newCAFree checks that the files of the new root c do not exist.
+// newCAFree checks that the files of the new root c do not exist: if
+// either does, the error is ErrCAExists.
 func newCAFree(c CreateRequest) error {
-	for _, p := range []string{c.Paths.Cert, c.Paths.Key} {
-		if store.Exists(p) {
-			return fmt.Errorf("ca: %s: %w", p, ErrCAExists)
-		}
+	err := store.CheckFree(false, c.Paths.Cert, c.Paths.Key)
+	if errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("ca: %s: %w", c.Paths.Cert, ErrCAExists)
 	}
-	return store.CheckFree(false, c.Paths.Cert, c.Paths.Key)
+	return err
+}
+
+// waitForMaker: the CA's files were found before its lock was taken, so
+// the keywright making them may be half-way through its commit (the key
+// placed, not yet the certificate). Waiting for the lock lets that commit
+// finish before the caller loads the CA. Other errors pass unchanged.
+func waitForMaker(ctx context.Context, c CreateRequest, err error) error {
+	if !errors.Is(err, ErrCAExists) {
+		return err
+	}
+	lock, lerr := c.Paths.LockCA(ctx, c.LockTimeout)
+	if lerr != nil {
+		return lerr
+	}
+	lock.Unlock()
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	// up while it walks a query (list), which WAL allows beside a writer.
 	conn.SetMaxOpenConns(2)
 	db := &DB{Path: path, dir: dir, sql: conn}
-	if err := db.migrate(ctx, created); err != nil {
+	if err := db.migrateWaiting(ctx, created, timeout); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -158,6 +159,27 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 		}
 		return db.importLegacy(ctx, tx)
 	})
+}
+
+// migrateWaiting is migrate, tried again while the record is busy, for
+// at most timeout. SQLite does not call its busy handler for every lock
+// a new database needs: switching the journal mode to WAL while another
+// process makes the same database fails at once with SQLITE_BUSY (five
+// zero-config issues at once in an empty store found it).
+func (db *DB) migrateWaiting(ctx context.Context, created bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := db.migrate(ctx, created)
+		if !errors.Is(err, store.ErrBusy) || !time.Now().Before(deadline) {
+			return err
+		}
+		pause := time.Millisecond * time.Duration(1+rand.IntN(10))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
 }
 
 // driverName is modernc.org/sqlite registered with persistWAL as its

@@ -83,7 +83,7 @@ func (c *IssueCmd) issue(e *Env, a *ca.Authority, newCA *ca.CreateRequest, req c
 			}
 			return made, is, err
 		}
-		if a, err = loadAuthority(e, localCA, c.CAKeyFlags); err != nil {
+		if a, err = c.loadLocalCA(e); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -186,7 +186,7 @@ func (c *IssueCmd) authority(e *Env) (a *ca.Authority, newCA *ca.CreateRequest, 
 	case 0:
 		newCA, err = c.localCA(e)
 		if errors.Is(err, store.ErrExists) { // made by another keywright meanwhile
-			a, err = loadAuthority(e, localCA, c.CAKeyFlags)
+			a, err = c.loadLocalCA(e)
 			return a, nil, err
 		}
 		return nil, newCA, err
@@ -195,6 +195,22 @@ func (c *IssueCmd) authority(e *Env) (a *ca.Authority, newCA *ca.CreateRequest, 
 		return a, nil, err
 	}
 	return nil, nil, usagef("store %s has %d CAs (%s): choose one with --ca", storeName(e), len(names), strings.Join(names, ", "))
+}
+
+// loadLocalCA loads the local-ca another keywright made meanwhile, once
+// that keywright's commit is over: it holds the CA's lock from before the
+// CA's first file is placed until its record entry is committed.
+func (c *IssueCmd) loadLocalCA(e *Env) (*ca.Authority, error) {
+	paths, err := ca.PathsFor(e.Store(), localCA)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := paths.LockCA(e.Ctx, c.LockTimeout)
+	if err != nil {
+		return nil, busyHint(err)
+	}
+	lock.Unlock()
+	return loadAuthority(e, localCA, c.CAKeyFlags)
 }
 
 // localCA is the zero-config root to make, unencrypted unless --ca-passout

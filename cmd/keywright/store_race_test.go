@@ -145,3 +145,28 @@ type killTally struct {
 func (k *killTally) String() string {
 	return fmt.Sprintf("%d left the old content, %d the new; %d rounds ended with a dead writer's temporary files", k.old, k.new, k.crashed)
 }
+
+// Zero-config issues started together in an empty store, round after
+// round: every one succeeds (one makes local-ca, the others wait for it
+// and sign with it), however their steps interleave. Found flaky by CI: a
+// "busy" record while it was being made, an "already exists" local-ca.crt
+// and a local-ca loaded before its certificate was placed.
+func TestZeroConfigFiveAtOnceManyRounds(t *testing.T) {
+	exe := keywrightExe(t)
+	const rounds, racers = 40, 5
+	for r := range rounds {
+		dir := filepath.Join(t.TempDir(), "zc")
+		var cmds []*exec.Cmd
+		for i := range racers {
+			name := fmt.Sprintf("z%d", i)
+			cmds = append(cmds, kwCommand(exe, "--store", dir, "issue", name, "--san", name+".example.test"))
+		}
+		runParallel(t, cmds)
+		if crts, _ := filepath.Glob(filepath.Join(dir, "*.crt")); len(crts) != racers+1 {
+			t.Fatalf("round %d: %d certificates: %v", r, len(crts), crts)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
