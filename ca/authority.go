@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,12 +19,12 @@ import (
 
 // Errors of loading a CA.
 var (
-	ErrNotCA       = errors.New("not a CA certificate")
-	ErrNoRoot      = errors.New("the root of the chain is not in the store")
-	ErrKeyMismatch = errors.New("the key does not match the certificate")
+	ErrNotCA       = newError("not a CA certificate")
+	ErrNoRoot      = newError("the root of the chain is not in the store")
+	ErrKeyMismatch = newError("the key does not match the certificate")
 	// ErrStoreUnreadable: the store directory cannot be listed, so what it
 	// holds is not known (never taken for "not there").
-	ErrStoreUnreadable = errors.New("the store cannot be read")
+	ErrStoreUnreadable = newError("the store cannot be read")
 )
 
 // Paths are the files of one CA.
@@ -125,7 +124,7 @@ func Load(ctx context.Context, st *store.Store, ref string) (*Authority, error) 
 	}
 	a := &Authority{Paths: p, Cert: certs[0]}
 	if !a.Cert.IsCA || !a.Cert.BasicConstraintsValid {
-		return nil, fmt.Errorf("ca: %s: %w (basic constraints CA:FALSE or absent)", p.Cert, ErrNotCA)
+		return nil, errorf("%s: %w (basic constraints CA:FALSE or absent)", p.Cert, ErrNotCA)
 	}
 	if store.Exists(p.Chain) {
 		chain, err := ReadCerts(p.Chain)
@@ -133,7 +132,7 @@ func Load(ctx context.Context, st *store.Store, ref string) (*Authority, error) 
 			return nil, err
 		}
 		if !chain[0].Equal(a.Cert) {
-			return nil, fmt.Errorf("ca: %s does not start with the certificate in %s", p.Chain, p.Cert)
+			return nil, errorf("%s does not start with the certificate in %s", p.Chain, p.Cert)
 		}
 		a.Chain = chain[1:]
 	}
@@ -177,7 +176,7 @@ func (a *Authority) findRoot(st *store.Store) error {
 			}
 		}
 	}
-	return withProblems(fmt.Errorf("ca: %s: %w (looked for issuer %q)", a.Paths.Cert, ErrNoRoot, top.Issuer.String()), problems)
+	return withProblems(errorf("%s: %w (looked for issuer %q)", a.Paths.Cert, ErrNoRoot, top.Issuer.String()), problems)
 }
 
 // trimRoot drops a self-signed certificate at the end of a chain.
@@ -192,7 +191,7 @@ func trimRoot(chain []*x509.Certificate) []*x509.Certificate {
 func (a *Authority) SetKey(key crypto.Signer) error {
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(a.Cert.PublicKey) {
-		return fmt.Errorf("ca: %s and %s: %w", a.Paths.Key, a.Paths.Cert, ErrKeyMismatch)
+		return errorf("%s and %s: %w", a.Paths.Key, a.Paths.Cert, ErrKeyMismatch)
 	}
 	a.Key = key
 	return nil
@@ -214,11 +213,11 @@ func (a *Authority) Issuers() []*x509.Certificate {
 func ReadCerts(path string) ([]*x509.Certificate, error) {
 	data, err := store.ReadFile(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+		return nil, errorf("%w", err)
 	}
 	certs, err := ParseCerts(data)
 	if err != nil {
-		return nil, fmt.Errorf("ca: %s: %w", path, err)
+		return nil, errorf("%s: %w", path, err)
 	}
 	return certs, nil
 }
@@ -233,16 +232,16 @@ func ParseCerts(data []byte) ([]*x509.Certificate, error) {
 			break
 		}
 		if b.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("expected CERTIFICATE, found a %q PEM block", b.Type)
+			return nil, errorf("expected CERTIFICATE, found a %q PEM block", b.Type)
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("malformed certificate: %w", err)
+			return nil, errorf("malformed certificate: %w", err)
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("%w (expected CERTIFICATE)", keygen.ErrNoPEM)
+		return nil, errorf("%w (expected CERTIFICATE)", keygen.ErrNoPEM)
 	}
 	return certs, nil
 }
@@ -279,7 +278,7 @@ func ScanDir(dir string) ([]Stored, []error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil // no store yet: nothing in it
 	case err != nil:
-		return nil, []error{fmt.Errorf("ca: %w: %w", ErrStoreUnreadable, err)}
+		return nil, []error{errorf("%w: %w", ErrStoreUnreadable, err)}
 	}
 	var found []Stored
 	var problems []error
@@ -290,7 +289,7 @@ func ScanDir(dir string) ([]Stored, []error) {
 		case errors.Is(err, fs.ErrNotExist):
 			continue // removed meanwhile, or a dangling link
 		case err != nil:
-			problems = append(problems, fmt.Errorf("ca: %w", err))
+			problems = append(problems, errorf("%w", err))
 			continue
 		case !fi.Mode().IsRegular():
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
@@ -53,7 +54,7 @@ func CheckRecord(ctx context.Context, st *store.Store, now time.Time) ([]store.F
 		return nil
 	})
 	for _, p := range problems {
-		out = append(out, store.Finding{Kind: store.FindingUnreadable, Detail: p.Error()})
+		out = append(out, store.Finding{Kind: store.FindingUnreadable, Detail: fault.Text(p)})
 	}
 	return out, err
 }
@@ -87,7 +88,7 @@ func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
 	var out []store.Finding
 	err := v.db.scanEntries(ctx, true, func(e *Entry) error {
 		if e.Damaged != nil {
-			out = append(out, store.Finding{Kind: store.FindingRecord, Path: v.db.Path, Detail: e.Damaged.Error()})
+			out = append(out, store.Finding{Kind: store.FindingRecord, Path: v.db.Path, Detail: fault.Text(e.Damaged)})
 		}
 		if newest[e.File] == nil {
 			order = append(order, e.File)

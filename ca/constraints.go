@@ -2,7 +2,6 @@ package ca
 
 import (
 	"crypto/x509"
-	"fmt"
 	"net"
 	"strings"
 
@@ -100,7 +99,7 @@ func parseDomains(what string, values []string) ([]string, error) {
 		dot := strings.HasPrefix(v, ".")
 		kind, canon, err := csr.ParseSAN("dns:" + strings.TrimPrefix(v, "."))
 		if err != nil || kind != csr.KindDNS || strings.Contains(canon, "*") {
-			return nil, fmt.Errorf("ca: %s %q: not a domain name", what, v)
+			return nil, errorf("%s %q: not a domain name", what, v)
 		}
 		if dot {
 			canon = "." + canon
@@ -115,10 +114,10 @@ func parseNets(what string, values []string) ([]*net.IPNet, error) {
 	for _, v := range values {
 		ip, n, err := net.ParseCIDR(v)
 		if err != nil {
-			return nil, fmt.Errorf("ca: %s %q: not a CIDR range such as 10.0.0.0/8 or fd00::/8", what, v)
+			return nil, errorf("%s %q: not a CIDR range such as 10.0.0.0/8 or fd00::/8", what, v)
 		}
 		if !ip.Equal(n.IP) {
-			return nil, fmt.Errorf("ca: %s %q: host bits are set; did you mean %s?", what, v, n)
+			return nil, errorf("%s %q: host bits are set; did you mean %s?", what, v, n)
 		}
 		if v4 := n.IP.To4(); v4 != nil {
 			n.IP = v4

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"fmt"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -36,10 +35,10 @@ func NewRoot(r RootRequest) (*x509.Certificate, error) {
 		r.Now = time.Now()
 	}
 	if r.Subject.CommonName == "" {
-		return nil, fmt.Errorf("ca: a CA certificate needs a subject common name")
+		return nil, errorf("a CA certificate needs a subject common name")
 	}
 	if err := keygen.CheckStrength(r.Key.Public()); err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+		return nil, errorf("%w", err)
 	}
 	w, err := caWindow(r.Now, r.Days, DefaultRootYears)
 	if err != nil {
@@ -53,7 +52,7 @@ func NewRoot(r RootRequest) (*x509.Certificate, error) {
 	}
 	ski, err := csr.SubjectKeyID(r.Key.Public())
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+		return nil, errorf("%w", err)
 	}
 	t := &x509.Certificate{
 		SerialNumber: serial, Subject: r.Subject, NotBefore: w.NotBefore, NotAfter: w.NotAfter,
@@ -66,7 +65,7 @@ func NewRoot(r RootRequest) (*x509.Certificate, error) {
 	r.Constraints.apply(t)
 	der, err := x509.CreateCertificate(rand.Reader, t, t, r.Key.Public(), r.Key)
 	if err != nil {
-		return nil, fmt.Errorf("ca: self-signing the root: %w", err)
+		return nil, errorf("self-signing the root: %w", err)
 	}
 	return x509.ParseCertificate(der)
 }
@@ -152,7 +151,7 @@ func newAuthority(r CreateRequest) (*Authority, error) {
 
 // ErrCAExists: the root CreateAndIssue was to make exists already (made
 // meanwhile by another keywright); nothing was written.
-var ErrCAExists = errors.New("the CA exists already")
+var ErrCAExists = newError("the CA exists already")
 
 // CreateAndIssue makes a root CA and the first certificate it signs as one
 // commit: issue's zero-config local-ca (README "Certificate authority").
@@ -164,11 +163,11 @@ var ErrCAExists = errors.New("the CA exists already")
 // CA and Issue with it.
 func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Authority, *Issued, error) {
 	if c.Parent != nil {
-		return nil, nil, errors.New("ca: CreateAndIssue makes a root")
+		return nil, nil, newError("CreateAndIssue makes a root")
 	}
 	for _, p := range r.paths() {
 		if filepath.Clean(strings.TrimSuffix(p, filepath.Ext(p))+store.Cert.Suffix) == filepath.Clean(c.Paths.Cert) {
-			return nil, nil, fmt.Errorf("ca: %s: %w (it is the new CA %s's)", p, ErrReplacesCA, c.Paths.Name)
+			return nil, nil, errorf("%s: %w (it is the new CA %s's)", p, ErrReplacesCA, c.Paths.Name)
 		}
 	}
 	if err := newCAFree(c); err != nil {
@@ -219,7 +218,7 @@ func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Auth
 func newCAFree(c CreateRequest) error {
 	err := store.CheckFree(false, c.Paths.Cert, c.Paths.Key)
 	if errors.Is(err, store.ErrExists) {
-		return fmt.Errorf("ca: %s: %w", c.Paths.Cert, ErrCAExists)
+		return errorf("%s: %w", c.Paths.Cert, ErrCAExists)
 	}
 	return err
 }

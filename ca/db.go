@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 	"modernc.org/sqlite" // pure Go, so release builds stay CGO_ENABLED=0
 )
@@ -47,7 +48,7 @@ type DB struct {
 func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error) {
 	path := filepath.Join(dir, DBFile)
 	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("ca: %w %s: the path may not contain '?' or '#'", ErrRecord, path)
+		return nil, errorf("%w %s: the path may not contain '?' or '#'", ErrRecord, path)
 	}
 	created, err := createDBFile(path)
 	if err != nil {
@@ -97,9 +98,9 @@ func createDBFile(path string) (bool, error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		return false, fmt.Errorf("ca: %w %s: %w", ErrRecord, path, store.ErrSymlink)
+		return false, errorf("%w %s: %w", ErrRecord, path, store.ErrSymlink)
 	case err == nil && !fi.Mode().IsRegular():
-		return false, fmt.Errorf("ca: %w %s: not a regular file", ErrRecord, path)
+		return false, errorf("%w %s: not a regular file", ErrRecord, path)
 	case err == nil:
 		return false, nil
 	case !errors.Is(err, fs.ErrNotExist):
@@ -142,7 +143,7 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 		return db.err(err)
 	}
 	if version > schemaVersion {
-		return fmt.Errorf("ca: %w %s: schema version %d is newer than this keywright (%d); upgrade keywright",
+		return errorf("%w %s: schema version %d is newer than this keywright (%d); upgrade keywright",
 			ErrRecord, db.Path, version, schemaVersion)
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -200,7 +201,7 @@ var registerDriver = sync.OnceFunc(func() {
 func persistWAL(conn sqlite.ExecQuerierContext, _ string) error {
 	fc, ok := conn.(sqlite.FileControl)
 	if !ok {
-		return errors.New("the SQLite driver has no file control")
+		return newError("the SQLite driver has no file control")
 	}
 	_, err := fc.FileControlPersistWAL("main", 1)
 	return err
@@ -227,18 +228,27 @@ func (db *DB) err(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, store.ErrBusy) || strings.HasPrefix(err.Error(), "ca: ") {
-		return err // ours, already named (the package prefix once)
+	if errors.Is(err, store.ErrBusy) || fault.Package(err) == "ca" {
+		return err // ours, already named
 	}
 	return dbErr(db.Path, err)
 }
 
-func dbErr(path string, err error) error {
-	msg := err.Error()
-	if strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") {
-		return fmt.Errorf("ca: %s: %w", path, store.ErrBusy)
+// sqliteCode is the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
 	}
-	return fmt.Errorf("ca: %w %s: %w", ErrRecord, path, err)
+	return 0
+}
+
+func dbErr(path string, err error) error {
+	// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code.
+	if code := sqliteCode(err) & 0xff; code == 5 || code == 6 {
+		return errorf("%s: %w", path, store.ErrBusy)
+	}
+	return errorf("%w %s: %w", ErrRecord, path, err)
 }
 
 // rel names a file relative to the store when it is inside it.

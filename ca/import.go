@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,7 +77,7 @@ func (db *DB) importSibling(ctx context.Context, tx *sql.Tx, caID int64, certPat
 	r := &Record{db: db, id: caID, Path: db.Path}
 	for _, ev := range legacy.Events {
 		if err := r.importEvent(ctx, tx, ev); err != nil {
-			return fmt.Errorf("ca: importing %s: %w", path, err)
+			return errorf("importing %s: %w", path, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO imports (file, ca_id, events) VALUES (?, ?, ?)", db.rel(path), caID, len(legacy.Events)); err != nil {

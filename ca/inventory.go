@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -77,7 +76,7 @@ func knownCAs(ctx context.Context, st *store.Store) ([]Stored, []error, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			problems = append(problems, fmt.Errorf("%w (CA %s of the record %s)", err, k.Name, db.Path))
+			problems = append(problems, errorf("%w (CA %s of the record %s)", err, k.Name, db.Path))
 		case certs[0].IsCA:
 			out = append(out, Stored{Name: k.Name, Path: k.CertPath, Cert: certs[0]})
 		}

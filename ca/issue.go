@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -116,7 +115,7 @@ func commitRecorded(db *DB, tx *store.Tx, record func(pending []store.Pending) (
 
 // ErrReplacesCA: a certificate's files would replace a CA's. Only a new
 // CA replaces a CA (README "Certificate authority").
-var ErrReplacesCA = errors.New("the files of a CA are never replaced by a certificate")
+var ErrReplacesCA = newError("the files of a CA are never replaced by a certificate")
 
 // paths are the files the request writes.
 func (r IssueRequest) paths() []string {
@@ -156,7 +155,7 @@ func checkNotCAPaths(ctx context.Context, db *DB, paths []string) error {
 		}
 		seen[certPath] = true
 		if certs, err := ReadCerts(certPath); err == nil && certs[0].IsCA {
-			return fmt.Errorf("ca: %s: %w (it holds CA %q)", p, ErrReplacesCA, certs[0].Subject.CommonName)
+			return errorf("%s: %w (it holds CA %q)", p, ErrReplacesCA, certs[0].Subject.CommonName)
 		}
 		if db == nil {
 			continue
@@ -166,7 +165,7 @@ func checkNotCAPaths(ctx context.Context, db *DB, paths []string) error {
 			return err
 		}
 		if name != "" {
-			return fmt.Errorf("ca: %s: %w (CA %s in %s)", p, ErrReplacesCA, name, db.Path)
+			return errorf("%s: %w (CA %s in %s)", p, ErrReplacesCA, name, db.Path)
 		}
 	}
 	return nil

@@ -86,7 +86,7 @@ type legacyRecord struct {
 func readLegacy(path string) (*legacyRecord, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w: %w", ErrRecord, err)
+		return nil, errorf("%w: %w", ErrRecord, err)
 	}
 	defer f.Close()
 	r := &legacyRecord{Path: path, issued: map[string]bool{}}
@@ -101,7 +101,7 @@ func (r *legacyRecord) parse(rd io.Reader) error {
 	for n := 1; ; n++ {
 		line, err := readLine(br)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("ca: %w %s line %d: %w", ErrRecord, r.Path, n, err)
+			return errorf("%w %s line %d: %w", ErrRecord, r.Path, n, err)
 		}
 		complete := err == nil
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -110,7 +110,7 @@ func (r *legacyRecord) parse(rd io.Reader) error {
 					r.Warnings = append(r.Warnings, fmt.Sprintf("%s line %d is incomplete (an interrupted write) and was ignored", r.Path, n))
 					return nil
 				}
-				return fmt.Errorf("ca: %w %s line %d: %w", ErrRecord, r.Path, n, perr)
+				return errorf("%w %s line %d: %w", ErrRecord, r.Path, n, perr)
 			}
 		}
 		if !complete {
@@ -127,7 +127,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
 		if len(line) > maxRecordLine {
-			return nil, fmt.Errorf("line longer than %d bytes", maxRecordLine)
+			return nil, errorf("line longer than %d bytes", maxRecordLine)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
@@ -142,7 +142,7 @@ func (r *legacyRecord) apply(line []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return fmt.Errorf("not a record event: %w", err)
+		return errorf("not a record event: %w", err)
 	}
 	if ev.Event == EventIssued || ev.Event == EventRevoked {
 		n, err := ParseSerial(ev.Serial)
@@ -154,20 +154,20 @@ func (r *legacyRecord) apply(line []byte) error {
 	switch ev.Event {
 	case EventIssued:
 		if r.issued[ev.Serial] {
-			return fmt.Errorf("serial %s issued twice", ev.Serial)
+			return errorf("serial %s issued twice", ev.Serial)
 		}
 		r.issued[ev.Serial] = true
 	case EventRevoked:
 		if !r.issued[ev.Serial] {
-			return fmt.Errorf("revocation of serial %q, which this CA did not issue", ev.Serial)
+			return errorf("revocation of serial %q, which this CA did not issue", ev.Serial)
 		}
 	case EventCRL:
 		if ev.CRLNumber <= r.CRLNumber {
-			return fmt.Errorf("CRL number %d does not increase (last %d)", ev.CRLNumber, r.CRLNumber)
+			return errorf("CRL number %d does not increase (last %d)", ev.CRLNumber, r.CRLNumber)
 		}
 		r.CRLNumber = ev.CRLNumber
 	default:
-		return fmt.Errorf("unknown event %q", ev.Event)
+		return errorf("unknown event %q", ev.Event)
 	}
 	r.Events = append(r.Events, ev)
 	return nil

@@ -11,7 +11,7 @@ import (
 )
 
 // errSkip marks a store entry that is not a certificate file to list.
-var errSkip = errors.New("ca: not a regular file")
+var errSkip = newError("not a regular file")
 
 // Item is one certificate of a store with what the store knows about it.
 type Item struct {

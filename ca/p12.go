@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
-	"fmt"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
@@ -23,7 +22,7 @@ import (
 func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, password []byte, legacy bool, name string) ([]byte, error) {
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
-		return nil, fmt.Errorf("ca: pkcs12: %w", ErrKeyMismatch)
+		return nil, errorf("pkcs12: %w", ErrKeyMismatch)
 	}
 	enc := pkcs12.Modern2023
 	if legacy {
@@ -33,7 +32,7 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 	}
 	out, err := enc.WithRand(rand.Reader).Encode(key, cert, chain, string(password))
 	if err != nil {
-		return nil, fmt.Errorf("ca: pkcs12: %w", err)
+		return nil, errorf("pkcs12: %w", err)
 	}
 	if name == "" {
 		return out, nil
@@ -82,22 +81,22 @@ func IsPKCS12(data []byte) bool {
 func ParsePKCS12(data, password []byte) (crypto.Signer, *x509.Certificate, []*x509.Certificate, error) {
 	pfx, ok := parsePFXHeader(data)
 	if !ok {
-		return nil, nil, nil, errors.New("ca: pkcs12: not a PKCS#12 file")
+		return nil, nil, nil, newError("pkcs12: not a PKCS#12 file")
 	}
 	if n := pfx.MacData.Iterations; n > keygen.MaxPBKDF2Iterations {
 		// checked before any work, as for keys: a hostile file fails at once
-		return nil, nil, nil, fmt.Errorf("ca: pkcs12: the MAC asks for %d iterations (limit %d)", n, keygen.MaxPBKDF2Iterations)
+		return nil, nil, nil, errorf("pkcs12: the MAC asks for %d iterations (limit %d)", n, keygen.MaxPBKDF2Iterations)
 	}
 	key, cert, cas, err := pkcs12.DecodeChain(data, string(password))
 	switch {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
-		return nil, nil, nil, fmt.Errorf("ca: pkcs12: %w", keygen.ErrWrongPassphrase)
+		return nil, nil, nil, errorf("pkcs12: %w", keygen.ErrWrongPassphrase)
 	case err != nil:
-		return nil, nil, nil, fmt.Errorf("ca: pkcs12: %w", err)
+		return nil, nil, nil, errorf("pkcs12: %w", err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("ca: pkcs12: unsupported private key %T", key)
+		return nil, nil, nil, newError("PKCS#12: the private key is not RSA, ECDSA or Ed25519")
 	}
 	return signer, cert, cas, nil
 }

@@ -20,8 +20,6 @@ import (
 	"crypto/sha512"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
-	"fmt"
 	"hash"
 
 	"github.com/keywright/keywright/keygen"
@@ -83,7 +81,7 @@ type p12MacData struct {
 	Iterations int `asn1:"optional,default:1"`
 }
 
-var errP12Shape = errors.New("ca: pkcs12: naming the bags: not the file go-pkcs12 writes")
+var errP12Shape = newError("pkcs12: naming the bags: not the file go-pkcs12 writes")
 
 // nameBags gives the key bag and the leaf's certificate bag of der the
 // friendlyName name, and returns the file with its MAC computed again.
@@ -221,7 +219,7 @@ func p12Cipher(alg pkix.AlgorithmIdentifier, password string) (cipher.Block, []b
 		// RFC 8018 3: the password of PBES2 is UTF-8, as go-pkcs12 uses it.
 		return keygen.PBES2Cipher(alg, []byte(password))
 	}
-	return nil, nil, fmt.Errorf("ca: pkcs12: naming the bags: unknown encryption %s", alg.Algorithm)
+	return nil, nil, errorf("pkcs12: naming the bags: unknown encryption %s", alg.Algorithm)
 }
 
 // p12MAC is the MAC of authSafe with the algorithm, salt and iterations of
@@ -229,7 +227,7 @@ func p12Cipher(alg pkix.AlgorithmIdentifier, password string) (cipher.Block, []b
 func p12MAC(m p12MacData, authSafe []byte, password string) ([]byte, error) {
 	h := p12Hashes[m.Mac.Algorithm.Algorithm.String()]
 	if h == nil {
-		return nil, fmt.Errorf("ca: pkcs12: naming the bags: unknown MAC %s", m.Mac.Algorithm.Algorithm)
+		return nil, errorf("pkcs12: naming the bags: unknown MAC %s", m.Mac.Algorithm.Algorithm)
 	}
 	pw, err := bmpPassword(password)
 	if err != nil {
@@ -285,7 +283,7 @@ func bmpString(s string) ([]byte, error) {
 	var out []byte
 	for _, r := range s {
 		if r > 0xffff {
-			return nil, fmt.Errorf("ca: pkcs12: %q: a character outside the Basic Multilingual Plane", s)
+			return nil, errorf("pkcs12: %q: a character outside the Basic Multilingual Plane", s)
 		}
 		out = append(out, byte(r>>8), byte(r))
 	}

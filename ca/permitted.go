@@ -2,15 +2,16 @@ package ca
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // ErrNameNotPermitted: a name the CA, or a CA above it, may not issue.
-var ErrNameNotPermitted = errors.New("name outside what the CA may issue")
+var ErrNameNotPermitted = newError("name outside what the CA may issue")
 
 // checkNames refuses, before anything is signed, every name of t that a CA
 // of chain (the signing CA first, named name, then those above it) may not
@@ -53,28 +54,29 @@ func checkNames(t *x509.Certificate, name string, chain []*x509.Certificate) err
 	return refused
 }
 
-// nameErrors are the names refused, one error each, reported on one line.
+// nameErrors are the names refused, one error each, reported on one line
+// after ErrNameNotPermitted.
 type nameErrors []error
 
-func (e nameErrors) Error() string {
+func (e nameErrors) Error() string { return "ca: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e nameErrors) Text() string {
 	msgs := make([]string, len(e))
 	for i, err := range e {
-		msgs[i] = err.Error()
-		if i > 0 {
-			msgs[i] = strings.TrimPrefix(msgs[i], "ca: "+ErrNameNotPermitted.Error()+": ")
-		}
+		msgs[i] = fault.Text(err)
 	}
-	return strings.Join(msgs, "; ")
+	return fault.Text(ErrNameNotPermitted) + ": " + strings.Join(msgs, "; ")
 }
 
-func (e nameErrors) Unwrap() []error { return e }
+func (e nameErrors) Unwrap() []error { return append([]error{ErrNameNotPermitted}, e...) }
 
 // nameCheck applies one type's permitted and excluded constraints to a
 // name: it must match a permitted one (if there are any) and no excluded one.
 func nameCheck(who, name, kind string, permitted, excluded []string, match, excludes func(string) bool) error {
 	for _, con := range excluded {
 		if excludes(con) {
-			return fmt.Errorf("ca: %w: %s: %s excludes %s %s", ErrNameNotPermitted, name, who, kind, con)
+			return errorf("%s: %s excludes %s %s", name, who, kind, con)
 		}
 	}
 	if len(permitted) == 0 {
@@ -85,7 +87,7 @@ func nameCheck(who, name, kind string, permitted, excluded []string, match, excl
 			return nil
 		}
 	}
-	return fmt.Errorf("ca: %w: %s: %s permits only %s %s", ErrNameNotPermitted, name, who, plural(kind, len(permitted)), strings.Join(permitted, ", "))
+	return errorf("%s: %s permits only %s %s", name, who, plural(kind, len(permitted)), strings.Join(permitted, ", "))
 }
 
 func ipCheck(who string, ip net.IP, c *x509.Certificate) error {
@@ -112,7 +114,7 @@ func uriCheck(who string, u *url.URL, c *x509.Certificate) error {
 	name := "uri:" + u.String()
 	host := u.Hostname()
 	if net.ParseIP(host) != nil && len(c.PermittedURIDomains)+len(c.ExcludedURIDomains) > 0 {
-		return fmt.Errorf("ca: %w: %s: %s has URI constraints, which a URI with an IP address cannot meet", ErrNameNotPermitted, name, who)
+		return errorf("%s: %s has URI constraints, which a URI with an IP address cannot meet", name, who)
 	}
 	match := func(con string) bool { return hostMatches(host, con) }
 	return nameCheck(who, name, "URI domain", c.PermittedURIDomains, c.ExcludedURIDomains, match, match)

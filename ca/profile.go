@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -58,7 +57,7 @@ func ProfileByName(name string) (Profile, error) {
 	}
 	p, ok := profiles[strings.ToLower(name)]
 	if !ok {
-		return Profile{}, fmt.Errorf("ca: unknown profile %q: use one of %s", name, strings.Join(ProfileNames(), ", "))
+		return Profile{}, errorf("unknown profile %q: use one of %s", name, strings.Join(ProfileNames(), ", "))
 	}
 	return p, nil
 }

@@ -13,20 +13,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
 // ErrRecord is returned for a record that cannot be read or written.
-var ErrRecord = errors.New("CA record")
+var ErrRecord = newError("CA record")
 
 // ErrRecordInUse is returned when a CA would take over the record of an
 // earlier CA of the same name that has issued certificates (even with
 // --force: the records of two keys must not mix, or revocations and serials
 // of the old CA would be attributed to the new one).
-var ErrRecordInUse = errors.New("the record belongs to an earlier CA of this name")
+var ErrRecordInUse = newError("the record belongs to an earlier CA of this name")
 
 // ErrSerialUsed is returned when a serial is already in the CA's record.
-var ErrSerialUsed = errors.New("serial number already used by this CA")
+var ErrSerialUsed = newError("serial number already used by this CA")
 
 // Record is one CA's part of the record database.
 type Record struct {
@@ -81,7 +82,7 @@ func (db *DB) register(ctx context.Context, tx *sql.Tx, name string, cert *x509.
 		return 0, err
 	}
 	if used {
-		return 0, fmt.Errorf("ca: %s: %w %s; its history stays in the record: choose another name for the new CA", db.Path, ErrRecordInUse, name)
+		return 0, errorf("%s: %w %s; its history stays in the record: choose another name for the new CA", db.Path, ErrRecordInUse, name)
 	}
 	_, err = tx.ExecContext(ctx, "UPDATE cas SET cert_file = ?, sha256 = ?, subject = ?, ski = ? WHERE id = ?",
 		db.rel(certPath), sum, cert.Subject.String(), hex.EncodeToString(cert.SubjectKeyId), id)
@@ -113,7 +114,7 @@ const entryColumns = `cas.name, c.serial, c.name, c.file, c.subject, c.sans, c.n
 
 // ErrDamaged marks a record entry that cannot be read completely (a
 // value of the wrong type or form): its status is unknown, never valid.
-var ErrDamaged = errors.New("entry cannot be read completely")
+var ErrDamaged = newError("entry cannot be read completely")
 
 // DamagedError is an entry of the record that cannot be read completely.
 // The entry comes back with it, with what could be read (its NAME, serial
@@ -123,8 +124,11 @@ type DamagedError struct {
 	Detail           string // which value is wrong, and how
 }
 
-func (e *DamagedError) Error() string {
-	return fmt.Sprintf("entry %s (serial %s, CA %s): %s: %s", e.File, e.Serial, caLabel(e.CA), ErrDamaged, e.Detail)
+func (e *DamagedError) Error() string { return "ca: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e *DamagedError) Text() string {
+	return fmt.Sprintf("entry %s (serial %s, CA %s): %s: %s", e.File, e.Serial, caLabel(e.CA), fault.Text(ErrDamaged), e.Detail)
 }
 
 // Is makes errors.Is(err, ErrDamaged) and errors.Is(err, ErrRecord) true.
@@ -277,7 +281,7 @@ func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {
 		r.caID(), ev.Serial, store.BaseName(ev.File), ev.File, ev.Subject, string(sans), ev.NotBefore.Unix(),
 		ev.NotAfter.Unix(), ev.Profile, ev.SHA256, ev.Time.Unix(), nullString(ev.Renews))
 	if isUniqueViolation(err) {
-		return fmt.Errorf("ca: %s: serial %s: %w %s", r.Path, ev.Serial, ErrSerialUsed, r.CA)
+		return errorf("%s: serial %s: %w %s", r.Path, ev.Serial, ErrSerialUsed, r.CA)
 	}
 	if err != nil || r.id == 0 {
 		return err // a self-signed certificate has no CA whose log it joins
@@ -319,6 +323,8 @@ func (r *Record) entryOf(ev Event) *Entry {
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
+// isUniqueViolation: SQLITE_CONSTRAINT_UNIQUE (or the primary key's).
 func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	code := sqliteCode(err)
+	return code == 2067 || code == 1555
 }

@@ -21,11 +21,11 @@ func (r *Record) Revoked(ctx context.Context, serial, reason string, at time.Tim
 		e, err = scanEntry(tx.QueryRowContext(ctx, "SELECT "+entryColumns+" WHERE c.ca_id = ? AND c.serial = ?", r.id, serial))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("ca: serial %s: %w %s (see %s)", serial, ErrNotIssued, r.CA, r.Path)
+			return errorf("serial %s: %w %s (see %s)", serial, ErrNotIssued, r.CA, r.Path)
 		case err != nil:
 			return err
 		case e.Revoked:
-			return fmt.Errorf("ca: serial %s (%s): %w on %s", serial, e.File, ErrAlreadyRevoked, e.RevokedAt.Format(time.RFC3339))
+			return errorf("serial %s (%s): %w on %s", serial, e.File, ErrAlreadyRevoked, e.RevokedAt.Format(time.RFC3339))
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE certificates SET revoked_at = ?, reason = ? WHERE ca_id = ? AND serial = ?",
 			at.Unix(), reason, r.id, serial); err != nil {
@@ -74,7 +74,7 @@ func (r *Record) IssuedCRL(ctx context.Context, number int64, at, next time.Time
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("ca: %w %s: CRL number %d of CA %s is taken", ErrRecord, r.Path, number, r.CA)
+			return errorf("%w %s: CRL number %d of CA %s is taken", ErrRecord, r.Path, number, r.CA)
 		}
 		if _, err = tx.ExecContext(ctx, "INSERT INTO events (ca_id, kind, at, crl_number, next_update) VALUES (?, ?, ?, ?, ?)",
 			r.id, EventCRL, at.Unix(), number, next.Unix()); err != nil {

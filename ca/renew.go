@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,12 +17,12 @@ import (
 // Errors of renewal (README "Certificate authority", renew): the
 // certificates renew refuses, each for its own reason.
 var (
-	ErrNoCertificate   = errors.New("no certificate to renew")
-	ErrNotRecorded     = errors.New("not issued by a CA in this store")
-	ErrFileReplaced    = errors.New("not a certificate the record holds for")
-	ErrRenewRevoked    = errors.New("a revoked certificate is not renewed")
-	ErrRenewCA         = errors.New("a CA certificate is not renewed (only leaf certificates are)")
-	ErrRenewSelfSigned = errors.New("self-signed, not issued by a CA")
+	ErrNoCertificate   = newError("no certificate to renew")
+	ErrNotRecorded     = newError("not issued by a CA in this store")
+	ErrFileReplaced    = newError("not a certificate the record holds for")
+	ErrRenewRevoked    = newError("a revoked certificate is not renewed")
+	ErrRenewCA         = newError("a CA certificate is not renewed (only leaf certificates are)")
+	ErrRenewSelfSigned = newError("self-signed, not issued by a CA")
 )
 
 // Renewal is what renewing one certificate of a store keeps from it: its
@@ -53,7 +52,7 @@ func FindRenewal(ctx context.Context, st *store.Store, ref string) (*Renewal, er
 		return nil, err
 	}
 	if !store.Exists(paths.Cert) {
-		return nil, fmt.Errorf("ca: %w: %s does not exist", ErrNoCertificate, paths.Cert)
+		return nil, errorf("%w: %s does not exist", ErrNoCertificate, paths.Cert)
 	}
 	certs, err := ReadCerts(paths.Cert)
 	if err != nil {
@@ -78,17 +77,17 @@ func RenewalOf(s Stored, e *Entry) (*Renewal, error) {
 func renewalOf(s Stored, e *Entry, paths RenewalPaths) (*Renewal, error) {
 	switch {
 	case e == nil:
-		return nil, fmt.Errorf("ca: %s: %w (the record has no certificate with its fingerprint)", s.Path, ErrNotRecorded)
+		return nil, errorf("%s: %w (the record has no certificate with its fingerprint)", s.Path, ErrNotRecorded)
 	case s.Cert.IsCA || e.Profile == ProfileCA || e.Profile == ProfileRoot:
-		return nil, fmt.Errorf("ca: %s: %w", s.Path, ErrRenewCA)
+		return nil, errorf("%s: %w", s.Path, ErrRenewCA)
 	case e.CA == "":
-		return nil, fmt.Errorf("ca: %s: %w", s.Path, ErrRenewSelfSigned)
+		return nil, errorf("%s: %w", s.Path, ErrRenewSelfSigned)
 	case e.Revoked:
-		return nil, fmt.Errorf("ca: %s: serial %s was revoked by CA %s on %s: %w", s.Path, e.Serial, e.CA, day(e.RevokedAt), ErrRenewRevoked)
+		return nil, errorf("%s: serial %s was revoked by CA %s on %s: %w", s.Path, e.Serial, e.CA, day(e.RevokedAt), ErrRenewRevoked)
 	}
 	profile, err := ProfileByName(e.Profile)
 	if err != nil {
-		return nil, fmt.Errorf("%w (recorded for %s)", err, s.Path)
+		return nil, errorf("%w (recorded for %s)", err, s.Path)
 	}
 	return &Renewal{Name: s.Name, Paths: paths, Cert: s.Cert, Entry: e, Profile: profile, Days: lifetimeDays(s.Cert)}, nil
 }
@@ -132,7 +131,7 @@ func recordedAs(ctx context.Context, st *store.Store, s Stored) (*Entry, error) 
 	if err != nil || match != nil || newest == nil {
 		return match, err
 	}
-	return nil, fmt.Errorf("ca: %s: %w %s (the newest of the %d it holds is serial %s by CA %s); was the file replaced by hand?",
+	return nil, errorf("%s: %w %s (the newest of the %d it holds is serial %s by CA %s); was the file replaced by hand?",
 		s.Path, ErrFileReplaced, s.Name, n, newest.Serial, caLabel(newest.CA))
 }
 
@@ -156,7 +155,7 @@ func lifetimeDays(c *x509.Certificate) int {
 func (r *Renewal) KeySpec() (keygen.Spec, error) {
 	s, err := keygen.SpecOf(r.Cert.PublicKey)
 	if err != nil {
-		return s, fmt.Errorf("ca: %s: %w", r.Paths.Cert, err)
+		return s, errorf("%s: %w", r.Paths.Cert, err)
 	}
 	return s, nil
 }
@@ -184,7 +183,7 @@ type RenewRequest struct {
 // the old serial. The warnings say why the lifetime is shorter than asked.
 func (r *Renewal) Request(st *store.Store, a *Authority, q RenewRequest) (IssueRequest, []string, error) {
 	if a.Paths.Name != r.Entry.CA {
-		return IssueRequest{}, nil, fmt.Errorf("ca: %s was issued by CA %s, not %s", r.Paths.Cert, r.Entry.CA, a.Paths.Name)
+		return IssueRequest{}, nil, errorf("%s was issued by CA %s, not %s", r.Paths.Cert, r.Entry.CA, a.Paths.Name)
 	}
 	if q.Now.IsZero() {
 		q.Now = time.Now()

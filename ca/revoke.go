@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"math/big"
 	"sort"
 	"strings"
@@ -17,8 +15,8 @@ import (
 
 // Errors of revocation.
 var (
-	ErrNotIssued      = errors.New("not issued by this CA")
-	ErrAlreadyRevoked = errors.New("already revoked")
+	ErrNotIssued      = newError("not issued by this CA")
+	ErrAlreadyRevoked = newError("already revoked")
 )
 
 // reasons are the RFC 5280 §5.3.1 CRLReason codes keywright offers, by the
@@ -58,7 +56,7 @@ func ParseReason(s string) (string, error) {
 			return name, nil
 		}
 	}
-	return "", fmt.Errorf("ca: unknown revocation reason %q: use one of %s", s, strings.Join(ReasonNames(), ", "))
+	return "", errorf("unknown revocation reason %q: use one of %s", s, strings.Join(ReasonNames(), ", "))
 }
 
 // ReasonCode is the RFC 5280 CRLReason code of a reason name.
@@ -130,10 +128,10 @@ func (a *Authority) CRL(ctx context.Context, r CRLRequest) (*CRL, error) {
 		r.Days = DefaultCRLDays
 	}
 	if r.Days < 1 || r.Days > MaxCRLDays {
-		return nil, fmt.Errorf("ca: %w: a CRL of %d days: use 1 to %d", ErrValidity, r.Days, MaxCRLDays)
+		return nil, errorf("%w: a CRL of %d days: use 1 to %d", ErrValidity, r.Days, MaxCRLDays)
 	}
 	if a.Cert.KeyUsage&x509.KeyUsageCRLSign == 0 {
-		return nil, fmt.Errorf("ca: %w: %s lacks the cRLSign key usage", ErrIssuerCannotSign, a.Paths.Name)
+		return nil, errorf("%w: %s lacks the cRLSign key usage", ErrIssuerCannotSign, a.Paths.Name)
 	}
 	rec, done, err := a.openRecord(ctx, r.LockTimeout)
 	if err != nil {
@@ -188,14 +186,14 @@ func (a *Authority) signCRL(d CRLDraft, r CRLRequest) (*CRL, error) {
 	}
 	der, err := x509.CreateRevocationList(rand.Reader, tmpl, a.Cert, a.Key)
 	if err != nil {
-		return nil, fmt.Errorf("ca: signing the CRL of %s: %w", a.Paths.Name, err)
+		return nil, errorf("signing the CRL of %s: %w", a.Paths.Name, err)
 	}
 	list, err := x509.ParseRevocationList(der)
 	if err != nil {
-		return nil, fmt.Errorf("ca: the new CRL does not parse: %w", err)
+		return nil, errorf("the new CRL does not parse: %w", err)
 	}
 	if err := list.CheckSignatureFrom(a.Cert); err != nil {
-		return nil, fmt.Errorf("ca: the new CRL does not verify: %w", err)
+		return nil, errorf("the new CRL does not verify: %w", err)
 	}
 	return &CRL{PEM: pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), List: list, Number: d.Number}, nil
 }

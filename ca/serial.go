@@ -2,7 +2,6 @@ package ca
 
 import (
 	"encoding/hex"
-	"fmt"
 	"math/big"
 )
 
@@ -29,7 +28,7 @@ func ParseSerial(s string) (*big.Int, error) {
 	}
 	n, ok := new(big.Int).SetString(t, 16)
 	if !ok || n.Sign() <= 0 || len(t) > 40 {
-		return nil, fmt.Errorf("ca: %q is not a serial number (hex, at most 20 octets)", s)
+		return nil, errorf("%q is not a serial number (hex, at most 20 octets)", s)
 	}
 	return n, nil
 }

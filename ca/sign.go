@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -17,10 +16,10 @@ import (
 
 // Errors of the signing policy.
 var (
-	ErrIssuerCannotSign = errors.New("the issuer cannot sign certificates")
-	ErrPathLen          = errors.New("path length")
-	ErrWouldNotVerify   = errors.New("the certificate would not verify")
-	ErrNoKey            = errors.New("the CA key is not loaded")
+	ErrIssuerCannotSign = newError("the issuer cannot sign certificates")
+	ErrPathLen          = newError("path length")
+	ErrWouldNotVerify   = newError("the certificate would not verify")
+	ErrNoKey            = newError("the CA key is not loaded")
 )
 
 // SignRequest is what a certificate says: everything else comes from the
@@ -61,11 +60,11 @@ func (a *Authority) Sign(r SignRequest) (*Signed, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Cert, r.PublicKey, a.Key)
 	if err != nil {
-		return nil, fmt.Errorf("ca: signing with %s: %w", a.Paths.Name, err)
+		return nil, errorf("signing with %s: %w", a.Paths.Name, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("ca: the new certificate does not parse: %w", err)
+		return nil, errorf("the new certificate does not parse: %w", err)
 	}
 	if err := a.verifyIssued(cert, r.Now); err != nil {
 		return nil, err
@@ -77,7 +76,7 @@ func (a *Authority) Sign(r SignRequest) (*Signed, error) {
 // template checks the request against the policy and builds the certificate.
 func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error) {
 	if a.Key == nil {
-		return nil, nil, fmt.Errorf("ca: %s: %w", a.Paths.Name, ErrNoKey)
+		return nil, nil, errorf("%s: %w", a.Paths.Name, ErrNoKey)
 	}
 	if a.refusal != nil {
 		return nil, nil, a.CanSign(r.Now)
@@ -92,7 +91,7 @@ func (a *Authority) template(r SignRequest) (*x509.Certificate, []string, error)
 		return nil, nil, err
 	}
 	if err := keygen.CheckStrength(r.PublicKey); err != nil {
-		return nil, nil, fmt.Errorf("ca: %w", err)
+		return nil, nil, errorf("%w", err)
 	}
 	w, warnings, err := r.window()
 	if err != nil {
@@ -150,7 +149,7 @@ func baseTemplate(r SignRequest, w Window) (*x509.Certificate, error) {
 	}
 	ski, err := csr.SubjectKeyID(r.PublicKey)
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return &x509.Certificate{
 		SerialNumber:          serial,
@@ -168,9 +167,9 @@ func baseTemplate(r SignRequest, w Window) (*x509.Certificate, error) {
 func checkIssuer(name string, c *x509.Certificate) error {
 	switch {
 	case !c.BasicConstraintsValid || !c.IsCA:
-		return fmt.Errorf("ca: %w: %s is not a CA certificate (basic constraints CA:FALSE or absent)", ErrIssuerCannotSign, name)
+		return errorf("%w: %s is not a CA certificate (basic constraints CA:FALSE or absent)", ErrIssuerCannotSign, name)
 	case c.KeyUsage&x509.KeyUsageCertSign == 0:
-		return fmt.Errorf("ca: %w: %s lacks the keyCertSign key usage", ErrIssuerCannotSign, name)
+		return errorf("%w: %s lacks the keyCertSign key usage", ErrIssuerCannotSign, name)
 	}
 	return nil
 }
@@ -179,7 +178,7 @@ func checkIssuer(name string, c *x509.Certificate) error {
 // name constraints, no SANs, no EKU.
 func (a *Authority) caExtensions(t *x509.Certificate, r SignRequest) error {
 	if r.Subject.CommonName == "" {
-		return fmt.Errorf("ca: a CA certificate needs a subject common name")
+		return errorf("a CA certificate needs a subject common name")
 	}
 	t.IsCA = true
 	t.MaxPathLen, t.MaxPathLenZero = r.PathLen, r.PathLen == 0
@@ -197,10 +196,10 @@ func (a *Authority) checkPathLen(r SignRequest) error {
 		return nil
 	}
 	if a.Cert.MaxPathLen == 0 && a.Cert.MaxPathLenZero {
-		return fmt.Errorf("ca: %w: %s has path length 0 and may not sign another CA", ErrPathLen, a.Paths.Name)
+		return errorf("%w: %s has path length 0 and may not sign another CA", ErrPathLen, a.Paths.Name)
 	}
 	if max := a.Cert.MaxPathLen; max > 0 && (r.PathLen < 0 || r.PathLen >= max) {
-		return fmt.Errorf("ca: %w: %s allows %d CA(s) below it, so this CA's path length must be at most %d", ErrPathLen, a.Paths.Name, max, max-1)
+		return errorf("%w: %s allows %d CA(s) below it, so this CA's path length must be at most %d", ErrPathLen, a.Paths.Name, max, max-1)
 	}
 	return nil
 }
@@ -210,16 +209,16 @@ func (a *Authority) checkPathLen(r SignRequest) error {
 func leafExtensions(t *x509.Certificate, r SignRequest) error {
 	sans, err := csr.AddCommonName(r.Subject, r.SANs)
 	if err != nil {
-		return fmt.Errorf("ca: %w", err)
+		return errorf("%w", err)
 	}
 	switch r.Profile.Name {
 	case ProfileServer, ProfileServerClient:
 		if len(sans.DNS)+len(sans.IPs) == 0 {
-			return fmt.Errorf("ca: the %s profile needs at least one DNS name or IP address SAN", r.Profile.Name)
+			return errorf("the %s profile needs at least one DNS name or IP address SAN", r.Profile.Name)
 		}
 	case ProfileEmail:
 		if len(sans.Emails) == 0 {
-			return fmt.Errorf("ca: the email profile needs at least one email SAN")
+			return errorf("the email profile needs at least one email SAN")
 		}
 	}
 	t.IsCA = false
@@ -251,12 +250,12 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 			if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
 				err = serr // the more precise reason
 			}
-			return fmt.Errorf("ca: %w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, at.UTC().Format(time.RFC3339), err)
+			return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, at.UTC().Format(time.RFC3339), err)
 		}
 	}
 	for _, h := range verifiedHosts(cert) {
 		if err := cert.VerifyHostname(h); err != nil {
-			return fmt.Errorf("ca: %w against CA %s: %w", ErrWouldNotVerify, a.Paths.Name, err)
+			return errorf("%w against CA %s: %w", ErrWouldNotVerify, a.Paths.Name, err)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
@@ -18,9 +19,9 @@ import (
 var (
 	// ErrCARevoked: the CA, or a CA above it, is revoked in its issuer's
 	// record; it signs nothing.
-	ErrCARevoked = errors.New("the CA is revoked")
+	ErrCARevoked = newError("the CA is revoked")
 	// ErrCAKey: the key to certify is the key of a CA of the store.
-	ErrCAKey = errors.New("the public key is a CA's key")
+	ErrCAKey = newError("the public key is a CA's key")
 )
 
 // RevokedCAError says which CA of a chain is revoked, by whom and when.
@@ -32,12 +33,15 @@ type RevokedCAError struct {
 	Reason  string
 }
 
-func (e *RevokedCAError) Error() string {
+func (e *RevokedCAError) Error() string { return "ca: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e *RevokedCAError) Text() string {
 	who := "CA " + e.CA
 	if e.Revoked != e.CA {
 		who = fmt.Sprintf("CA %s is below CA %s, which", e.CA, e.Revoked)
 	}
-	return fmt.Sprintf("%s: %s was revoked by CA %s on %s (%s)", ErrCARevoked, who, e.By, day(e.At), e.Reason)
+	return fmt.Sprintf("%s: %s was revoked by CA %s on %s (%s)", fault.Text(ErrCARevoked), who, e.By, day(e.At), e.Reason)
 }
 
 // Is makes errors.Is(err, ErrCARevoked) true.
@@ -93,7 +97,7 @@ func (a *Authority) standingIn(ctx context.Context, dir string, chain []*x509.Ce
 		case errors.Is(err, fs.ErrNotExist):
 			continue // a CA whose files are gone
 		case err != nil:
-			return fmt.Errorf("%w (CA %s is in the record %s; every CA's key is checked before signing)", err, k.Name, db.Path)
+			return errorf("%w (CA %s is in the record %s; every CA's key is checked before signing)", err, k.Name, db.Path)
 		}
 		a.caKeys[sha256.Sum256(certs[0].RawSubjectPublicKeyInfo)] = k.Name
 	}
@@ -126,9 +130,9 @@ func (a *Authority) CanSign(now time.Time) error {
 	var rev *RevokedCAError
 	switch {
 	case errors.As(a.refusal, &rev):
-		return fmt.Errorf("ca: %w; a revoked CA signs nothing", a.refusal)
+		return errorf("%w; a revoked CA signs nothing", a.refusal)
 	case a.refusal != nil:
-		return fmt.Errorf("%w (so whether CA %s may sign is not known)", a.refusal, a.Paths.Name)
+		return errorf("%w (so whether CA %s may sign is not known)", a.refusal, a.Paths.Name)
 	}
 	return checkIssuerTime(a.Paths.Name, append(a.Issuers(), a.Root), now, Window{})
 }
@@ -172,16 +176,16 @@ func (a *Authority) fullChain() []*x509.Certificate {
 func (a *Authority) checkKey(pub crypto.PublicKey) error {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return fmt.Errorf("ca: %w", err)
+		return errorf("%w", err)
 	}
 	sum := sha256.Sum256(der)
 	for _, c := range a.fullChain() {
 		if sum == sha256.Sum256(c.RawSubjectPublicKeyInfo) {
-			return fmt.Errorf("ca: %w: it is the key of CA %q, which a certificate may not share (SPKI SHA-256 %x)", ErrCAKey, c.Subject.CommonName, sum)
+			return errorf("%w: it is the key of CA %q, which a certificate may not share (SPKI SHA-256 %x)", ErrCAKey, c.Subject.CommonName, sum)
 		}
 	}
 	if name, ok := a.caKeys[sum]; ok {
-		return fmt.Errorf("ca: %w: it is the key of CA %s of the store, which a certificate may not share (SPKI SHA-256 %x)", ErrCAKey, name, sum)
+		return errorf("%w: it is the key of CA %s of the store, which a certificate may not share (SPKI SHA-256 %x)", ErrCAKey, name, sum)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package ca
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -31,10 +30,10 @@ const (
 
 // Errors of the validity rules.
 var (
-	ErrValidity       = errors.New("validity refused")
-	ErrCAExpired      = errors.New("the CA has expired")
-	ErrCANotYetValid  = errors.New("the CA is not valid yet")
-	ErrOutlivesIssuer = errors.New("the certificate would outlive its issuer")
+	ErrValidity       = newError("validity refused")
+	ErrCAExpired      = newError("the CA has expired")
+	ErrCANotYetValid  = newError("the CA is not valid yet")
+	ErrOutlivesIssuer = newError("the certificate would outlive its issuer")
 )
 
 // Window is a certificate's validity period.
@@ -70,9 +69,9 @@ func leafWindow(now time.Time, days int) (Window, []string, error) {
 	var warnings []string
 	switch {
 	case days < 1:
-		return Window{}, nil, fmt.Errorf("ca: %w: %d days: a certificate must be valid for at least 1 day", ErrValidity, days)
+		return Window{}, nil, errorf("%w: %d days: a certificate must be valid for at least 1 day", ErrValidity, days)
 	case days > MaxLeafDays:
-		return Window{}, nil, fmt.Errorf("ca: %w: %d days: leaf certificates may be valid for at most %d days (Apple's limit for TLS)", ErrValidity, days, MaxLeafDays)
+		return Window{}, nil, errorf("%w: %d days: leaf certificates may be valid for at most %d days (Apple's limit for TLS)", ErrValidity, days, MaxLeafDays)
 	case days > WarnLeafDays:
 		warnings = append(warnings, fmt.Sprintf("a %d-day certificate is longer than %d days; browsers and public CAs are moving to shorter lifetimes", days, WarnLeafDays))
 	}
@@ -82,10 +81,10 @@ func leafWindow(now time.Time, days int) (Window, []string, error) {
 // caWindow is a CA's period: days if given, else years.
 func caWindow(now time.Time, days, years int) (Window, error) {
 	if days < 0 || (days == 0 && years <= 0) {
-		return Window{}, fmt.Errorf("ca: %w: %d days: a CA must be valid for at least 1 day", ErrValidity, days)
+		return Window{}, errorf("%w: %d days: a CA must be valid for at least 1 day", ErrValidity, days)
 	}
 	if days > MaxCADays {
-		return Window{}, fmt.Errorf("ca: %w: %d days: a CA may be valid for at most %d days (30 years)", ErrValidity, days, MaxCADays)
+		return Window{}, errorf("%w: %d days: a CA may be valid for at most %d days (30 years)", ErrValidity, days, MaxCADays)
 	}
 	if days > 0 {
 		return windowDays(now, days), nil
@@ -103,12 +102,12 @@ func checkIssuerTime(name string, chain []*x509.Certificate, now time.Time, w Wi
 		}
 		switch {
 		case now.After(c.NotAfter):
-			return fmt.Errorf("ca: %w: %s expired on %s and signs nothing", ErrCAExpired, who, day(c.NotAfter))
+			return errorf("%w: %s expired on %s and signs nothing", ErrCAExpired, who, day(c.NotAfter))
 		case now.Before(c.NotBefore):
-			return fmt.Errorf("ca: %w: %s is valid from %s only", ErrCANotYetValid, who, c.NotBefore.UTC().Format(time.RFC3339))
+			return errorf("%w: %s is valid from %s only", ErrCANotYetValid, who, c.NotBefore.UTC().Format(time.RFC3339))
 		case w.NotAfter.After(c.NotAfter):
 			most := Window{NotBefore: w.NotBefore, NotAfter: c.NotAfter}.Days()
-			return fmt.Errorf("ca: %w: it would end on %s, after %s ends on %s (at most %d days are possible)",
+			return errorf("%w: it would end on %s, after %s ends on %s (at most %d days are possible)",
 				ErrOutlivesIssuer, day(w.NotAfter), who, day(c.NotAfter), most)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
@@ -21,12 +22,12 @@ const (
 
 // Errors of Verify's checks: each failed check's *CheckError wraps one.
 var (
-	ErrCertExpired     = errors.New("the certificate has expired")
-	ErrCertNotYetValid = errors.New("the certificate is not valid yet")
-	ErrUntrusted       = errors.New("the certificate does not chain to a root the store trusts")
-	ErrNotThroughCA    = errors.New("the certificate does not chain through the CA asked for")
-	ErrNoTrustAnchor   = errors.New("the store has no root CA to verify against")
-	ErrRevoked         = errors.New("the certificate is revoked")
+	ErrCertExpired     = newError("the certificate has expired")
+	ErrCertNotYetValid = newError("the certificate is not valid yet")
+	ErrUntrusted       = newError("the certificate does not chain to a root the store trusts")
+	ErrNotThroughCA    = newError("the certificate does not chain through the CA asked for")
+	ErrNoTrustAnchor   = newError("the store has no root CA to verify against")
+	ErrRevoked         = newError("the certificate is revoked")
 	// ErrCARevoked (a *RevokedCAError): a CA of the chain is revoked.
 	// ErrCAExpired, ErrCANotYetValid: a CA of the chain is out of its validity.
 )
@@ -122,7 +123,7 @@ func validity(leaf *x509.Certificate, at time.Time) Check {
 // finish copies a failed check's error into its detail.
 func finish(c Check) Check {
 	if c.Err != nil {
-		c.Detail = c.Err.Error()
+		c.Detail = fault.Text(c.Err)
 	}
 	return c
 }
@@ -158,7 +159,7 @@ func (v *Verification) chain(leaf *x509.Certificate, known []Stored, problems []
 			c.Unknown, c.Err = true, errors.Join(problems...)
 			return finish(c)
 		}
-		c.Err = &CheckError{Kind: ErrNoTrustAnchor, Detail: ErrNoTrustAnchor.Error()}
+		c.Err = &CheckError{Kind: ErrNoTrustAnchor, Detail: fault.Text(ErrNoTrustAnchor)}
 		return finish(c)
 	}
 	at := opt.At
@@ -199,7 +200,7 @@ func chainError(leaf *x509.Certificate, err error, at time.Time) *CheckError {
 		}
 		return &CheckError{Kind: ErrCAExpired, Err: err, Detail: fmt.Sprintf("CA %q expired on %s", c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339))}
 	}
-	return &CheckError{Kind: ErrUntrusted, Err: err, Detail: err.Error()}
+	return &CheckError{Kind: ErrUntrusted, Err: err, Detail: fault.Text(err)}
 }
 
 func containsCert(chain []*x509.Certificate, c *x509.Certificate) bool {
@@ -258,7 +259,7 @@ func (v *Verification) revocation(ctx context.Context, st *store.Store, known []
 			continue
 		}
 		rev := &RevokedCAError{CA: caNameOf(e, v.Chain[i]), Revoked: caNameOf(e, v.Chain[i]), By: e.CA, At: e.RevokedAt, Reason: e.Reason}
-		failed = append(failed, finish(Check{Name: CheckRevocation, Err: &CheckError{Kind: ErrCARevoked, Err: rev, Detail: rev.Error()}}))
+		failed = append(failed, finish(Check{Name: CheckRevocation, Err: &CheckError{Kind: ErrCARevoked, Err: rev, Detail: fault.Text(rev)}}))
 	}
 	if len(damaged) > 0 { // not known whether they are revoked
 		err := errors.Join(damaged...)

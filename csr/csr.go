@@ -8,7 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"fmt"
 
 	"github.com/keywright/keywright/keygen"
 )
@@ -25,16 +24,16 @@ const (
 // ErrBadSAN / ErrBadSubject).
 var (
 	// ErrNotCSR: the input is PEM, but of another type.
-	ErrNotCSR = errors.New("not a certificate request")
+	ErrNotCSR = newError("not a certificate request")
 	// ErrMalformed: the request does not parse.
-	ErrMalformed = errors.New("malformed certificate request")
+	ErrMalformed = newError("malformed certificate request")
 	// ErrBadSignature: the request's signature does not verify: it was
 	// changed after it was signed, or made wrongly.
-	ErrBadSignature = errors.New("the request's signature does not verify (was it changed after signing?)")
+	ErrBadSignature = newError("the request's signature does not verify (was it changed after signing?)")
 	// ErrWeakKey: the request's key is of a type or size keywright refuses.
-	ErrWeakKey = errors.New("the request's key is refused")
+	ErrWeakKey = newError("the request's key is refused")
 	// ErrNoName: neither a subject nor a SAN names what the request is for.
-	ErrNoName = errors.New("a request needs a common name or at least one subject alternative name")
+	ErrNoName = newError("a request needs a common name or at least one subject alternative name")
 )
 
 // Request is what Build puts into a CSR.
@@ -48,22 +47,22 @@ type Request struct {
 // signature algorithm follows the key (SHA-384 for P-384, and so on).
 func Build(r Request) ([]byte, error) {
 	if r.Key == nil {
-		return nil, errors.New("csr: no key to sign the request with")
+		return nil, newError("no key to sign the request with")
 	}
 	if err := keygen.CheckStrength(r.Key.Public()); err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	if err := r.SANs.Validate(); err != nil {
 		return nil, err
 	}
 	if r.Subject.CommonName == "" && r.SANs.Empty() {
-		return nil, fmt.Errorf("csr: %w", ErrNoName)
+		return nil, errorf("%w", ErrNoName)
 	}
 	tmpl := &x509.CertificateRequest{Subject: r.Subject}
 	r.SANs.ApplyToCSR(tmpl)
 	der, err := x509.CreateCertificateRequest(rand.Reader, tmpl, r.Key)
 	if err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: BlockCSR, Bytes: der}), nil
 }
@@ -79,17 +78,17 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	r, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, fmt.Errorf("csr: %w: %v", ErrMalformed, err)
+		return nil, errorf("%w: %v", ErrMalformed, err)
 	}
 	if err := keygen.CheckStrength(r.PublicKey); err != nil {
-		return nil, fmt.Errorf("csr: %w: %v", ErrWeakKey, err)
+		return nil, errorf("%w: %v", ErrWeakKey, err)
 	}
 	if err := r.CheckSignature(); err != nil {
 		var insecure x509.InsecureAlgorithmError
 		if errors.As(err, &insecure) {
-			return nil, fmt.Errorf("csr: %w: it is signed with %v, which is not accepted", ErrBadSignature, x509.SignatureAlgorithm(insecure))
+			return nil, errorf("%w: it is signed with %v, which is not accepted", ErrBadSignature, x509.SignatureAlgorithm(insecure))
 		}
-		return nil, fmt.Errorf("csr: %w", ErrBadSignature)
+		return nil, errorf("%w", ErrBadSignature)
 	}
 	if err := SANsOfCSR(r).Validate(); err != nil {
 		return nil, err
@@ -103,7 +102,7 @@ func csrDER(data []byte) ([]byte, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
 		if IsPEMLike(data) || len(data) == 0 || data[0] != 0x30 {
-			return nil, fmt.Errorf("csr: %w: neither PEM nor DER", ErrMalformed)
+			return nil, errorf("%w: neither PEM nor DER", ErrMalformed)
 		}
 		return data, nil
 	}
@@ -111,7 +110,7 @@ func csrDER(data []byte) ([]byte, error) {
 	case BlockCSR, BlockCSRLegacy:
 		return block.Bytes, nil
 	}
-	return nil, fmt.Errorf("csr: %w: expected a %s PEM block, got %s", ErrNotCSR, BlockCSR, block.Type)
+	return nil, errorf("%w: expected a %s PEM block, got %s", ErrNotCSR, BlockCSR, block.Type)
 }
 
 // IsPEMLike reports whether data looks like PEM text (even broken PEM),

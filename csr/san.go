@@ -12,13 +12,13 @@ package csr
 
 import (
 	"crypto/x509"
-	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // SAN kinds, also the prefixes that force a kind ("dns:a.example").
@@ -33,7 +33,7 @@ const (
 const MaxSANs = 100
 
 // ErrBadSAN wraps every refused subject alternative name.
-var ErrBadSAN = errors.New("invalid subject alternative name")
+var ErrBadSAN = newError("invalid subject alternative name")
 
 // SANs are the subject alternative names of a request or certificate, each
 // in canonical form (lower-case punycode DNS names, 4-byte IPv4 addresses).
@@ -99,7 +99,7 @@ func (s SANs) ApplyToCSR(r *x509.CertificateRequest) {
 // certificate someone else made.
 func (s SANs) Validate() error {
 	if s.Len() > MaxSANs {
-		return fmt.Errorf("csr: %w: %d names, at most %d are allowed", ErrBadSAN, s.Len(), MaxSANs)
+		return errorf("%w: %d names, at most %d are allowed", ErrBadSAN, s.Len(), MaxSANs)
 	}
 	for _, v := range s.Values() {
 		kind, canon, err := ParseSAN(v)
@@ -107,7 +107,7 @@ func (s SANs) Validate() error {
 			return err
 		}
 		if kind+":"+canon != v {
-			return fmt.Errorf("csr: %w: %q is not in canonical form (%s:%s)", ErrBadSAN, v, kind, canon)
+			return errorf("%w: %q is not in canonical form (%s:%s)", ErrBadSAN, v, kind, canon)
 		}
 	}
 	return nil
@@ -140,7 +140,7 @@ func ParseSANs(values []string) (SANs, error) {
 		}
 		seen[kind+":"+canon] = true
 		if len(seen) > MaxSANs {
-			return SANs{}, fmt.Errorf("csr: %w: more than %d names", ErrBadSAN, MaxSANs)
+			return SANs{}, errorf("%w: more than %d names", ErrBadSAN, MaxSANs)
 		}
 		s.add(kind, canon)
 	}
@@ -194,13 +194,13 @@ func ParseSAN(value string) (kind, canonical string, err error) {
 		canonical, err = parseDNS(v, true)
 	}
 	if err != nil {
-		return "", "", sanError(value, err.Error())
+		return "", "", sanError(value, fault.Text(err))
 	}
 	return kind, canonical, nil
 }
 
 func sanError(value, rule string) error {
-	return fmt.Errorf("csr: %w %q: %s", ErrBadSAN, value, rule)
+	return errorf("%w %q: %s", ErrBadSAN, value, rule)
 }
 
 // classify picks the kind of an unprefixed name. Anything that looks like an
@@ -227,14 +227,14 @@ func classify(v string) string {
 // written as IPv4 (4 octets, RFC 5280 4.2.1.6).
 func parseIP(v string) (string, error) {
 	if _, err := netip.ParsePrefix(v); err == nil {
-		return "", errors.New("an IP SAN is one address, not a network (CIDR)")
+		return "", newError("an IP SAN is one address, not a network (CIDR)")
 	}
 	a, err := netip.ParseAddr(v)
 	if err != nil {
-		return "", errors.New("not an IPv4 or IPv6 address")
+		return "", newError("not an IPv4 or IPv6 address")
 	}
 	if a.Zone() != "" {
-		return "", errors.New("an IP address with a zone (%" + a.Zone() + ") cannot be in a certificate")
+		return "", newError("an IP address with a zone (%" + a.Zone() + ") cannot be in a certificate")
 	}
 	return a.Unmap().String(), nil
 }

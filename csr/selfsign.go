@@ -11,8 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"net/url"
@@ -34,10 +32,10 @@ const (
 const Backdate = 5 * time.Minute
 
 // ErrValidity: the validity asked for is refused.
-var ErrValidity = errors.New("invalid validity")
+var ErrValidity = newError("invalid validity")
 
 // ErrNoSAN: a leaf certificate must name at least one SAN (README "Certificate authority").
-var ErrNoSAN = errors.New("a certificate needs at least one subject alternative name")
+var ErrNoSAN = newError("a certificate needs at least one subject alternative name")
 
 // SelfSignRequest is what SelfSign makes a certificate from.
 type SelfSignRequest struct {
@@ -56,9 +54,9 @@ func CheckDays(days int) (int, error) {
 	case days == 0:
 		return DefaultDays, nil
 	case days < 0:
-		return 0, fmt.Errorf("csr: %w: %d days; give a positive number", ErrValidity, days)
+		return 0, errorf("%w: %d days; give a positive number", ErrValidity, days)
 	case days > MaxDays:
-		return 0, fmt.Errorf("csr: %w: %d days is over the %d-day limit for leaf certificates", ErrValidity, days, MaxDays)
+		return 0, errorf("%w: %d days is over the %d-day limit for leaf certificates", ErrValidity, days, MaxDays)
 	}
 	return days, nil
 }
@@ -69,10 +67,10 @@ func CheckDays(days int) (int, error) {
 // Backdate before Now.
 func SelfSign(s SelfSignRequest) ([]byte, error) {
 	if s.Key == nil {
-		return nil, errors.New("csr: no key to sign the certificate with")
+		return nil, newError("no key to sign the certificate with")
 	}
 	if err := keygen.CheckStrength(s.Key.Public()); err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	days, err := CheckDays(s.Days)
 	if err != nil {
@@ -88,14 +86,14 @@ func SelfSign(s SelfSignRequest) ([]byte, error) {
 	}
 	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, s.Key.Public(), s.Key)
 	if err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("csr: the new certificate does not parse: %w", err)
+		return nil, errorf("the new certificate does not parse: %w", err)
 	}
 	if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
-		return nil, fmt.Errorf("csr: the new certificate does not verify: %w", err)
+		return nil, errorf("the new certificate does not verify: %w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: BlockCert, Bytes: der}), nil
 }
@@ -115,7 +113,7 @@ func leafTemplate(s SelfSignRequest, days int) (*x509.Certificate, error) {
 		case len(sans.IPs) > 0:
 			subject.CommonName = sans.IPs[0].String()
 		default:
-			return nil, fmt.Errorf("csr: a self-signed certificate needs a subject; give a common name")
+			return nil, errorf("a self-signed certificate needs a subject; give a common name")
 		}
 	}
 	serial, err := RandomSerial(s.Rand)
@@ -164,9 +162,9 @@ func AddCommonName(subject pkix.Name, sans SANs) (SANs, error) {
 		kind, canon, err := ParseSAN(cn)
 		switch {
 		case err != nil || (kind != KindDNS && kind != KindIP):
-			return SANs{}, fmt.Errorf("csr: CN %q must be one of the SANs, and it is not a DNS name or an IP address to add as one", cn)
+			return SANs{}, errorf("CN %q must be one of the SANs, and it is not a DNS name or an IP address to add as one", cn)
 		case canon != cn:
-			return SANs{}, fmt.Errorf("csr: CN %q must be written as its SAN is: %q", cn, canon)
+			return SANs{}, errorf("CN %q must be written as its SAN is: %q", cn, canon)
 		}
 		if !sans.Contains(kind + ":" + canon) {
 			// The CN first: it is the name people think of.
@@ -181,7 +179,7 @@ func AddCommonName(subject pkix.Name, sans SANs) (SANs, error) {
 		}
 	}
 	if sans.Empty() {
-		return SANs{}, fmt.Errorf("csr: %w", ErrNoSAN)
+		return SANs{}, errorf("%w", ErrNoSAN)
 	}
 	return sans, nil
 }
@@ -202,18 +200,18 @@ func SubjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 	switch pub.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 	default:
-		return nil, fmt.Errorf("csr: %w: public key of type %T", keygen.ErrUnsupported, pub)
+		return nil, errorf("%w: a public key that is not RSA, ECDSA or Ed25519", keygen.ErrUnsupported)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	var spki struct {
 		Algorithm pkix.AlgorithmIdentifier
 		PublicKey asn1.BitString
 	}
 	if _, err := asn1.Unmarshal(der, &spki); err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, errorf("%w", err)
 	}
 	sum := sha1.Sum(spki.PublicKey.Bytes)
 	return sum[:], nil
@@ -235,7 +233,7 @@ func RandomSerial(r io.Reader) (*big.Int, error) {
 	b := make([]byte, serialBytes+1)
 	b[0] = 0x01
 	if _, err := io.ReadFull(r, b[1:]); err != nil {
-		return nil, fmt.Errorf("csr: serial number: %w", err)
+		return nil, errorf("serial number: %w", err)
 	}
 	return new(big.Int).SetBytes(b), nil
 }

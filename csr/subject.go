@@ -2,15 +2,13 @@ package csr
 
 import (
 	"crypto/x509/pkix"
-	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 // ErrBadSubject wraps every refused subject.
-var ErrBadSubject = errors.New("invalid subject")
+var ErrBadSubject = newError("invalid subject")
 
 // attribute is one subject attribute keywright reads and writes, with the
 // upper bound RFC 5280 Appendix A gives it.
@@ -62,11 +60,11 @@ func (s Subject) Name() (pkix.Name, error) {
 func ParseSubject(s string) (pkix.Name, error) {
 	var n pkix.Name
 	if !strings.HasPrefix(s, "/") {
-		return n, fmt.Errorf("csr: %w %q: it must start with '/', as in /O=Example/CN=web", ErrBadSubject, s)
+		return n, errorf("%w %q: it must start with '/', as in /O=Example/CN=web", ErrBadSubject, s)
 	}
 	parts, err := splitEscaped(s[1:])
 	if err != nil {
-		return n, fmt.Errorf("csr: %w %q: %v", ErrBadSubject, s, err)
+		return n, errorf("%w %q: %v", ErrBadSubject, s, err)
 	}
 	for _, p := range parts {
 		if p.raw == "" && len(parts) == 1 {
@@ -74,7 +72,7 @@ func ParseSubject(s string) (pkix.Name, error) {
 		}
 		key, _, ok := strings.Cut(p.raw, "=")
 		if !ok || p.eqEscaped {
-			return n, fmt.Errorf("csr: %w %q: %q is not KEY=VALUE", ErrBadSubject, s, p.value)
+			return n, errorf("%w %q: %q is not KEY=VALUE", ErrBadSubject, s, p.value)
 		}
 		_, value, _ := strings.Cut(p.value, "=")
 		if err := set(&n, strings.TrimSpace(key), value); err != nil {
@@ -106,7 +104,7 @@ func splitEscaped(s string) ([]part, error) {
 		switch {
 		case c == '\\':
 			if i+1 == len(s) {
-				return nil, errors.New("it ends with a lone '\\'")
+				return nil, newError("it ends with a lone '\\'")
 			}
 			i++
 			raw.WriteString("\\\\") // never '/' or '=' in raw
@@ -131,18 +129,18 @@ func splitEscaped(s string) ([]part, error) {
 // set checks one attribute value and appends it to n.
 func set(n *pkix.Name, key, value string) error {
 	if value == "" {
-		return fmt.Errorf("csr: %w: %s has no value", ErrBadSubject, key)
+		return errorf("%w: %s has no value", ErrBadSubject, key)
 	}
 	if !utf8.ValidString(value) || strings.IndexFunc(value, unicode.IsControl) >= 0 {
-		return fmt.Errorf("csr: %w: %s has a control character or invalid UTF-8", ErrBadSubject, key)
+		return errorf("%w: %s has a control character or invalid UTF-8", ErrBadSubject, key)
 	}
 	switch key {
 	case "CN", "commonName":
 		if n.CommonName != "" {
-			return fmt.Errorf("csr: %w: CN is given twice", ErrBadSubject)
+			return errorf("%w: CN is given twice", ErrBadSubject)
 		}
 		if utf8.RuneCountInString(value) > 64 {
-			return fmt.Errorf("csr: %w: CN is at most 64 characters (RFC 5280 ub-common-name)", ErrBadSubject)
+			return errorf("%w: CN is at most 64 characters (RFC 5280 ub-common-name)", ErrBadSubject)
 		}
 		n.CommonName = value
 		return nil
@@ -151,21 +149,21 @@ func set(n *pkix.Name, key, value string) error {
 		return nil
 	case "C", "countryName":
 		if !isCountry(value) {
-			return fmt.Errorf("csr: %w: C %q is not a two-letter country code (ISO 3166)", ErrBadSubject, value)
+			return errorf("%w: C %q is not a two-letter country code (ISO 3166)", ErrBadSubject, value)
 		}
 		value = strings.ToUpper(value)
 	}
 	for _, a := range attributes {
 		if a.key == key {
 			if utf8.RuneCountInString(value) > a.max {
-				return fmt.Errorf("csr: %w: %s is at most %d characters", ErrBadSubject, key, a.max)
+				return errorf("%w: %s is at most %d characters", ErrBadSubject, key, a.max)
 			}
 			f := a.field(n)
 			*f = append(*f, value)
 			return nil
 		}
 	}
-	return fmt.Errorf("csr: %w: unknown attribute %q; use C, ST, L, street, postalCode, O, OU, CN or serialNumber", ErrBadSubject, key)
+	return errorf("%w: unknown attribute %q; use C, ST, L, street, postalCode, O, OU, CN or serialNumber", ErrBadSubject, key)
 }
 
 func isCountry(v string) bool {
@@ -175,7 +173,7 @@ func isCountry(v string) bool {
 // CheckCountry reports whether v is a two-letter country code; for prompts.
 func CheckCountry(v string) error {
 	if !isCountry(v) {
-		return fmt.Errorf("%q is not a two-letter country code, such as US or DE", v)
+		return errorf("%q is not a two-letter country code, such as US or DE", v)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"fmt"
 )
 
 // BlockPublic is the PEM type of a PKIX public key.
@@ -18,7 +17,7 @@ const BlockPublic = "PUBLIC KEY"
 func MarshalPublicPEM(pub crypto.PublicKey) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: BlockPublic, Bytes: der}), nil
 }
@@ -32,7 +31,7 @@ type Fingerprint [sha256.Size]byte
 func FingerprintOf(pub crypto.PublicKey) (Fingerprint, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return Fingerprint{}, fmt.Errorf("keygen: %w", err)
+		return Fingerprint{}, errorf("%w", err)
 	}
 	return sha256.Sum256(der), nil
 }

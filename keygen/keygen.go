@@ -14,7 +14,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -42,7 +41,7 @@ const (
 )
 
 // ErrUnsupported is returned for a key type, size or curve keywright refuses.
-var ErrUnsupported = errors.New("keygen: unsupported key")
+var ErrUnsupported = newError("unsupported key")
 
 // Spec says which key to make. The zero Spec is ECDSA P-256.
 type Spec struct {
@@ -61,30 +60,30 @@ func (s Spec) Normalize() (Spec, error) {
 	switch s.Type {
 	case RSA:
 		if s.Curve != "" {
-			return s, fmt.Errorf("%w: --curve applies to ecdsa keys, not rsa", ErrUnsupported)
+			return s, errorf("%w: --curve applies to ecdsa keys, not rsa", ErrUnsupported)
 		}
 		if s.Bits == 0 {
 			s.Bits = DefaultRSABits
 		}
 		if s.Bits < MinRSABits || s.Bits > MaxRSABits {
-			return s, fmt.Errorf("%w: rsa key of %d bits: must be %d to %d bits", ErrUnsupported, s.Bits, MinRSABits, MaxRSABits)
+			return s, errorf("%w: rsa key of %d bits: must be %d to %d bits", ErrUnsupported, s.Bits, MinRSABits, MaxRSABits)
 		}
 	case ECDSA:
 		if s.Bits != 0 {
-			return s, fmt.Errorf("%w: --bits applies to rsa keys; use --curve for ecdsa", ErrUnsupported)
+			return s, errorf("%w: --bits applies to rsa keys; use --curve for ecdsa", ErrUnsupported)
 		}
 		if s.Curve == "" {
 			s.Curve = P256
 		}
 		if curveOf(s.Curve) == nil {
-			return s, fmt.Errorf("%w: curve %q: use p256, p384 or p521", ErrUnsupported, s.Curve)
+			return s, errorf("%w: curve %q: use p256, p384 or p521", ErrUnsupported, s.Curve)
 		}
 	case Ed25519:
 		if s.Bits != 0 || s.Curve != "" {
-			return s, fmt.Errorf("%w: ed25519 keys take neither --bits nor --curve", ErrUnsupported)
+			return s, errorf("%w: ed25519 keys take neither --bits nor --curve", ErrUnsupported)
 		}
 	default:
-		return s, fmt.Errorf("%w: type %q: use ecdsa, rsa or ed25519", ErrUnsupported, s.Type)
+		return s, errorf("%w: type %q: use ecdsa, rsa or ed25519", ErrUnsupported, s.Type)
 	}
 	return s, nil
 }
@@ -143,11 +142,11 @@ func SpecOf(pub crypto.PublicKey) (Spec, error) {
 		case elliptic.P521():
 			return Spec{Type: ECDSA, Curve: P521}, nil
 		}
-		return Spec{}, fmt.Errorf("%w: ecdsa curve %s", ErrUnsupported, k.Curve.Params().Name)
+		return Spec{}, errorf("%w: ecdsa curve %s", ErrUnsupported, k.Curve.Params().Name)
 	case ed25519.PublicKey:
 		return Spec{Type: Ed25519}, nil
 	}
-	return Spec{}, fmt.Errorf("%w: public key of type %T", ErrUnsupported, pub)
+	return Spec{}, errorf("%w: a public key that is not RSA, ECDSA or Ed25519", ErrUnsupported)
 }
 
 // CheckStrength refuses public keys keywright will not sign or trust: RSA

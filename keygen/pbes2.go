@@ -12,7 +12,6 @@ import (
 	"crypto/sha512"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"hash"
 
@@ -38,10 +37,10 @@ const (
 )
 
 // ErrKDFLimit is returned when an encrypted key asks for more work than the caps allow.
-var ErrKDFLimit = errors.New("encrypted key asks for too much key-derivation work")
+var ErrKDFLimit = newError("encrypted key asks for too much key-derivation work")
 
 // ErrUnsupportedEncryption is returned for encryption schemes keywright cannot read.
-var ErrUnsupportedEncryption = errors.New("unsupported private key encryption")
+var ErrUnsupportedEncryption = newError("unsupported private key encryption")
 
 // EncryptOptions tunes encryption. The zero value is the default.
 type EncryptOptions struct {
@@ -114,7 +113,7 @@ func encryptPKCS8(plain, pass []byte, opts EncryptOptions) ([]byte, error) {
 	rand.Read(iv)
 	key, err := pbkdf2.Key(sha256.New, string(pass), salt, iter, 32)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	block, _ := aes.NewCipher(key)
 	padded := pad(plain, aes.BlockSize)
@@ -123,7 +122,7 @@ func encryptPKCS8(plain, pass []byte, opts EncryptOptions) ([]byte, error) {
 	kdfDER, err := asn1.Marshal(pbkdf2Params{Salt: salt, Iterations: iter,
 		PRF: pkix.AlgorithmIdentifier{Algorithm: oidHMACSHA256, Parameters: nullParams}})
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	ivDER, _ := asn1.Marshal(iv)
 	paramsDER, err := asn1.Marshal(pbes2Params{
@@ -131,7 +130,7 @@ func encryptPKCS8(plain, pass []byte, opts EncryptOptions) ([]byte, error) {
 		EncryptionScheme:  pkix.AlgorithmIdentifier{Algorithm: oidAES256CBC, Parameters: asn1.RawValue{FullBytes: ivDER}},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return asn1.Marshal(encryptedPrivateKeyInfo{
 		Algorithm:     pkix.AlgorithmIdentifier{Algorithm: oidPBES2, Parameters: asn1.RawValue{FullBytes: paramsDER}},
@@ -154,7 +153,7 @@ func pad(b []byte, size int) []byte {
 func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 	var info encryptedPrivateKeyInfo
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("%w: bad EncryptedPrivateKeyInfo", ErrMalformed)
+		return nil, errorf("%w: bad EncryptedPrivateKeyInfo", ErrMalformed)
 	}
 	out, err := parsePBES2(info.Algorithm)
 	if err != nil {
@@ -166,7 +165,7 @@ func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 		bs = des.BlockSize
 	}
 	if len(out.ciphertext) == 0 || len(out.ciphertext)%bs != 0 {
-		return nil, fmt.Errorf("%w: bad IV or ciphertext length", ErrMalformed)
+		return nil, errorf("%w: bad IV or ciphertext length", ErrMalformed)
 	}
 	return out, nil
 }
@@ -175,12 +174,12 @@ func parseEncryptedInfo(der []byte) (*encryptedInfo, error) {
 // KDF checked against the caps (RFC 8018 6.2).
 func parsePBES2(alg pkix.AlgorithmIdentifier) (*encryptedInfo, error) {
 	if !alg.Algorithm.Equal(oidPBES2) {
-		return nil, fmt.Errorf("%w: scheme %s (only PBES2 is read; re-encrypt with openssl pkcs8 -topk8 -v2 aes-256-cbc)",
+		return nil, errorf("%w: scheme %s (only PBES2 is read; re-encrypt with openssl pkcs8 -topk8 -v2 aes-256-cbc)",
 			ErrUnsupportedEncryption, alg.Algorithm)
 	}
 	var params pbes2Params
 	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("%w: bad PBES2 parameters", ErrMalformed)
+		return nil, errorf("%w: bad PBES2 parameters", ErrMalformed)
 	}
 	out := &encryptedInfo{}
 	var err error
@@ -205,7 +204,7 @@ func PBES2Cipher(alg pkix.AlgorithmIdentifier, pass []byte) (cipher.Block, []byt
 	}
 	key, err := e.derive(pass, e.keyLen)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keygen: %w", err)
+		return nil, nil, errorf("%w", err)
 	}
 	block, err := e.newCipher(key)
 	return block, e.iv, err
@@ -222,17 +221,17 @@ func (e *encryptedInfo) setCipher(alg pkix.AlgorithmIdentifier) error {
 	case alg.Algorithm.Equal(oidDESEDE3CBC):
 		e.keyLen, e.newCipher, e.cipherName = 24, des.NewTripleDESCipher, "DES-EDE3-CBC"
 	default:
-		return fmt.Errorf("%w: cipher %s", ErrUnsupportedEncryption, alg.Algorithm)
+		return errorf("%w: cipher %s", ErrUnsupportedEncryption, alg.Algorithm)
 	}
 	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &e.iv); err != nil || len(rest) > 0 {
-		return fmt.Errorf("%w: bad cipher IV", ErrMalformed)
+		return errorf("%w: bad cipher IV", ErrMalformed)
 	}
 	bs := aes.BlockSize
 	if alg.Algorithm.Equal(oidDESEDE3CBC) {
 		bs = des.BlockSize
 	}
 	if len(e.iv) != bs {
-		return fmt.Errorf("%w: bad IV or ciphertext length", ErrMalformed)
+		return errorf("%w: bad IV or ciphertext length", ErrMalformed)
 	}
 	return nil
 }
@@ -244,19 +243,19 @@ func parseKDF(alg pkix.AlgorithmIdentifier, keyLen int) (kdf, string, error) {
 	case alg.Algorithm.Equal(oidScrypt):
 		return parseScrypt(alg.Parameters.FullBytes, keyLen)
 	}
-	return nil, "", fmt.Errorf("%w: key derivation %s", ErrUnsupportedEncryption, alg.Algorithm)
+	return nil, "", errorf("%w: key derivation %s", ErrUnsupportedEncryption, alg.Algorithm)
 }
 
 func parsePBKDF2(der []byte, keyLen int) (kdf, string, error) {
 	var p pbkdf2Params
 	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) > 0 {
-		return nil, "", fmt.Errorf("%w: bad PBKDF2 parameters", ErrMalformed)
+		return nil, "", errorf("%w: bad PBKDF2 parameters", ErrMalformed)
 	}
 	if p.KeyLength != 0 && p.KeyLength != keyLen {
-		return nil, "", fmt.Errorf("%w: PBKDF2 key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
+		return nil, "", errorf("%w: PBKDF2 key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
 	}
 	if p.Iterations < 1 || p.Iterations > MaxPBKDF2Iterations {
-		return nil, "", fmt.Errorf("%w: PBKDF2 iteration count %d (limit %d)", ErrKDFLimit, p.Iterations, MaxPBKDF2Iterations)
+		return nil, "", errorf("%w: PBKDF2 iteration count %d (limit %d)", ErrKDFLimit, p.Iterations, MaxPBKDF2Iterations)
 	}
 	h, hname, err := prfHash(p.PRF.Algorithm)
 	if err != nil {
@@ -281,24 +280,24 @@ func prfHash(oid asn1.ObjectIdentifier) (func() hash.Hash, string, error) {
 	case oid.Equal(oidHMACSHA512):
 		return sha512.New, "SHA512", nil
 	}
-	return nil, "", fmt.Errorf("%w: PBKDF2 PRF %s", ErrUnsupportedEncryption, oid)
+	return nil, "", errorf("%w: PBKDF2 PRF %s", ErrUnsupportedEncryption, oid)
 }
 
 func parseScrypt(der []byte, keyLen int) (kdf, string, error) {
 	var p scryptParams
 	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) > 0 {
-		return nil, "", fmt.Errorf("%w: bad scrypt parameters", ErrMalformed)
+		return nil, "", errorf("%w: bad scrypt parameters", ErrMalformed)
 	}
 	if p.KeyLength != 0 && p.KeyLength != keyLen {
-		return nil, "", fmt.Errorf("%w: scrypt key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
+		return nil, "", errorf("%w: scrypt key length %d does not fit the cipher", ErrMalformed, p.KeyLength)
 	}
 	if p.N < 2 || p.N&(p.N-1) != 0 || p.R < 1 || p.P < 1 {
-		return nil, "", fmt.Errorf("%w: scrypt parameters N=%d r=%d p=%d", ErrMalformed, p.N, p.R, p.P)
+		return nil, "", errorf("%w: scrypt parameters N=%d r=%d p=%d", ErrMalformed, p.N, p.R, p.P)
 	}
 	// Compare in float64-free integer steps that cannot overflow: each
 	// factor is bounded before the product is taken.
 	if p.N > MaxScryptMemory/128 || p.R > MaxScryptMemory/128/p.N || p.P > MaxScryptWork/p.N {
-		return nil, "", fmt.Errorf("%w: scrypt N=%d r=%d p=%d (limit %d MiB, N·p ≤ %d)",
+		return nil, "", errorf("%w: scrypt N=%d r=%d p=%d (limit %d MiB, N·p ≤ %d)",
 			ErrKDFLimit, p.N, p.R, p.P, MaxScryptMemory>>20, MaxScryptWork)
 	}
 	name := fmt.Sprintf("scrypt N=%d r=%d p=%d", p.N, p.R, p.P)
@@ -310,11 +309,11 @@ func parseScrypt(der []byte, keyLen int) (kdf, string, error) {
 func (e *encryptedInfo) decrypt(pass []byte) ([]byte, error) {
 	key, err := e.derive(pass, e.keyLen)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	block, err := e.newCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	plain := make([]byte, len(e.ciphertext))
 	cipher.NewCBCDecrypter(block, e.iv).CryptBlocks(plain, e.ciphertext)

@@ -5,8 +5,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
-	"fmt"
 )
 
 // PEM block types.
@@ -20,17 +18,17 @@ const (
 // Errors callers branch on.
 var (
 	// ErrNoPEM: the input holds no PEM block at all.
-	ErrNoPEM = errors.New("no PEM data found")
+	ErrNoPEM = newError("no PEM data found")
 	// ErrNotKey: the input is PEM, but not a private key.
-	ErrNotKey = errors.New("not a private key")
+	ErrNotKey = newError("not a private key")
 	// ErrMalformed: the PEM block is a key type, but its contents do not parse.
-	ErrMalformed = errors.New("malformed private key")
+	ErrMalformed = newError("malformed private key")
 	// ErrWrongPassphrase: decryption failed; the passphrase is wrong.
-	ErrWrongPassphrase = errors.New("wrong passphrase")
+	ErrWrongPassphrase = newError("wrong passphrase")
 	// ErrPassphraseRequired: the key is encrypted and no passphrase was given.
-	ErrPassphraseRequired = errors.New("the key is encrypted and needs a passphrase")
+	ErrPassphraseRequired = newError("the key is encrypted and needs a passphrase")
 	// ErrLegacyEncryption: an old "Proc-Type: 4,ENCRYPTED" PEM key.
-	ErrLegacyEncryption = errors.New("legacy PEM encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with: openssl pkcs8 -topk8 -in OLD -out NEW")
+	ErrLegacyEncryption = newError("legacy PEM encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with: openssl pkcs8 -topk8 -in OLD -out NEW")
 )
 
 // PassphraseFunc supplies a passphrase when a key turns out to be encrypted.
@@ -41,7 +39,7 @@ type PassphraseFunc func() ([]byte, error)
 func MarshalPEM(key crypto.Signer) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: BlockPKCS8, Bytes: der}), nil
 }
@@ -51,7 +49,7 @@ func MarshalPEM(key crypto.Signer) ([]byte, error) {
 func MarshalEncryptedPEM(key crypto.Signer, passphrase []byte, opts EncryptOptions) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
+		return nil, errorf("%w", err)
 	}
 	enc, err := encryptPKCS8(der, passphrase, opts)
 	if err != nil {
@@ -80,10 +78,10 @@ func ParsePEM(data []byte, passphrase PassphraseFunc) (*Decoded, error) {
 	block, other := firstKeyBlock(data)
 	if block == nil {
 		if other == "DSA PRIVATE KEY" {
-			return nil, fmt.Errorf("%w: DSA keys are refused", ErrUnsupported)
+			return nil, errorf("%w: DSA keys are refused", ErrUnsupported)
 		}
 		if other != "" {
-			return nil, fmt.Errorf("%w: found a PEM block of type %q", ErrNotKey, other)
+			return nil, errorf("%w: found a PEM block of type %q", ErrNotKey, other)
 		}
 		return nil, ErrNoPEM
 	}
@@ -98,7 +96,7 @@ func ParsePEM(data []byte, passphrase PassphraseFunc) (*Decoded, error) {
 	case BlockPKCS1:
 		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, derError(ErrMalformed, "PKCS#1")
 		}
 		return checked(&Decoded{Key: k, Format: "pkcs1"})
 	default: // BlockSEC1
@@ -107,7 +105,7 @@ func ParsePEM(data []byte, passphrase PassphraseFunc) (*Decoded, error) {
 			return nil, rerr
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, derError(ErrMalformed, "SEC 1")
 		}
 		return checked(&Decoded{Key: k, Format: "sec1"})
 	}
@@ -148,11 +146,11 @@ func parseDER(der []byte, format string, onError error) (*Decoded, error) {
 		if onError == ErrWrongPassphrase {
 			return nil, ErrWrongPassphrase
 		}
-		return nil, fmt.Errorf("%w: %v", onError, err)
+		return nil, derError(onError, "PKCS#8")
 	}
 	signer, ok := k.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%w: key of type %T cannot sign", ErrUnsupported, k)
+		return nil, errorf("%w: a key-agreement key (such as X25519), which cannot sign", ErrUnsupported)
 	}
 	return checked(&Decoded{Key: signer, Format: format})
 }
@@ -183,4 +181,11 @@ func firstKeyBlock(data []byte) (*pem.Block, string) {
 			other = block.Type
 		}
 	}
+}
+
+// derError: the DER of a key in format does not parse. The parser's own
+// words name ASN.1 internals (tags, classes), so the message says what
+// is wrong in a user's terms.
+func derError(kind error, format string) error {
+	return errorf("%w: its %s DER does not parse (truncated or damaged)", kind, format)
 }

@@ -3,7 +3,6 @@ package keygen
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"fmt"
 )
 
 // Algorithms and curves that parse as keys but that keywright refuses, by
@@ -34,7 +33,7 @@ func refusedPKCS8(der []byte) error {
 		return nil
 	}
 	if why, ok := refusedAlgs[p8.Algo.Algorithm.String()]; ok {
-		return fmt.Errorf("%w: %s", ErrUnsupported, why)
+		return errorf("%w: %s", ErrUnsupported, why)
 	}
 	if p8.Algo.Algorithm.Equal(oidECPublicKey) {
 		var curve asn1.ObjectIdentifier
@@ -66,5 +65,5 @@ func refusedCurve(curve asn1.ObjectIdentifier) error {
 	if name == "" {
 		name = curve.String()
 	}
-	return fmt.Errorf("%w: ecdsa curve %s: only P-256, P-384 and P-521 are read", ErrUnsupported, name)
+	return errorf("%w: ecdsa curve %s: only P-256, P-384 and P-521 are read", ErrUnsupported, name)
 }

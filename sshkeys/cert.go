@@ -4,8 +4,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"slices"
@@ -21,7 +19,7 @@ import (
 const MaxCertDays = 30 * 365
 
 // ErrBadCert: a certificate request keywright will not sign.
-var ErrBadCert = errors.New("sshkeys: bad certificate request")
+var ErrBadCert = newError("bad certificate request")
 
 // DefaultUserExtensions are the extensions ssh-keygen puts in a user
 // certificate unless told otherwise (ssh-keygen(1), -O clear).
@@ -62,7 +60,7 @@ func SignCert(ca crypto.Signer, req CertRequest) (*ssh.Certificate, error) {
 	}
 	var serial [8]byte
 	if _, err := io.ReadFull(rnd, serial[:]); err != nil {
-		return nil, fmt.Errorf("sshkeys: %w", err)
+		return nil, errorf("%w", err)
 	}
 	cert := &ssh.Certificate{
 		Key:             req.Key,
@@ -79,54 +77,54 @@ func SignCert(ca crypto.Signer, req CertRequest) (*ssh.Certificate, error) {
 	}
 	signer, err := ssh.NewSignerFromSigner(ca)
 	if err != nil {
-		return nil, fmt.Errorf("sshkeys: CA key: %w", err)
+		return nil, errorf("CA key: %w", err)
 	}
 	if err := cert.SignCert(rnd, signer); err != nil {
-		return nil, fmt.Errorf("sshkeys: signing: %w", err)
+		return nil, errorf("signing: %w", err)
 	}
 	return cert, nil
 }
 
 func (r CertRequest) check() error {
 	if r.Key == nil {
-		return fmt.Errorf("%w: no key to certify", ErrBadCert)
+		return errorf("%w: no key to certify", ErrBadCert)
 	}
 	if _, ok := r.Key.(*ssh.Certificate); ok {
-		return fmt.Errorf("%w: the key is a certificate already; give the plain public key", ErrBadCert)
+		return errorf("%w: the key is a certificate already; give the plain public key", ErrBadCert)
 	}
 	if err := CheckKey(r.Key); err != nil {
 		return err
 	}
 	if strings.TrimSpace(r.Identity) == "" {
-		return fmt.Errorf("%w: an identity (key id) is required", ErrBadCert)
+		return errorf("%w: an identity (key id) is required", ErrBadCert)
 	}
 	if err := checkText("identity", r.Identity); err != nil {
 		return err
 	}
 	if len(r.Principals) == 0 {
 		// An empty list means "any principal" to sshd: never by accident.
-		return fmt.Errorf("%w: at least one principal is required", ErrBadCert)
+		return errorf("%w: at least one principal is required", ErrBadCert)
 	}
 	for _, p := range r.Principals {
 		if err := CheckPrincipal(p); err != nil {
-			return fmt.Errorf("%w: %w", ErrBadCert, err)
+			return errorf("%w: %w", ErrBadCert, err)
 		}
 	}
 	if r.ValidFor <= 0 {
-		return fmt.Errorf("%w: validity must be positive", ErrBadCert)
+		return errorf("%w: validity must be positive", ErrBadCert)
 	}
 	if r.ValidFor > MaxCertDays*24*time.Hour {
-		return fmt.Errorf("%w: validity over %d days", ErrBadCert, MaxCertDays)
+		return errorf("%w: validity over %d days", ErrBadCert, MaxCertDays)
 	}
 	if r.Host && (r.ForceCommand != "" || len(r.SourceAddrs) > 0) {
-		return fmt.Errorf("%w: force-command and source-address apply to user certificates only", ErrBadCert)
+		return errorf("%w: force-command and source-address apply to user certificates only", ErrBadCert)
 	}
 	if err := checkText("force-command", r.ForceCommand); err != nil {
 		return err
 	}
 	for _, a := range r.SourceAddrs {
 		if err := checkSourceAddress(a); err != nil {
-			return fmt.Errorf("%w: source-address %q: %w", ErrBadCert, a, err)
+			return errorf("%w: source-address %q: %w", ErrBadCert, a, err)
 		}
 	}
 	return nil
@@ -136,16 +134,16 @@ func (r CertRequest) check() error {
 func checkSourceAddress(a string) error {
 	if !strings.Contains(a, "/") {
 		if _, err := netip.ParseAddr(a); err != nil {
-			return errors.New("not an IP address or CIDR block")
+			return newError("not an IP address or CIDR block")
 		}
 		return nil
 	}
 	p, err := netip.ParsePrefix(a)
 	if err != nil {
-		return errors.New("not an IP address or CIDR block")
+		return newError("not an IP address or CIDR block")
 	}
 	if p.Masked() != p {
-		return fmt.Errorf("host bits set; did you mean %s", p.Masked())
+		return errorf("host bits set; did you mean %s", p.Masked())
 	}
 	return nil
 }

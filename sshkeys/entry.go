@@ -3,10 +3,9 @@ package sshkeys
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"strings"
 
+	"github.com/keywright/keywright/internal/fault"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -15,10 +14,10 @@ import (
 const MaxLineLen = 8 << 10
 
 // ErrNotEntry: the line is blank or a comment, not a key entry.
-var ErrNotEntry = errors.New("sshkeys: blank or comment line")
+var ErrNotEntry = newError("blank or comment line")
 
 // ErrBadLine: the line is not a valid authorized_keys entry.
-var ErrBadLine = errors.New("sshkeys: invalid authorized_keys line")
+var ErrBadLine = newError("invalid authorized_keys line")
 
 // Entry is one authorized_keys line: options, a key and a comment.
 type Entry struct {
@@ -73,7 +72,7 @@ func (e *Entry) Marshal() (string, error) {
 		b.WriteString(c)
 	}
 	if b.Len() > MaxLineLen {
-		return "", fmt.Errorf("%w: longer than %d bytes", ErrBadLine, MaxLineLen)
+		return "", errorf("%w: longer than %d bytes", ErrBadLine, MaxLineLen)
 	}
 	return b.String(), nil
 }
@@ -89,10 +88,10 @@ func (e *Entry) Marshal() (string, error) {
 func ParseLine(line string) (*Entry, error) {
 	line = strings.TrimSuffix(line, "\r")
 	if strings.ContainsAny(line, "\n\r\x00") {
-		return nil, fmt.Errorf("%w: newline, carriage return or NUL inside the line", ErrBadLine)
+		return nil, errorf("%w: newline, carriage return or NUL inside the line", ErrBadLine)
 	}
 	if len(line) > MaxLineLen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadLine, MaxLineLen)
+		return nil, errorf("%w: longer than %d bytes", ErrBadLine, MaxLineLen)
 	}
 	line = strings.Trim(line, " \t")
 	if line == "" || line[0] == '#' {
@@ -105,23 +104,23 @@ func ParseLine(line string) (*Entry, error) {
 	optText, rest, ok := cutOptions(line)
 	if !ok {
 		if looksLikeKeyType(line) {
-			return nil, fmt.Errorf("%w: %w", ErrBadLine, plainErr)
+			return nil, errorf("%w: %w", ErrBadLine, plainErr)
 		}
-		return nil, fmt.Errorf("%w: unterminated quote in the options, or no key after them", ErrBadLine)
+		return nil, errorf("%w: unterminated quote in the options, or no key after them", ErrBadLine)
 	}
 	rest = strings.TrimLeft(rest, " \t")
 	key, comment, err := parseKeyPart(rest)
 	switch {
 	case err != nil && looksLikeKeyType(rest):
-		return nil, fmt.Errorf("%w: %w", ErrBadLine, err)
+		return nil, errorf("%w: %w", ErrBadLine, err)
 	case err != nil && looksLikeKeyType(line):
-		return nil, fmt.Errorf("%w: %w", ErrBadLine, plainErr)
+		return nil, errorf("%w: %w", ErrBadLine, plainErr)
 	case err != nil:
-		return nil, fmt.Errorf("%w: no key found (want [OPTIONS] KEYTYPE BASE64 [COMMENT])", ErrBadLine)
+		return nil, errorf("%w: no key found (want [OPTIONS] KEYTYPE BASE64 [COMMENT])", ErrBadLine)
 	}
 	opts, err := parseOptions(optText)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLine, err)
+		return nil, errorf("%w: %w", ErrBadLine, err)
 	}
 	if err := CheckOptions(opts); err != nil {
 		return nil, badLine{err}
@@ -133,9 +132,10 @@ func ParseLine(line string) (*Entry, error) {
 // and the ErrBadOption inside, and says "sshkeys:" once.
 type badLine struct{ err error }
 
-func (e badLine) Error() string {
-	return ErrBadLine.Error() + ": " + strings.TrimPrefix(e.err.Error(), "sshkeys: ")
-}
+func (e badLine) Error() string { return "sshkeys: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e badLine) Text() string { return fault.Text(ErrBadLine) + ": " + fault.Text(e.err) }
 
 func (e badLine) Unwrap() []error { return []error{ErrBadLine, e.err} }
 
@@ -144,7 +144,7 @@ func (e badLine) Unwrap() []error { return []error{ErrBadLine, e.err} }
 func parseKeyPart(s string) (ssh.PublicKey, string, error) {
 	i := strings.IndexAny(s, " \t")
 	if i < 0 {
-		return nil, "", errors.New("no key after the key type")
+		return nil, "", newError("no key after the key type")
 	}
 	typ, rest := s[:i], strings.Trim(s[i:], " \t")
 	b64 := rest
@@ -154,14 +154,14 @@ func parseKeyPart(s string) (ssh.PublicKey, string, error) {
 	}
 	blob, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, "", errors.New("the key is not valid base64")
+		return nil, "", newError("the key is not valid base64")
 	}
 	key, err := ssh.ParsePublicKey(blob)
 	if err != nil {
-		return nil, "", fmt.Errorf("the key does not parse: %s", strings.TrimPrefix(err.Error(), "ssh: "))
+		return nil, "", newError("the key does not parse (a damaged or truncated key)")
 	}
 	if key.Type() != typ {
-		return nil, "", fmt.Errorf("key type %q does not match the key's own type %q", typ, key.Type())
+		return nil, "", errorf("key type %q does not match the key's own type %q", typ, key.Type())
 	}
 	return key, comment, nil
 }
@@ -206,13 +206,13 @@ func parseOptions(s string) ([]Option, error) {
 		}
 		o := Option{Name: s[:n]}
 		if o.Name == "" {
-			return nil, errors.New("empty option")
+			return nil, newError("empty option")
 		}
 		s = s[n:]
 		if strings.HasPrefix(s, "=") {
 			v, rest, err := dequote(s[1:])
 			if err != nil {
-				return nil, fmt.Errorf("option %s: %w", o.Name, err)
+				return nil, errorf("option %s: %w", o.Name, err)
 			}
 			o.Value, o.HasValue, s = v, true, rest
 		}
@@ -221,9 +221,9 @@ func parseOptions(s string) ([]Option, error) {
 		case s == "":
 			return opts, nil
 		case s[0] != ',':
-			return nil, fmt.Errorf("option %s: unexpected %q after it", o.Name, s[0])
+			return nil, errorf("option %s: unexpected %q after it", o.Name, s[0])
 		case len(s) == 1:
-			return nil, errors.New("options end with a comma")
+			return nil, newError("options end with a comma")
 		}
 		s = s[1:]
 	}
@@ -232,7 +232,7 @@ func parseOptions(s string) ([]Option, error) {
 // dequote reads a quoted value as sshd's opt_dequote.
 func dequote(s string) (value, rest string, err error) {
 	if !strings.HasPrefix(s, `"`) {
-		return "", "", errors.New("value must be in double quotes")
+		return "", "", newError("value must be in double quotes")
 	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
@@ -246,7 +246,7 @@ func dequote(s string) (value, rest string, err error) {
 			b.WriteByte(s[i])
 		}
 	}
-	return "", "", errors.New("missing closing quote")
+	return "", "", newError("missing closing quote")
 }
 
 // Equal reports whether two entries have the same key, options (keywords

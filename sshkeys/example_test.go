@@ -54,7 +54,7 @@ func ExampleParseAuthorizedKeys() {
 	fmt.Print(string(f.Bytes()))
 	// Output:
 	// updated 2
-	// line 3: sshkeys: invalid authorized_keys line: no key found (want [OPTIONS] KEYTYPE BASE64 [COMMENT])
+	// sshkeys: line 3: invalid authorized_keys line: no key found (want [OPTIONS] KEYTYPE BASE64 [COMMENT])
 	// # keys
 	// no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIL/ak1BdRA050tjIf05AYEpUTH79d+IqiEhpUG1nO4s alice
 	// not a key

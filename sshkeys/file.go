@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
@@ -39,7 +40,10 @@ type LineError struct {
 	Err  error
 }
 
-func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e LineError) Error() string { return "sshkeys: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e LineError) Text() string  { return fmt.Sprintf("line %d: %s", e.Line, fault.Text(e.Err)) }
 func (e LineError) Unwrap() error { return e.Err }
 
 // ParseAuthorizedKeys reads a whole file. It never fails: invalid lines are
@@ -79,7 +83,7 @@ func ParseAuthorizedKeys(data []byte) *AuthorizedKeys {
 func EditFile(path string, create bool, edit func(f *AuthorizedKeys) (changed bool, err error)) error {
 	return store.Update(path, FileMode, func(old []byte, exists bool) ([]byte, error) {
 		if !exists && !create {
-			return nil, fmt.Errorf("%s: %w", path, syscall.ENOENT) // "no such file or directory"
+			return nil, errorf("%s: %w", path, syscall.ENOENT) // "no such file or directory"
 		}
 		f := ParseAuthorizedKeys(old)
 		changed, err := edit(f)

@@ -17,7 +17,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -31,12 +30,12 @@ const BlockOpenSSH = "OPENSSH PRIVATE KEY"
 // Errors callers branch on.
 var (
 	// ErrNoKey: the input holds no public or private key keywright reads.
-	ErrNoKey = errors.New("sshkeys: no SSH public key found")
+	ErrNoKey = newError("no SSH public key found")
 	// ErrWeakKey: the key is one sshd or keywright refuses (RSA under 2048 bits, DSA).
-	ErrWeakKey = errors.New("sshkeys: key too weak")
+	ErrWeakKey = newError("key too weak")
 	// ErrUnsafeText: a newline, carriage return or NUL where one would split
 	// or truncate a line of an OpenSSH file.
-	ErrUnsafeText = errors.New("sshkeys: newline, carriage return or NUL is not allowed")
+	ErrUnsafeText = newError("newline, carriage return or NUL is not allowed")
 )
 
 // DefaultSpec is the key ssh-keygen makes without -t: Ed25519.
@@ -68,7 +67,7 @@ func MarshalPrivate(key crypto.Signer, comment string, passphrase []byte) ([]byt
 		block, err = ssh.MarshalPrivateKey(key, comment)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sshkeys: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return pem.EncodeToMemory(block), nil
 }
@@ -90,11 +89,11 @@ func MarshalPublic(pub ssh.PublicKey, comment string) ([]byte, error) {
 // an SSH public key, refusing weak ones.
 func NewPublicKey(pub crypto.PublicKey) (ssh.PublicKey, error) {
 	if err := keygen.CheckStrength(pub); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrWeakKey, err)
+		return nil, errorf("%w: %w", ErrWeakKey, err)
 	}
 	k, err := ssh.NewPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("sshkeys: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return k, nil
 }
@@ -118,7 +117,7 @@ func CheckKey(pub ssh.PublicKey) error {
 	}
 	//lint:ignore SA1019 the deprecated name is what is refused here
 	if pub.Type() == ssh.KeyAlgoDSA {
-		return fmt.Errorf("%w: ssh-dss (DSA) keys are refused by OpenSSH and keywright", ErrWeakKey)
+		return errorf("%w: ssh-dss (DSA) keys are refused by OpenSSH and keywright", ErrWeakKey)
 	}
 	ck, ok := pub.(ssh.CryptoPublicKey)
 	if !ok {
@@ -128,7 +127,7 @@ func CheckKey(pub ssh.PublicKey) error {
 		if errors.Is(err, keygen.ErrUnsupported) && strings.HasPrefix(pub.Type(), "sk-") {
 			return nil
 		}
-		return fmt.Errorf("%w: %w", ErrWeakKey, err)
+		return errorf("%w: %w", ErrWeakKey, err)
 	}
 	return nil
 }
@@ -170,14 +169,14 @@ func ParsePrivate(data []byte, passphrase keygen.PassphraseFunc) (*PrivateKey, e
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", keygen.ErrMalformed, err)
+		return nil, errorf("%w: %v", keygen.ErrMalformed, err)
 	}
 	signer, err := asSigner(raw)
 	if err != nil {
 		return nil, err
 	}
 	if err := keygen.CheckStrength(signer.Public()); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrWeakKey, err)
+		return nil, errorf("%w: %w", ErrWeakKey, err)
 	}
 	return &PrivateKey{Key: signer, Format: "openssh", Encrypted: encrypted}, nil
 }
@@ -190,7 +189,7 @@ func asSigner(raw any) (crypto.Signer, error) {
 	}
 	s, ok := raw.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%w: key of type %T", keygen.ErrUnsupported, raw)
+		return nil, errorf("%w: a key that is not RSA, ECDSA or Ed25519", keygen.ErrUnsupported)
 	}
 	return s, nil
 }
@@ -212,7 +211,7 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 		if block.Type == keygen.BlockPublic {
 			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("%w: malformed PUBLIC KEY: %v", ErrNoKey, err)
+				return nil, errorf("%w: malformed PUBLIC KEY: %v", ErrNoKey, err)
 			}
 			k, err := NewPublicKey(pub)
 			if err != nil {
@@ -237,7 +236,7 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 	}
 	k, comment, _, _, err := ssh.ParseAuthorizedKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoKey, strings.TrimPrefix(err.Error(), "ssh: "))
+		return nil, errorf("%w (not a private key, nor a line TYPE BASE64 [COMMENT])", ErrNoKey)
 	}
 	return &PublicKey{Key: k, Comment: comment, Source: "openssh"}, nil
 }
@@ -261,7 +260,7 @@ func encryptedOpenSSHPublic(data []byte) (*PublicKey, error) {
 // checkText refuses a value that would break a line of an OpenSSH file.
 func checkText(what, s string) error {
 	if strings.ContainsAny(s, "\n\r\x00") {
-		return fmt.Errorf("%w in the %s", ErrUnsafeText, what)
+		return errorf("%w in the %s", ErrUnsafeText, what)
 	}
 	return nil
 }

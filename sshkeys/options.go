@@ -1,8 +1,6 @@
 package sshkeys
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -11,7 +9,7 @@ import (
 
 // ErrBadOption: an authorized_keys option is unknown, lacks its value or
 // has an invalid one.
-var ErrBadOption = errors.New("sshkeys: bad authorized_keys option")
+var ErrBadOption = newError("bad authorized_keys option")
 
 // Options are the authorized_keys options of sshd(8) ("AUTHORIZED_KEYS FILE
 // FORMAT") that keywright writes. The zero Options is a plain key line.
@@ -129,25 +127,25 @@ func CheckOptions(opts []Option) error {
 		spec, ok := optionSpecs[name]
 		switch {
 		case !ok:
-			return fmt.Errorf("%w: unknown option %q", ErrBadOption, o.Name)
+			return errorf("%w: unknown option %q", ErrBadOption, o.Name)
 		case spec.valued && !o.HasValue:
-			return fmt.Errorf("%w: %s needs a value (%s=\"...\")", ErrBadOption, o.Name, o.Name)
+			return errorf("%w: %s needs a value (%s=\"...\")", ErrBadOption, o.Name, o.Name)
 		case !spec.valued && o.HasValue:
-			return fmt.Errorf("%w: %s takes no value", ErrBadOption, o.Name)
+			return errorf("%w: %s takes no value", ErrBadOption, o.Name)
 		}
 		if o.HasValue {
 			if err := checkValue(o.Value); err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrBadOption, o.Name, err)
+				return errorf("%w: %s: %w", ErrBadOption, o.Name, err)
 			}
 			if err := spec.check(o.Value); err != nil {
-				return fmt.Errorf("%w: %s=%q: %w", ErrBadOption, o.Name, o.Value, err)
+				return errorf("%w: %s=%q: %w", ErrBadOption, o.Name, o.Value, err)
 			}
 		}
 		ca = ca || name == "cert-authority"
 		principals = principals || name == "principals"
 	}
 	if principals && !ca {
-		return fmt.Errorf("%w: principals= applies only to a cert-authority key; add --cert-authority", ErrBadOption)
+		return errorf("%w: principals= applies only to a cert-authority key; add --cert-authority", ErrBadOption)
 	}
 	return nil
 }
@@ -156,17 +154,17 @@ func CheckOptions(opts []Option) error {
 // breaks and NUL, and a final backslash (it would escape the closing quote).
 func checkValue(v string) error {
 	if strings.ContainsAny(v, "\n\r\x00") {
-		return errors.New("newline, carriage return or NUL is not allowed")
+		return newError("newline, carriage return or NUL is not allowed")
 	}
 	if strings.HasSuffix(v, `\`) {
-		return errors.New("a value cannot end with a backslash")
+		return newError("a value cannot end with a backslash")
 	}
 	return nil
 }
 
 func checkCommand(v string) error {
 	if strings.TrimSpace(v) == "" {
-		return errors.New("empty command")
+		return newError("empty command")
 	}
 	return nil
 }
@@ -176,10 +174,10 @@ func checkCommand(v string) error {
 func checkEnvironment(v string) error {
 	name, _, ok := strings.Cut(v, "=")
 	if !ok {
-		return errors.New("want NAME=value")
+		return newError("want NAME=value")
 	}
 	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !isAlnum(r) && r != '_' }) >= 0 {
-		return fmt.Errorf("variable name %q: letters, digits and '_' only", name)
+		return errorf("variable name %q: letters, digits and '_' only", name)
 	}
 	return nil
 }
@@ -199,21 +197,21 @@ func CheckFrom(list string) error {
 func checkFromPattern(p string) error {
 	p = strings.TrimPrefix(p, "!")
 	if p == "" {
-		return errors.New("empty pattern")
+		return newError("empty pattern")
 	}
 	if strings.Contains(p, "/") {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
-			return fmt.Errorf("pattern %q: not a CIDR block", p)
+			return errorf("pattern %q: not a CIDR block", p)
 		}
 		if prefix.Masked() != prefix {
-			return fmt.Errorf("pattern %q: host bits set; did you mean %s", p, prefix.Masked())
+			return errorf("pattern %q: host bits set; did you mean %s", p, prefix.Masked())
 		}
 		return nil
 	}
 	for _, r := range p {
 		if !isAlnum(r) && !strings.ContainsRune(".-_*?:", r) {
-			return fmt.Errorf("pattern %q: only letters, digits, '.', '-', '_', ':', '*' and '?' are allowed", p)
+			return errorf("pattern %q: only letters, digits, '.', '-', '_', ':', '*' and '?' are allowed", p)
 		}
 	}
 	return nil
@@ -226,7 +224,7 @@ func checkPermitOpen(v string) error {
 		return err
 	}
 	if host == "" {
-		return errors.New("want HOST:PORT")
+		return newError("want HOST:PORT")
 	}
 	return checkPort(port)
 }
@@ -247,18 +245,18 @@ func splitHostPort(v string) (host, port string, err error) {
 	if strings.HasPrefix(v, "[") {
 		end := strings.Index(v, "]:")
 		if end < 0 {
-			return "", "", errors.New("want [IPV6]:PORT")
+			return "", "", newError("want [IPV6]:PORT")
 		}
 		return v[1:end], v[end+2:], nil
 	}
 	i := strings.LastIndex(v, ":")
 	if i < 0 || strings.Count(v, ":") > 1 {
-		return "", "", errors.New("want HOST:PORT (an IPv6 address in [])")
+		return "", "", newError("want HOST:PORT (an IPv6 address in [])")
 	}
 	host = v[:i]
 	for _, r := range host {
 		if !isAlnum(r) && !strings.ContainsRune(".-_*", r) {
-			return "", "", fmt.Errorf("host %q: bad character %q", host, r)
+			return "", "", errorf("host %q: bad character %q", host, r)
 		}
 	}
 	return host, v[i+1:], nil
@@ -270,7 +268,7 @@ func checkPort(p string) error {
 	}
 	n, err := strconv.Atoi(p)
 	if err != nil || n < 1 || n > 65535 || p[0] == '0' || p[0] == '+' {
-		return fmt.Errorf("port %q: want 1 to 65535 or '*'", p)
+		return errorf("port %q: want 1 to 65535 or '*'", p)
 	}
 	return nil
 }
@@ -289,10 +287,10 @@ func checkPrincipalList(v string) error {
 // certificate): not empty, no spaces, commas, quotes or control characters.
 func CheckPrincipal(p string) error {
 	if p == "" {
-		return errors.New("empty principal")
+		return newError("empty principal")
 	}
 	if strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f || r == ',' || r == '"' }) >= 0 {
-		return fmt.Errorf("principal %q: no spaces, commas, quotes or control characters", p)
+		return errorf("principal %q: no spaces, commas, quotes or control characters", p)
 	}
 	return nil
 }
@@ -304,7 +302,7 @@ func checkTunnel(v string) error {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 0x7fffffff-2 || v[0] == '+' {
-		return fmt.Errorf("tunnel %q: want a device number or 'any'", v)
+		return errorf("tunnel %q: want a device number or 'any'", v)
 	}
 	return nil
 }
@@ -336,5 +334,5 @@ func ParseExpiry(v string) (time.Time, error) {
 			}
 		}
 	}
-	return time.Time{}, fmt.Errorf("date %q: want YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending in Z for UTC", v)
+	return time.Time{}, errorf("date %q: want YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending in Z for UTC", v)
 }

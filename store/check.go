@@ -44,7 +44,7 @@ func (s *Store) CheckFiles(fix bool) ([]Finding, error) {
 			continue
 		}
 		if err != nil {
-			return out, fmt.Errorf("store: %w", err)
+			return out, errorf("%w", err)
 		}
 		temps, err := checkTemps(dir, fix)
 		if err != nil {
@@ -98,7 +98,7 @@ func checkDirMode(dir string, mode fs.FileMode, fix bool) []Finding {
 func checkKeyModes(dir string, sshDir, fix bool) ([]Finding, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, errorf("%w", err)
 	}
 	var out []Finding
 	for _, e := range entries {

@@ -1,14 +1,13 @@
 package store
 
 import (
-	"errors"
 	"sync"
 )
 
 // ErrInterrupted is returned by Critical, without running its function, once
 // the process has been interrupted (SIGINT, SIGTERM) and nothing it did is
 // on disk yet: the command must stop and leave the store as it was.
-var ErrInterrupted = errors.New("store: interrupted")
+var ErrInterrupted = newError("interrupted")
 
 // The interrupt gate (README "Output and exit codes": an interrupted command
 // either completes or leaves nothing). Every change that must land whole — a

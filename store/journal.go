@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -79,11 +78,11 @@ func (tx *Tx) writeJournal(files []*staged) (*journal, error) {
 func (j *journal) write(dir string, pairs [][2]string) error {
 	data, err := json.Marshal(journalDoc{Version: journalVersion, Files: pairs})
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	f, err := createTempSuffix(dir, journalSuffix)
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	j.paths = append(j.paths, f.Name())
 	if _, err = f.Write(data); err == nil {
@@ -98,7 +97,7 @@ func (j *journal) write(dir string, pairs [][2]string) error {
 		err = syncDir(dir)
 	}
 	if err != nil {
-		return fmt.Errorf("store: %s: %w", f.Name(), err)
+		return errorf("%s: %w", f.Name(), err)
 	}
 	return nil
 }
@@ -140,7 +139,7 @@ func finishJournals(dir string, names []string) error {
 		}
 		f.Close()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("store: journal %s: %w", p, err))
+			errs = append(errs, errorf("journal %s: %w", p, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -160,7 +159,7 @@ func replay(dir string, f *os.File) error {
 	for _, pair := range doc.Files {
 		temp, target := pair[0], pair[1]
 		if !plainName(temp) || !plainName(target) || !strings.HasPrefix(temp, tempPrefix) || strings.HasSuffix(temp, journalSuffix) {
-			return fmt.Errorf("names a file it may not: %q -> %q", temp, target)
+			return errorf("names a file it may not: %q -> %q", temp, target)
 		}
 		src := filepath.Join(dir, temp)
 		fi, err := os.Lstat(src)
@@ -170,7 +169,7 @@ func replay(dir string, f *os.File) error {
 		case err != nil:
 			return err
 		case !fi.Mode().IsRegular():
-			return fmt.Errorf("%s: not a regular file", src)
+			return errorf("%s: not a regular file", src)
 		}
 		if err := os.Rename(src, filepath.Join(dir, target)); err != nil {
 			return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 
 // ErrBusy is returned when a lock is held by another process for longer than
 // the caller was willing to wait.
-var ErrBusy = errors.New("busy: another keywright process holds the lock")
+var ErrBusy = newError("busy: another keywright process holds the lock")
 
 // LockMode is the mode of every lock file, whatever the umask.
 const LockMode os.FileMode = 0o600
@@ -38,7 +37,7 @@ type Lock struct {
 // refused (ErrSymlink), never followed, and so is anything but a regular file.
 func LockPath(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
 	if timeout < 0 {
-		return nil, fmt.Errorf("store: lock %s: negative timeout %s", path, timeout)
+		return nil, errorf("lock %s: negative timeout %s", path, timeout)
 	}
 	if err := ensureDir(filepath.Dir(path)); err != nil {
 		return nil, err
@@ -109,7 +108,7 @@ func openAndFlock(ctx context.Context, path string) (*Lock, error) {
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("store: lock %s: %w", path, err)
+			return nil, errorf("lock %s: %w", path, err)
 		}
 		t := time.NewTimer(delay + time.Duration(randomUint64()%uint64(delay)))
 		select {
@@ -125,9 +124,9 @@ func openAndFlock(ctx context.Context, path string) (*Lock, error) {
 
 func lockWaitError(parent context.Context, path string, timeout time.Duration) error {
 	if err := parent.Err(); err != nil {
-		return fmt.Errorf("store: lock %s: %w", path, err)
+		return errorf("lock %s: %w", path, err)
 	}
-	return fmt.Errorf("store: %s: %w (waited %s)", path, ErrBusy, timeout)
+	return errorf("%s: %w (waited %s)", path, ErrBusy, timeout)
 }
 
 // openLockFile opens (or creates) a lock file without following a symbolic
@@ -144,7 +143,7 @@ func openLockFile(path string) (f *os.File, created bool, err error) {
 	}
 	if err := checkLockFile(f); err != nil {
 		f.Close()
-		return nil, false, fmt.Errorf("store: lock file %s: %w", path, err)
+		return nil, false, errorf("lock file %s: %w", path, err)
 	}
 	return f, created, nil
 }
@@ -156,11 +155,11 @@ func lockOpenError(path string, err error) error {
 	fi, lerr := os.Lstat(path)
 	switch {
 	case lerr == nil && fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("store: lock file %s: %w", path, ErrSymlink)
+		return errorf("lock file %s: %w", path, ErrSymlink)
 	case lerr == nil && errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("store: lock file %s: %w (mode %04o; it should be 0600: chmod 600 %s)", path, bareErr(err), uint32(fi.Mode().Perm()), path)
+		return errorf("lock file %s: %w (mode %04o; it should be 0600: chmod 600 %s)", path, bareErr(err), uint32(fi.Mode().Perm()), path)
 	}
-	return fmt.Errorf("store: lock file %s: %w", path, bareErr(err))
+	return errorf("lock file %s: %w", path, bareErr(err))
 }
 
 func checkLockFile(f *os.File) error {
@@ -169,7 +168,7 @@ func checkLockFile(f *os.File) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return errors.New("not a regular file")
+		return newError("not a regular file")
 	}
 	return exactMode(f, fi, LockMode)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,7 +31,7 @@ type Pending struct {
 
 // ErrPendingBusy is returned by FinishPending while the writer of a pending
 // file is alive (it holds its flock): it is placing the file itself.
-var ErrPendingBusy = errors.New("store: the writer of a pending file is still running")
+var ErrPendingBusy = newError("the writer of a pending file is still running")
 
 // markPending renames each staged file to a pending name (the flock held on
 // it stays) and syncs the directories, so the names are on disk before the
@@ -43,7 +42,7 @@ func markPending(files []*staged, force bool) ([]Pending, error) {
 		dir, base := filepath.Split(f.temp)
 		name := filepath.Join(dir, pendingPrefix+strings.TrimPrefix(base, tempPrefix))
 		if err := os.Rename(f.temp, name); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
+			return nil, errorf("%w", err)
 		}
 		f.temp = name
 		out = append(out, Pending{File: name, Target: f.Path, Force: force})
@@ -60,7 +59,7 @@ func markPending(files []*staged, force bool) ([]Pending, error) {
 // or before; ErrPendingBusy while its writer lives.
 func FinishPending(p Pending) (done bool, err error) {
 	if !strings.HasPrefix(filepath.Base(p.File), pendingPrefix) || filepath.Dir(p.File) != filepath.Dir(p.Target) {
-		return false, fmt.Errorf("store: %s: not a pending file of %s", p.File, p.Target)
+		return false, errorf("%s: not a pending file of %s", p.File, p.Target)
 	}
 	dir := filepath.Dir(p.File)
 	if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
@@ -80,7 +79,7 @@ func FinishPending(p Pending) (done bool, err error) {
 	}
 	defer f.Close()
 	if err := placePending(p); err != nil {
-		return false, fmt.Errorf("store: finishing %s: %w", p.Target, err)
+		return false, errorf("finishing %s: %w", p.Target, err)
 	}
 	return true, syncDir(dir)
 }
@@ -127,7 +126,7 @@ func StalePending(dir string) ([]string, error) {
 // record lists (StalePending's leftovers), under the directory's lock.
 func RemovePending(path string) error {
 	if !strings.HasPrefix(filepath.Base(path), pendingPrefix) {
-		return fmt.Errorf("store: %s: not a pending file", path)
+		return errorf("%s: not a pending file", path)
 	}
 	l, err := lockDir(filepath.Dir(path))
 	if err != nil {
@@ -140,7 +139,7 @@ func RemovePending(path string) error {
 	}
 	defer f.Close()
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,7 +20,7 @@ type staged struct {
 func stage(f File) (*staged, error) {
 	tmp, err := createTemp(filepath.Dir(f.Path))
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, errorf("%w", err)
 	}
 	s := &staged{File: f, temp: tmp.Name(), fh: tmp}
 	err = writeSynced(tmp, f)
@@ -32,7 +31,7 @@ func stage(f File) (*staged, error) {
 		}
 	}
 	if err != nil {
-		return s, fmt.Errorf("store: %s: %w", f.Path, err)
+		return s, errorf("%s: %w", f.Path, err)
 	}
 	return s, nil
 }
@@ -57,9 +56,9 @@ func (tx *Tx) place(f *staged) error {
 	if !tx.Force {
 		if err := os.Link(f.temp, f.Path); err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("store: %s: %w", f.Path, ErrExists)
+				return errorf("%s: %w", f.Path, ErrExists)
 			}
-			return fmt.Errorf("store: %w", err)
+			return errorf("%w", err)
 		}
 		f.placed = true
 		return nil
@@ -68,7 +67,7 @@ func (tx *Tx) place(f *staged) error {
 		return err
 	}
 	if err := os.Rename(f.temp, f.Path); err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	f.temp = ""
 	f.placed = true
@@ -85,7 +84,7 @@ func (f *staged) keepOld() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	f.backup = backup
 	f.bfh = holdBackup(backup)
@@ -143,7 +142,7 @@ func syncDirs(files []*staged) error {
 		}
 		done[dir] = true
 		if err := syncDir(dir); err != nil {
-			return fmt.Errorf("store: sync %s: %w", dir, err)
+			return errorf("sync %s: %w", dir, err)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -14,7 +13,7 @@ import (
 const MaxFileSize = 4 << 20
 
 // ErrTooLarge is returned for an input over MaxFileSize.
-var ErrTooLarge = errors.New("file too large")
+var ErrTooLarge = newError("file too large")
 
 // ReadFile reads path ("-" is stdin) up to MaxFileSize.
 func ReadFile(path string, stdin io.Reader) ([]byte, error) {
@@ -24,7 +23,7 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, bareErr(err))
+			return nil, errorf("%s: %w", path, bareErr(err))
 		}
 		defer f.Close()
 		r = f
@@ -36,10 +35,10 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 func readCapped(r io.Reader, path string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", displayName(path), bareErr(err))
+		return nil, errorf("%s: %w", displayName(path), bareErr(err))
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w (over %d MiB)", displayName(path), ErrTooLarge, MaxFileSize>>20)
+		return nil, errorf("%s: %w (over %d MiB)", displayName(path), ErrTooLarge, MaxFileSize>>20)
 	}
 	return data, nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrSecretMode is matched (errors.Is) by a SecretModeError.
-var ErrSecretMode = errors.New("store: a private key that group or others can access")
+var ErrSecretMode = newError("a private key that group or others can access")
 
 // SecretModeError is a file holding a secret (a private key, a PKCS#12
 // file) whose mode grants group or others access: it is refused, as ssh
@@ -20,8 +20,11 @@ type SecretModeError struct {
 	Mode fs.FileMode // permission bits
 }
 
-func (e *SecretModeError) Error() string {
-	return fmt.Sprintf("store: %s: mode %04o lets group or others access a private key", e.Path, uint32(e.Mode.Perm()))
+func (e *SecretModeError) Error() string { return "store: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e *SecretModeError) Text() string {
+	return fmt.Sprintf("%s: mode %04o lets group or others access a private key", e.Path, uint32(e.Mode.Perm()))
 }
 
 // Is makes errors.Is(err, ErrSecretMode) true.
@@ -44,12 +47,12 @@ func ReadSecretIf(path string, stdin io.Reader, secret func([]byte) bool) ([]byt
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, bareErr(err))
+		return nil, errorf("%s: %w", path, bareErr(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, bareErr(err))
+		return nil, errorf("%s: %w", path, bareErr(err))
 	}
 	if secret == nil && !privateMode(fi.Mode()) {
 		return nil, &SecretModeError{Path: path, Mode: fi.Mode().Perm()}
@@ -72,10 +75,10 @@ func privateMode(m fs.FileMode) bool {
 
 // ErrNoStore is returned by Check for a store directory that does not exist
 // or is not a directory.
-var ErrNoStore = errors.New("not a store")
+var ErrNoStore = newError("not a store")
 
 // ErrStoreMode is matched (errors.Is) by a DirModeError.
-var ErrStoreMode = errors.New("store: a store directory that group or others can write")
+var ErrStoreMode = newError("a store directory that group or others can write")
 
 // DirModeError is a store directory (or its ssh/) that group or others can
 // write: they could replace any key or certificate in it.
@@ -84,8 +87,11 @@ type DirModeError struct {
 	Mode fs.FileMode // permission bits
 }
 
-func (e *DirModeError) Error() string {
-	return fmt.Sprintf("store: %s: mode %04o lets group or others write in the store", e.Dir, uint32(e.Mode.Perm()))
+func (e *DirModeError) Error() string { return "store: " + e.Text() }
+
+// Text is the message without the package name (internal/fault).
+func (e *DirModeError) Text() string {
+	return fmt.Sprintf("%s: mode %04o lets group or others write in the store", e.Dir, uint32(e.Mode.Perm()))
 }
 
 // Is makes errors.Is(err, ErrStoreMode) true.
@@ -102,13 +108,13 @@ func (s *Store) Check(mustExist bool) (warnings []string, err error) {
 	fi, err := os.Stat(root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && mustExist:
-		return nil, fmt.Errorf("store: %s: %w: no such directory", root, ErrNoStore)
+		return nil, errorf("%s: %w: no such directory", root, ErrNoStore)
 	case err == nil && !fi.IsDir() && mustExist:
-		return nil, fmt.Errorf("store: %s: %w: not a directory", root, ErrNoStore)
+		return nil, errorf("%s: %w: not a directory", root, ErrNoStore)
 	case errors.Is(err, fs.ErrNotExist), err == nil && !fi.IsDir():
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, errorf("%w", err)
 	}
 	for _, dir := range []string{root, filepath.Join(root, SSHPrivate.Sub)} {
 		fi, err := os.Stat(dir)

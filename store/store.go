@@ -18,8 +18,6 @@
 package store
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +54,7 @@ var (
 var knownExtensions = []string{".key", ".csr", ".crt", ".pem", ".crl", ".p12", ".pub", ".der", ".cer", ".p8"}
 
 // ErrInvalidName is returned for a NAME that breaks the naming rule.
-var ErrInvalidName = errors.New("store: invalid name")
+var ErrInvalidName = newError("invalid name")
 
 // Store is a directory that holds keys and certificates by name.
 type Store struct {
@@ -71,17 +69,17 @@ func New(dir string) *Store { return &Store{Dir: dir} }
 func ValidateName(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("%w: empty", ErrInvalidName)
+		return errorf("%w: empty", ErrInvalidName)
 	case len(name) > MaxNameLen:
-		return fmt.Errorf("%w %q: longer than %d characters", ErrInvalidName, name, MaxNameLen)
+		return errorf("%w %q: longer than %d characters", ErrInvalidName, name, MaxNameLen)
 	case name[0] == '.' || name[0] == '-':
-		return fmt.Errorf("%w %q: must not start with '.' or '-'", ErrInvalidName, name)
+		return errorf("%w %q: must not start with '.' or '-'", ErrInvalidName, name)
 	}
 	for _, r := range name {
 		ok := r == '.' || r == '_' || r == '-' ||
 			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
 		if !ok {
-			return fmt.Errorf("%w %q: only letters, digits, '.', '_' and '-' are allowed", ErrInvalidName, name)
+			return errorf("%w %q: only letters, digits, '.', '_' and '-' are allowed", ErrInvalidName, name)
 		}
 	}
 	return nil
@@ -151,16 +149,16 @@ func Exists(path string) bool {
 func ensureDir(dir string) error {
 	if fi, err := os.Stat(dir); err == nil {
 		if !fi.IsDir() {
-			return fmt.Errorf("store: %s: not a directory", dir)
+			return errorf("%s: not a directory", dir)
 		}
 		return nil
 	}
 	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	// MkdirAll honours the umask; the contract says 0700 regardless.
 	if err := os.Chmod(dir, DirMode); err != nil {
-		return fmt.Errorf("store: %w", err)
+		return errorf("%w", err)
 	}
 	return nil
 }

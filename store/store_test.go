@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/store"
 )
 
@@ -259,8 +260,8 @@ func TestReadFileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := store.ReadFile(tt.path, nil)
-			if err == nil || err.Error() != tt.want {
-				t.Fatalf("got %v, want %q", err, tt.want)
+			if err == nil || fault.Text(err) != tt.want || err.Error() != "store: "+tt.want {
+				t.Fatalf("got %v, want %q (and the package name once, in front)", err, tt.want)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("%v is not %v", err, tt.is)

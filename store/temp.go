@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -46,16 +45,16 @@ func createTempSuffix(dir, suffix string) (*os.File, error) {
 		if err := f.Chmod(0o600); err != nil {
 			f.Close()
 			os.Remove(name)
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, errorf("%s: %w", name, err)
 		}
 		if err := holdFlock(f); err != nil {
 			f.Close()
 			os.Remove(name)
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, errorf("%s: %w", name, err)
 		}
 		return f, nil
 	}
-	return nil, fmt.Errorf("%s: no free temporary file name", dir)
+	return nil, errorf("%s: no free temporary file name", dir)
 }
 
 // holdBackup opens the ".old" file a forced replace keeps aside and takes a
@@ -106,7 +105,7 @@ func RemoveStale(dir string) ([]string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("store: %s: not a directory", dir)
+		return nil, errorf("%s: not a directory", dir)
 	}
 	l, err := lockDir(dir)
 	if err != nil {
@@ -146,7 +145,7 @@ func sweep(dir string) ([]string, error) {
 		}
 		// Removed while its flock is ours: no one can take it over meanwhile.
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("store: %w", err))
+			errs = append(errs, errorf("%w", err))
 		} else {
 			removed = append(removed, p)
 		}
@@ -186,7 +185,7 @@ func namesWithPrefix(dir, prefix string) ([]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, errorf("%w", err)
 	}
 	defer d.Close()
 	var out []string
@@ -201,7 +200,7 @@ func namesWithPrefix(dir, prefix string) ([]string, error) {
 			return out, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("store: %w", err)
+			return out, errorf("%w", err)
 		}
 	}
 }

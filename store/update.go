@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,7 +11,7 @@ import (
 
 // ErrNoChange, returned by an UpdateFunc, leaves the file as it is; Update
 // then returns nil.
-var ErrNoChange = errors.New("store: no change")
+var ErrNoChange = newError("no change")
 
 // UpdateFunc computes a file's new content from its current content; exists
 // is false (and old nil) when there is no file yet. It may run twice (see
@@ -98,26 +97,26 @@ func readCurrent(path string) (current, error) {
 	}
 	if err != nil {
 		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return current{}, fmt.Errorf("store: %s: %w", path, ErrSymlink)
+			return current{}, errorf("%s: %w", path, ErrSymlink)
 		}
-		return current{}, fmt.Errorf("store: %s: %w", path, bareErr(err))
+		return current{}, errorf("%s: %w", path, bareErr(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
-		return current{}, fmt.Errorf("store: %s: %w", path, bareErr(err))
+		return current{}, errorf("%s: %w", path, bareErr(err))
 	case fi.IsDir():
-		return current{}, fmt.Errorf("store: %s: is a directory", path)
+		return current{}, errorf("%s: is a directory", path)
 	case !fi.Mode().IsRegular():
-		return current{}, fmt.Errorf("store: %s: not a regular file", path)
+		return current{}, errorf("%s: not a regular file", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return current{}, fmt.Errorf("store: %s: %w", path, bareErr(err))
+		return current{}, errorf("%s: %w", path, bareErr(err))
 	}
 	if len(data) > MaxFileSize {
-		return current{}, fmt.Errorf("store: %s: %w (over %d MiB)", path, ErrTooLarge, MaxFileSize>>20)
+		return current{}, errorf("%s: %w (over %d MiB)", path, ErrTooLarge, MaxFileSize>>20)
 	}
 	return current{data: data, exists: true, info: fi}, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,11 +10,11 @@ import (
 )
 
 // ErrExists is returned when a target exists and overwriting was not asked for.
-var ErrExists = errors.New("already exists")
+var ErrExists = newError("already exists")
 
 // ErrSymlink is returned when a target is a symbolic link: the store never
 // writes through one, not even with --force (README "The store").
-var ErrSymlink = errors.New("is a symbolic link; refusing to write through it")
+var ErrSymlink = newError("is a symbolic link; refusing to write through it")
 
 // File is one file to be written by a Tx.
 type File struct {
@@ -110,7 +109,7 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 	}
 	for _, l := range locks {
 		if err := prepareDir(filepath.Dir(l.f.Name()), l); err != nil {
-			return fmt.Errorf("store: %w", err)
+			return errorf("%w", err)
 		}
 	}
 	var files []*staged
@@ -157,7 +156,7 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 // undone takes the record back after err and returns err.
 func undone(err error, undo func() error) error {
 	if uerr := undo(); uerr != nil {
-		return fmt.Errorf("%w (and the record could not be restored: %v)", err, uerr)
+		return errorf("%w (and the record could not be restored: %v)", err, uerr)
 	}
 	return err
 }
@@ -177,11 +176,11 @@ func (tx *Tx) checkNames() error {
 	for _, f := range tx.files {
 		clean := filepath.Clean(f.Path)
 		if seen[clean] {
-			return fmt.Errorf("store: %s: written twice in one command", f.Path)
+			return errorf("%s: written twice in one command", f.Path)
 		}
 		seen[clean] = true
 		if strings.HasSuffix(f.Path, "/") || strings.HasSuffix(f.Path, string(filepath.Separator)) {
-			return fmt.Errorf("store: %s: a directory, not a file name (give the file name after the '/')", f.Path)
+			return errorf("%s: a directory, not a file name (give the file name after the '/')", f.Path)
 		}
 	}
 	return nil
@@ -212,13 +211,13 @@ func CheckFree(force bool, paths ...string) error {
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		case err != nil:
-			return fmt.Errorf("store: %w", err)
+			return errorf("%w", err)
 		case fi.Mode()&fs.ModeSymlink != 0:
-			return fmt.Errorf("store: %s: %w", p, ErrSymlink)
+			return errorf("%s: %w", p, ErrSymlink)
 		case fi.IsDir():
-			return fmt.Errorf("store: %s: is a directory", p)
+			return errorf("%s: is a directory", p)
 		case !force:
-			return fmt.Errorf("store: %s: %w", p, ErrExists)
+			return errorf("%s: %w", p, ErrExists)
 		}
 	}
 	return nil

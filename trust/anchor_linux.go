@@ -2,7 +2,6 @@ package trust
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,7 +18,7 @@ func writeAnchor(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".keywright-tmp-*")
 	if err != nil {
-		return fmt.Errorf("trust: %w", err)
+		return errorf("%w", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -41,7 +40,7 @@ func writeAnchor(path string, data []byte) (err error) {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		return fmt.Errorf("trust: writing %s: %w", path, err)
+		return errorf("writing %s: %w", path, err)
 	}
 	return syncDir(dir)
 }
@@ -49,7 +48,7 @@ func writeAnchor(path string, data []byte) (err error) {
 // removeAnchor removes path and syncs its directory; a missing file is fine.
 func removeAnchor(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("trust: %w", err)
+		return errorf("%w", err)
 	}
 	return syncDir(filepath.Dir(path))
 }
@@ -67,11 +66,11 @@ func readIfExists(path string) ([]byte, error) {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("trust: %w", err)
+		return errorf("%w", err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("trust: syncing %s: %w", dir, err)
+		return errorf("syncing %s: %w", dir, err)
 	}
 	return nil
 }

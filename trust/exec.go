@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // toolTimeout bounds one run of an outside tool (certutil, keytool,
@@ -58,7 +60,7 @@ type toolError struct {
 
 func (e *toolError) Error() string {
 	var ee *exec.ExitError
-	what := e.err.Error()
+	what := fault.Text(e.err)
 	if errors.As(e.err, &ee) && ee.Exited() {
 		what = fmt.Sprintf("exit %d", ee.ExitCode())
 	}

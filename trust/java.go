@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // javaKeystore is a Java runtime's cacerts, changed through keytool.
@@ -103,7 +105,7 @@ func (j *javaKeystore) status(ctx context.Context, r Root) Result {
 	byFP, _, err := j.entries(ctx)
 	switch alias, ok := byFP[keytoolFP(r)]; {
 	case err != nil:
-		return j.result(Unknown, err.Error())
+		return j.result(Unknown, fault.Text(err))
 	case ok && alias != r.Label():
 		return j.result(Installed, "as alias "+alias)
 	case ok:
@@ -135,7 +137,7 @@ func (j *javaKeystore) install(ctx context.Context, r Root) Result {
 	res := j.result(Installed, "")
 	switch alias, ok := byFP[keytoolFP(r)]; {
 	case err != nil:
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 	case ok && alias != r.Label():
 		res.State, res.Detail = Unchanged, "already trusted, as alias "+alias
 	case ok:
@@ -145,7 +147,7 @@ func (j *javaKeystore) install(ctx context.Context, r Root) Result {
 	case j.cannot(&res, []string{"-importcert", "-noprompt", "-alias", r.Label(), "-file", absPath(r.Path)}):
 	default:
 		if _, err := j.keytoolRun(ctx, r.PEM(), "-importcert", "-noprompt", "-alias", r.Label()); err != nil {
-			res.State, res.Detail = Failed, err.Error()
+			res.State, res.Detail = Failed, fault.Text(err)
 		}
 	}
 	return res
@@ -167,7 +169,7 @@ func staleDebianAlias(r Root, byAlias map[string]string) bool {
 func (j *javaKeystore) uninstall(ctx context.Context, r Root) Result {
 	byFP, byAlias, err := j.entries(ctx)
 	if err != nil {
-		return j.result(Failed, err.Error())
+		return j.result(Failed, fault.Text(err))
 	}
 	var aliases []string
 	switch fp, ok := byAlias[r.Label()]; {
@@ -198,7 +200,7 @@ func (j *javaKeystore) uninstall(ctx context.Context, r Root) Result {
 	}
 	for _, c := range cmds {
 		if _, err := j.keytoolRun(ctx, nil, c...); err != nil {
-			return j.result(Failed, err.Error())
+			return j.result(Failed, fault.Text(err))
 		}
 	}
 	return res

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // nssDB is one NSS database, changed through certutil: Chrome's and
@@ -137,7 +139,7 @@ func (d *nssDB) status(ctx context.Context, r Root) Result {
 	e, err := d.lookup(ctx, r)
 	switch {
 	case err != nil:
-		return d.result(Unknown, err.Error())
+		return d.result(Unknown, fault.Text(err))
 	case e.trusted():
 		return d.result(Installed, "")
 	case e.holds:
@@ -155,7 +157,7 @@ func (d *nssDB) install(ctx context.Context, r Root) Result {
 	e, err := d.lookup(ctx, r)
 	switch {
 	case err != nil:
-		return d.result(Failed, err.Error())
+		return d.result(Failed, fault.Text(err))
 	case e.trusted():
 		return d.result(Unchanged, "already trusted")
 	case e.found && !e.holds:
@@ -184,8 +186,8 @@ func (d *nssDB) failedAdd(ctx context.Context, r Root, wasThere bool, err error)
 			_, _ = run(context.WithoutCancel(ctx), nil, nil, d.certutil, "-D", "-d", d.db, "-n", r.Nickname())
 		}
 	}
-	res := d.result(Failed, err.Error())
-	if msg := err.Error(); strings.Contains(msg, "SEC_ERROR_BAD_PASSWORD") || strings.Contains(msg, "authenticate") {
+	res := d.result(Failed, fault.Text(err))
+	if msg := fault.Text(err); strings.Contains(msg, "SEC_ERROR_BAD_PASSWORD") || strings.Contains(msg, "authenticate") {
 		res.Detail = "the database has a password (Firefox's primary password), which keywright does not ask for"
 		res.Fix = commandLine(d.certutil, "-A", "-d", d.db, "-n", r.Nickname(), "-t", nssTrust, "-i", absPath(r.Path))
 	}
@@ -199,14 +201,14 @@ func (d *nssDB) uninstall(ctx context.Context, r Root) Result {
 	e, err := d.lookup(ctx, r)
 	switch {
 	case err != nil:
-		return d.result(Failed, err.Error())
+		return d.result(Failed, fault.Text(err))
 	case !e.found:
 		return d.result(Unchanged, "not installed")
 	case !e.holds:
 		return d.result(Failed, "the nickname "+r.Nickname()+" holds another certificate; left as it is")
 	}
 	if _, err := run(ctx, nil, nil, d.certutil, "-D", "-d", d.db, "-n", r.Nickname()); err != nil {
-		return d.result(Failed, err.Error())
+		return d.result(Failed, fault.Text(err))
 	}
 	return d.result(Removed, "")
 }

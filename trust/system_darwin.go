@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/smallstep/truststore"
 )
 
@@ -47,7 +48,7 @@ func (s darwinSystem) status(ctx context.Context, r Root) Result {
 	ok, err := s.present(ctx, r)
 	switch {
 	case err != nil:
-		return s.result(Unknown, err.Error())
+		return s.result(Unknown, fault.Text(err))
 	case ok:
 		return s.result(Installed, "")
 	}
@@ -58,7 +59,7 @@ func (s darwinSystem) install(ctx context.Context, r Root) Result {
 	ok, err := s.present(ctx, r)
 	switch {
 	case err != nil:
-		return s.result(Failed, err.Error())
+		return s.result(Failed, fault.Text(err))
 	case ok:
 		return s.result(Unchanged, "already in the System keychain")
 	case !isRoot():
@@ -67,7 +68,7 @@ func (s darwinSystem) install(ctx context.Context, r Root) Result {
 		return res
 	}
 	if err := truststore.Install(r.Cert); err != nil {
-		return s.result(Failed, "truststore: "+err.Error())
+		return s.result(Failed, "truststore: "+fault.Text(err))
 	}
 	return s.result(Installed, "")
 }
@@ -76,7 +77,7 @@ func (s darwinSystem) uninstall(ctx context.Context, r Root) Result {
 	ok, err := s.present(ctx, r)
 	switch {
 	case err != nil:
-		return s.result(Failed, err.Error())
+		return s.result(Failed, fault.Text(err))
 	case !ok:
 		return s.result(Unchanged, "not installed")
 	case !isRoot():
@@ -87,10 +88,10 @@ func (s darwinSystem) uninstall(ctx context.Context, r Root) Result {
 	// truststore takes back the trust settings; the certificate itself
 	// stays in the keychain unless deleted by its hash.
 	if err := truststore.Uninstall(r.Cert); err != nil {
-		return s.result(Failed, "truststore: "+err.Error())
+		return s.result(Failed, "truststore: "+fault.Text(err))
 	}
 	if _, err := run(ctx, nil, nil, "/usr/bin/security", "delete-certificate", "-Z", sha1Hex(r), systemKeychain); err != nil {
-		return s.result(Failed, err.Error())
+		return s.result(Failed, fault.Text(err))
 	}
 	return s.result(Removed, "")
 }

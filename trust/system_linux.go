@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // layout is one Linux family's system trust store: the directory of local
@@ -53,11 +55,11 @@ func (s *linuxSystem) file(r Root) string { return filepath.Join(s.l.dir, r.Labe
 func (s *linuxSystem) probe(r Root) (inFile, inBundle bool, err error) {
 	data, err := readIfExists(s.file(r))
 	if err != nil {
-		return false, false, fmt.Errorf("trust: %w", err)
+		return false, false, errorf("%w", err)
 	}
 	bundle, err := readIfExists(s.l.bundle)
 	if err != nil {
-		return false, false, fmt.Errorf("trust: %w", err)
+		return false, false, errorf("%w", err)
 	}
 	return r.holds(data), r.holds(bundle), nil
 }
@@ -70,7 +72,7 @@ func (s *linuxSystem) status(_ context.Context, r Root) Result {
 	inFile, inBundle, err := s.probe(r)
 	switch {
 	case err != nil:
-		return s.result(r, Unknown, err.Error())
+		return s.result(r, Unknown, fault.Text(err))
 	case inBundle && !inFile:
 		return s.result(r, Installed, "trusted through "+s.l.bundle+", from a file keywright did not write")
 	case inBundle:
@@ -106,7 +108,7 @@ func (s *linuxSystem) install(ctx context.Context, r Root) Result {
 	res := s.result(r, Installed, "")
 	switch {
 	case err != nil:
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 		return res
 	case inBundle && inFile:
 		res.State, res.Detail = Unchanged, "already trusted"
@@ -119,14 +121,14 @@ func (s *linuxSystem) install(ctx context.Context, r Root) Result {
 	}
 	if !inFile {
 		if err := writeAnchor(s.file(r), r.PEM()); err != nil {
-			res.State, res.Detail = Failed, err.Error()
+			res.State, res.Detail = Failed, fault.Text(err)
 			return res
 		}
 	}
 	err = s.run(ctx, s.l.update)
 	if err == nil {
 		if _, inBundle, err = s.probe(r); err == nil && !inBundle {
-			err = fmt.Errorf("%s does not hold the root after %s", s.l.bundle, s.l.update[0])
+			err = errorf("%s does not hold the root after %s", s.l.bundle, s.l.update[0])
 		}
 	}
 	if err != nil {
@@ -134,7 +136,7 @@ func (s *linuxSystem) install(ctx context.Context, r Root) Result {
 			_ = removeAnchor(s.file(r))
 			_ = s.run(context.WithoutCancel(ctx), s.l.removed)
 		}
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 	}
 	return res
 }
@@ -144,7 +146,7 @@ func (s *linuxSystem) uninstall(ctx context.Context, r Root) Result {
 	data, err := readIfExists(s.file(r))
 	switch {
 	case err != nil:
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 		return res
 	case data == nil:
 		res.State, res.Detail = Unchanged, "not installed"
@@ -159,13 +161,13 @@ func (s *linuxSystem) uninstall(ctx context.Context, r Root) Result {
 		return res
 	}
 	if err := removeAnchor(s.file(r)); err != nil {
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 		return res
 	}
 	if err := s.run(ctx, s.l.removed); err != nil {
 		_ = writeAnchor(s.file(r), data) // put it back: nothing half removed
 		_ = s.run(context.WithoutCancel(ctx), s.l.update)
-		res.State, res.Detail = Failed, err.Error()
+		res.State, res.Detail = Failed, fault.Text(err)
 		return res
 	}
 	if _, inBundle, _ := s.probe(r); inBundle {

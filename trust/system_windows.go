@@ -2,9 +2,9 @@ package trust
 
 import (
 	"context"
-	"fmt"
 	"unsafe"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/smallstep/truststore"
 	"golang.org/x/sys/windows"
 )
@@ -28,13 +28,13 @@ func find(r Root) (found *windows.CertContext, done func(), err error) {
 	name, _ := windows.UTF16PtrFromString("ROOT")
 	st, err := windows.CertOpenSystemStore(0, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("trust: opening the user's root store: %w", err)
+		return nil, nil, errorf("opening the user's root store: %w", err)
 	}
 	enc := uint32(windows.X509_ASN_ENCODING | windows.PKCS_7_ASN_ENCODING)
 	mine, err := windows.CertCreateCertificateContext(enc, &r.Cert.Raw[0], uint32(len(r.Cert.Raw)))
 	if err != nil {
 		_ = windows.CertCloseStore(st, 0)
-		return nil, nil, fmt.Errorf("trust: %w", err)
+		return nil, nil, errorf("%w", err)
 	}
 	found, _ = windows.CertFindCertificateInStore(st, enc, 0, windows.CERT_FIND_EXISTING, unsafe.Pointer(mine), nil)
 	return found, func() {
@@ -59,7 +59,7 @@ func (s windowsSystem) status(_ context.Context, r Root) Result {
 	ok, err := present(r)
 	switch {
 	case err != nil:
-		return s.result(Unknown, err.Error())
+		return s.result(Unknown, fault.Text(err))
 	case ok:
 		return s.result(Installed, "")
 	}
@@ -70,12 +70,12 @@ func (s windowsSystem) install(_ context.Context, r Root) Result {
 	ok, err := present(r)
 	switch {
 	case err != nil:
-		return s.result(Failed, err.Error())
+		return s.result(Failed, fault.Text(err))
 	case ok:
 		return s.result(Unchanged, "already in the user's root store")
 	}
 	if err := truststore.Install(r.Cert); err != nil {
-		return s.result(Failed, "truststore: "+err.Error())
+		return s.result(Failed, "truststore: "+fault.Text(err))
 	}
 	return s.result(Installed, "")
 }
@@ -83,14 +83,14 @@ func (s windowsSystem) install(_ context.Context, r Root) Result {
 func (s windowsSystem) uninstall(_ context.Context, r Root) Result {
 	found, done, err := find(r)
 	if err != nil {
-		return s.result(Failed, err.Error())
+		return s.result(Failed, fault.Text(err))
 	}
 	defer done()
 	if found == nil {
 		return s.result(Unchanged, "not installed")
 	}
 	if err := windows.CertDeleteCertificateFromStore(found); err != nil { // frees found
-		return s.result(Failed, fmt.Sprintf("trust: deleting the certificate: %v", err))
+		return s.result(Failed, "deleting the certificate: "+fault.Text(err))
 	}
 	return s.result(Removed, "")
 }

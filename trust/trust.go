@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -17,8 +16,8 @@ import (
 
 // Errors of NewRoot: the certificate is not one a trust store should hold.
 var (
-	ErrLeaf         = errors.New("a leaf certificate, not a root CA")
-	ErrIntermediate = errors.New("an intermediate CA, not a root")
+	ErrLeaf         = newError("a leaf certificate, not a root CA")
+	ErrIntermediate = newError("an intermediate CA, not a root")
 )
 
 // Root is the certificate to trust and the names keywright gives it.
@@ -33,9 +32,9 @@ type Root struct {
 func NewRoot(name, path string, cert *x509.Certificate) (Root, error) {
 	switch {
 	case !cert.IsCA || !cert.BasicConstraintsValid:
-		return Root{}, fmt.Errorf("trust: %s is %w (%s, CA:FALSE)", path, ErrLeaf, subjectOf(cert))
+		return Root{}, errorf("%s is %w (%s, CA:FALSE)", path, ErrLeaf, subjectOf(cert))
 	case !bytes.Equal(cert.RawIssuer, cert.RawSubject) || cert.CheckSignatureFrom(cert) != nil:
-		return Root{}, fmt.Errorf("trust: %s is %w (issued by %q)", path, ErrIntermediate, cert.Issuer.String())
+		return Root{}, errorf("%s is %w (issued by %q)", path, ErrIntermediate, cert.Issuer.String())
 	}
 	return Root{Name: name, Path: path, Cert: cert}, nil
 }
@@ -183,7 +182,7 @@ func Uninstall(ctx context.Context, r Root, o Options) []Result {
 	return change(ctx, r, o, target.uninstall, Removed)
 }
 
-var errNoChange = errors.New("trust: no change")
+var errNoChange = newError("no change")
 
 // change runs op on each store as one critical section (an interrupt waits
 // for the store in hand, and stops before the next).

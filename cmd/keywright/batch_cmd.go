@@ -8,7 +8,6 @@ package main
 // (batch_run.go) with one group commit per CA and chunk.
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 	"time"
@@ -88,7 +87,7 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 	st := e.Store()
 	for _, ref := range m.CAs {
 		if err := checkCA(e, ref.Name); err != nil {
-			problems.addf(ref.Line, "ca %q: %s", ref.Name, oneLine(err.Error()))
+			problems.addf(ref.Line, "ca %q: %s", ref.Name, message(err))
 		}
 	}
 	for _, ref := range m.SSHCAs {
@@ -101,7 +100,7 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 		if err != nil {
 			problems.addf(line, "no ca (this entry and %d more): %s", n-1, err)
 		} else if err := checkCA(e, name); err != nil {
-			problems.addf(line, "ca %q (the store's only CA, for this entry and %d more): %s", name, n-1, oneLine(err.Error()))
+			problems.addf(line, "ca %q (the store's only CA, for this entry and %d more): %s", name, n-1, message(err))
 		}
 		out.defaultCA = name
 	}
@@ -117,14 +116,14 @@ func checkCA(e *Env, name string) error {
 		return err
 	}
 	if !store.Exists(p.Cert) {
-		return fmt.Errorf("%s does not exist; make the CA with: keywright ca init %s", p.Cert, name)
+		return errorf("%s does not exist; make the CA with: keywright ca init %s", p.Cert, name)
 	}
 	a, err := ca.Load(e.Ctx, st, name)
 	if err != nil {
 		return err
 	}
 	if !store.Exists(p.Key) {
-		return fmt.Errorf("%s: the CA's key is not in the store, so it cannot sign", p.Key)
+		return errorf("%s: the CA's key is not in the store, so it cannot sign", p.Key)
 	}
 	return a.CanSign(e.Now())
 }
@@ -136,7 +135,7 @@ func checkSSHCA(st *store.Store, name string) error {
 		return err
 	}
 	if !store.Exists(p) {
-		return fmt.Errorf("%s does not exist; make the SSH CA with: keywright ssh ca init %s", p, name)
+		return errorf("%s does not exist; make the SSH CA with: keywright ssh ca init %s", p, name)
 	}
 	return nil
 }
@@ -165,11 +164,11 @@ func onlyCA(e *Env) (string, error) {
 	case 1:
 		return cas[0].Name, nil
 	case 0:
-		return "", fmt.Errorf("store %s has no CA; make one with 'keywright ca init NAME' and name it with ca: (in the entry or in defaults)", storeName(e))
+		return "", errorf("store %s has no CA; make one with 'keywright ca init NAME' and name it with ca: (in the entry or in defaults)", storeName(e))
 	}
 	names := make([]string, len(cas))
 	for i, s := range cas {
 		names[i] = s.Name
 	}
-	return "", fmt.Errorf("store %s has %d CAs (%s): choose one with ca: (in the entry or in defaults)", storeName(e), len(cas), strings.Join(names, ", "))
+	return "", errorf("store %s has %d CAs (%s): choose one with ca: (in the entry or in defaults)", storeName(e), len(cas), strings.Join(names, ", "))
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -111,16 +110,16 @@ func (p *planner) cert(ent *CertEntry) certPlan {
 	r, err := ca.RenewalOf(s, e)
 	switch {
 	case errors.Is(err, ca.ErrRenewCA):
-		return pl.fail(fmt.Errorf("%s is a CA certificate: a CA is never replaced by a leaf, --force or not", paths.Cert))
+		return pl.fail(errorf("%s is a CA certificate: a CA is never replaced by a leaf, --force or not", paths.Cert))
 	case errors.Is(err, ca.ErrNotRecorded):
-		return p.differs(pl, fmt.Errorf("%s is not a certificate this store's CAs issued (the record has no certificate with its fingerprint)", paths.Cert))
+		return p.differs(pl, errorf("%s is not a certificate this store's CAs issued (the record has no certificate with its fingerprint)", paths.Cert))
 	case err != nil:
 		return p.differs(pl, err)
 	case r.Entry.CA != pl.ca:
-		return p.differs(pl, fmt.Errorf("%s was issued by CA %s; the manifest says CA %s", paths.Cert, r.Entry.CA, pl.ca))
+		return p.differs(pl, errorf("%s was issued by CA %s; the manifest says CA %s", paths.Cert, r.Entry.CA, pl.ca))
 	}
 	if have, want := sanSet(csr.SANsOf(s.Cert)), sanSet(ent.SANs); !slices.Equal(have, want) {
-		return p.differs(pl, fmt.Errorf("%s has SANs %s; the manifest says %s", paths.Cert, strings.Join(have, ", "), strings.Join(want, ", ")))
+		return p.differs(pl, errorf("%s has SANs %s; the manifest says %s", paths.Cert, strings.Join(have, ", "), strings.Join(want, ", ")))
 	}
 	pl.notAfter = s.Cert.NotAfter.UTC()
 	if s.Cert.NotAfter.Before(p.renewBy) {
@@ -158,7 +157,7 @@ func (p *planner) missing(pl certPlan, name string, paths ca.RenewalPaths) certP
 	if left {
 		return pl
 	}
-	return pl.fail(withHint(fmt.Errorf("%s exists without %s", present[0], paths.Cert),
+	return pl.fail(withHint(errorf("%s exists without %s", present[0], paths.Cert),
 		"--force replaces %s's files with a new key and certificate", name))
 }
 

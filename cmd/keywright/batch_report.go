@@ -81,7 +81,7 @@ func (r *batchReport) add(pos, line int, fe fleetEntry, err error, warnings []st
 		r.doc.Skipped++
 	case actFailed:
 		r.doc.Failed++
-		fe.Error = oneLine(err.Error())
+		fe.Error = message(err)
 	}
 	if r.e.Globals.JSON {
 		r.doc.Entries = append(r.doc.Entries, fe)
@@ -98,7 +98,7 @@ func (r *batchReport) add(pos, line int, fe fleetEntry, err error, warnings []st
 				fmt.Fprintln(r.e.Stdout, dryRunLine(fe, err))
 			} else if printErr {
 				r.printed[err] = true
-				reportError(r.e.Stderr, fmt.Errorf("%s:%d: %s: %w", r.m.File, line, fe.Name, err))
+				reportError(r.e.Stderr, errorf("%s:%d: %s: %w", r.m.File, line, fe.Name, err))
 			}
 		})
 	}
@@ -110,7 +110,7 @@ func dryRunLine(fe fleetEntry, err error) string {
 	what := map[string]string{actIssued: "would be issued", actRenewed: "would be renewed", actSkipped: "skipped"}[fe.Action]
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%s (%s): would fail: %s", fe.Name, fe.Kind, oneLine(err.Error()))
+		return fmt.Sprintf("%s (%s): would fail: %s", fe.Name, fe.Kind, message(err))
 	case fe.Action == actRenewed:
 		what += fmt.Sprintf(" (ends %s)", fe.NotAfter.Format(time.RFC3339))
 	case fe.Action == actSkipped && fe.Serial != "":

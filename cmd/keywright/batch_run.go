@@ -89,7 +89,7 @@ func (b *batch) secrets(certs []certPlan, sshs []sshPlan) error {
 			work = true
 			if _, err := b.auth.authority(pl.ca); err != nil {
 				if caErrs[pl.ca] == nil {
-					caErrs[pl.ca] = fmt.Errorf("CA %s: %w", pl.ca, err)
+					caErrs[pl.ca] = errorf("CA %s: %w", pl.ca, err)
 				}
 				*pl = pl.fail(caErrs[pl.ca])
 			}
@@ -118,7 +118,7 @@ func (b *batch) sshCA(name string) error {
 	}
 	k, err := loadSSHCAKey(b.e, name, b.c.CAPassin)
 	if err != nil {
-		err = fmt.Errorf("SSH CA %s: %w", name, err)
+		err = errorf("SSH CA %s: %w", name, err)
 	}
 	b.sshCAs[name], b.sshErr[name] = k, err
 	return err
@@ -367,4 +367,4 @@ func parallel(jobs, n int, fn func(int)) {
 
 // errBatchInterrupted is a batch stopped by Ctrl-C after some of its work
 // was written: exit 130.
-var errBatchInterrupted = fmt.Errorf("batch: %w", store.ErrInterrupted)
+var errBatchInterrupted = errorf("batch: %w", store.ErrInterrupted)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -62,7 +61,7 @@ func (p *planner) ssh(ent *SSHEntry) sshPlan {
 	case havePriv:
 		pl.pubOnly = true
 	default:
-		return pl.fail(withHint(fmt.Errorf("%s exists without %s", pl.pub, pl.priv), "--force makes a new key pair"))
+		return pl.fail(withHint(errorf("%s exists without %s", pl.pub, pl.priv), "--force makes a new key pair"))
 	}
 	if ent.Cert != nil {
 		pl = p.sshCert(ent, pl)
@@ -84,7 +83,7 @@ func (p *planner) sshCert(ent *SSHEntry, pl sshPlan) sshPlan {
 	}
 	if pl.genKey {
 		if !p.force {
-			return pl.fail(withHint(fmt.Errorf("%s exists without its key %s", pl.cert, pl.priv), "--force makes a new key pair and certificate"))
+			return pl.fail(withHint(errorf("%s exists without its key %s", pl.cert, pl.priv), "--force makes a new key pair and certificate"))
 		}
 		pl.sign, pl.signForc = true, true
 		return pl
@@ -130,15 +129,15 @@ func (p *planner) sshCertDiffers(ent *SSHEntry, pl sshPlan) (*ssh.Certificate, e
 	have, want := slices.Sorted(slices.Values(cert.ValidPrincipals)), slices.Sorted(slices.Values(c.Principals))
 	switch {
 	case !bytes.Equal(cert.Key.Marshal(), key.Marshal()):
-		return nil, fmt.Errorf("%s certifies another key than %s", pl.cert, pl.pub)
+		return nil, errorf("%s certifies another key than %s", pl.cert, pl.pub)
 	case !bytes.Equal(cert.SignatureKey.Marshal(), caKey.Marshal()):
-		return nil, fmt.Errorf("%s is not signed by SSH CA %s", pl.cert, c.CA)
+		return nil, errorf("%s is not signed by SSH CA %s", pl.cert, c.CA)
 	case cert.CertType != kind:
-		return nil, fmt.Errorf("%s is a %s certificate; the manifest asks for a %s certificate", pl.cert, certKind(cert.CertType), certKind(kind))
+		return nil, errorf("%s is a %s certificate; the manifest asks for a %s certificate", pl.cert, certKind(cert.CertType), certKind(kind))
 	case cert.KeyId != c.Identity:
-		return nil, fmt.Errorf("%s has identity %q; the manifest says %q", pl.cert, cert.KeyId, c.Identity)
+		return nil, errorf("%s has identity %q; the manifest says %q", pl.cert, cert.KeyId, c.Identity)
 	case !slices.Equal(have, want):
-		return nil, fmt.Errorf("%s has principals %q; the manifest says %q", pl.cert, have, want)
+		return nil, errorf("%s has principals %q; the manifest says %q", pl.cert, have, want)
 	}
 	return cert, nil
 }
@@ -155,7 +154,7 @@ func readSSHCert(path string) (*ssh.Certificate, error) {
 	}
 	cert, ok := k.(*ssh.Certificate)
 	if !ok {
-		return nil, fmt.Errorf("%s: not an SSH certificate", path)
+		return nil, errorf("%s: not an SSH certificate", path)
 	}
 	return cert, nil
 }
@@ -168,7 +167,7 @@ func readSSHPub(path string) (ssh.PublicKey, error) {
 	}
 	k, _, _, _, err := ssh.ParseAuthorizedKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, errorf("%s: %v", path, err)
 	}
 	return k, nil
 }
@@ -237,12 +236,12 @@ func publicOfSSHPrivate(path string, pass []byte) (ssh.PublicKey, error) {
 	}
 	k, err := sshkeys.ParsePublic(data, func() ([]byte, error) {
 		if pass == nil {
-			return nil, fmt.Errorf("%s is encrypted: give its passphrase with --passout", path)
+			return nil, errorf("%s is encrypted: give its passphrase with --passout", path)
 		}
 		return pass, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, errorf("%s: %w", path, err)
 	}
 	return k.Key, nil
 }

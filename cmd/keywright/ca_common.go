@@ -43,7 +43,7 @@ func loadCACert(e *Env, ref string) (*ca.Authority, error) {
 		return nil, err
 	}
 	if !store.Exists(p.Cert) {
-		err := withHint(fmt.Errorf("no CA %q: %s does not exist", ref, p.Cert), "%s", caListHint(e))
+		err := withHint(errorf("no CA %q: %s does not exist", ref, p.Cert), "%s", caListHint(e))
 		if v, ok := e.fromConfig("ca"); ok && v.text == ref {
 			err = withHint(err, "the CA is the default of %s; give another with --ca", e.configWhere("ca"))
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"math/big"
 	"time"
 
@@ -51,7 +50,7 @@ func (c *CARevokeCmd) serial(e *Env, a *ca.Authority) (*big.Int, error) {
 			return nil, err
 		}
 		if !bytes.Equal(certs[0].RawIssuer, a.Cert.RawSubject) || certs[0].CheckSignatureFrom(a.Cert) != nil {
-			return nil, fmt.Errorf("%s was not issued by CA %s", path, a.Paths.Name)
+			return nil, errorf("%s was not issued by CA %s", path, a.Paths.Name)
 		}
 		return certs[0].SerialNumber, nil
 	}

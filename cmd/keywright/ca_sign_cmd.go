@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/x509"
 	"encoding/asn1"
-	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/ca"
@@ -71,7 +70,7 @@ func (c *CASignCmd) readCSR(e *Env) (*x509.CertificateRequest, error) {
 	}
 	req, err := csr.ParseCSR(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", displayPath(path), err)
+		return nil, errorf("%s: %w", displayPath(path), err)
 	}
 	return req, nil
 }

@@ -80,7 +80,7 @@ func trustRoot(e *Env, ref string) (trust.Root, error) {
 		return trust.Root{}, err
 	}
 	if !store.Exists(p.Cert) {
-		return trust.Root{}, withHint(fmt.Errorf("no CA %q: %s does not exist", ref, p.Cert), "%s", caListHint(e))
+		return trust.Root{}, withHint(errorf("no CA %q: %s does not exist", ref, p.Cert), "%s", caListHint(e))
 	}
 	certs, err := ca.ReadCerts(p.Cert)
 	if err != nil {
@@ -109,7 +109,7 @@ func onlyRoot(e *Env) (trust.Root, error) {
 	}
 	switch len(roots) {
 	case 0:
-		return trust.Root{}, withHint(fmt.Errorf("store %s has no root CA", storeName(e)),
+		return trust.Root{}, withHint(errorf("store %s has no root CA", storeName(e)),
 			"make one with: keywright issue NAME (it creates local-ca), or keywright ca init NAME")
 	case 1:
 		return roots[0], nil

@@ -3,8 +3,6 @@ package main
 import (
 	"crypto"
 	"crypto/x509/pkix"
-	"errors"
-	"fmt"
 
 	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/csr"
@@ -123,7 +121,7 @@ func (c *CertSelfSignCmd) paths(e *Env) (crtPath, keyPath string, err error) {
 		return "", "", err
 	}
 	if !store.Exists(keyPath) {
-		return "", "", withHint(fmt.Errorf("%s: no such key", keyPath),
+		return "", "", withHint(errorf("%s: no such key", keyPath),
 			"make one first: keywright key new %s (or keywright csr new %s)", c.Name, c.Name)
 	}
 	return crtPath, keyPath, nil
@@ -149,7 +147,7 @@ func (c *CertSelfSignCmd) names(e *Env, pub crypto.PublicKey) (pkix.Name, csr.SA
 		return subject, sans, err
 	}
 	if subject.CommonName == "" && sans.Empty() {
-		return subject, sans, &usageError{withHint(errors.New("cert self-sign: the certificate needs a common name or at least one SAN"),
+		return subject, sans, &usageError{withHint(newError("cert self-sign: the certificate needs a common name or at least one SAN"),
 			"give --cn or --san, or make NAME.csr first with keywright csr new")}
 	}
 	return subject, sans, nil
@@ -167,10 +165,10 @@ func (c *CertSelfSignCmd) fromCSR(e *Env, pub crypto.PublicKey) (pkix.Name, []st
 	}
 	r, err := csr.ParseCSR(data)
 	if err != nil {
-		return pkix.Name{}, nil, fmt.Errorf("%s: %w", path, err)
+		return pkix.Name{}, nil, errorf("%s: %w", path, err)
 	}
 	if !publicKeysEqual(r.PublicKey, pub) {
-		return pkix.Name{}, nil, fmt.Errorf("%s: the request is for another key than %s", path, store.BaseName(c.Name)+".key")
+		return pkix.Name{}, nil, errorf("%s: the request is for another key than %s", path, store.BaseName(c.Name)+".key")
 	}
 	subject := r.Subject
 	subject.Names = nil // as parsed; a template uses the fields

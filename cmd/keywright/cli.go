@@ -157,7 +157,7 @@ func nonEmptyMapper() kong.MapperFunc {
 			return err
 		}
 		if s == "" {
-			return errors.New("empty: give a value, or leave the flag out for the default")
+			return newError("empty: give a value, or leave the flag out for the default")
 		}
 		target.SetString(s)
 		return nil

@@ -18,7 +18,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os/user"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -269,7 +269,7 @@ func configKeyNames() []string {
 func (s *configSetting) checkValue(v string) error {
 	if s.check == nil {
 		if v == "" {
-			return errors.New("empty")
+			return newError("empty")
 		}
 		return nil
 	}
@@ -277,16 +277,12 @@ func (s *configSetting) checkValue(v string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	for _, pkg := range []string{"csr: ", "keygen: ", "store: "} {
-		msg = strings.TrimPrefix(msg, pkg)
-	}
-	return errors.New(msg)
+	return newError(fault.Text(err))
 }
 
 func checkConfigType(v string) error {
 	if v != keygen.ECDSA && v != keygen.RSA && v != keygen.Ed25519 {
-		return fmt.Errorf("%q: use ecdsa, rsa or ed25519", v)
+		return errorf("%q: use ecdsa, rsa or ed25519", v)
 	}
 	return nil
 }
@@ -304,7 +300,7 @@ func checkConfigCurve(v string) error {
 
 func checkConfigDays(v string) error {
 	if n, _ := strconv.Atoi(v); n < 1 || n > ca.MaxLeafDays {
-		return fmt.Errorf("%s: a certificate is valid for 1 to %d days", v, ca.MaxLeafDays)
+		return errorf("%s: a certificate is valid for 1 to %d days", v, ca.MaxLeafDays)
 	}
 	return nil
 }
@@ -315,14 +311,14 @@ func checkConfigProfile(v string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q: use %s (a CA is signed with an explicit --profile ca)", v, strings.Join(configLeafProfiles, ", "))
+	return errorf("%q: use %s (a CA is signed with an explicit --profile ca)", v, strings.Join(configLeafProfiles, ", "))
 }
 
 // subjectField checks a subject attribute as csr new checks its flag.
 func subjectField(set func(*csr.Subject, string)) func(string) error {
 	return func(v string) error {
 		if v == "" {
-			return errors.New("empty")
+			return newError("empty")
 		}
 		var s csr.Subject
 		set(&s, v)

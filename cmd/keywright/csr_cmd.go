@@ -3,9 +3,9 @@ package main
 import (
 	"crypto"
 	"crypto/x509/pkix"
-	"errors"
 
 	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -133,7 +133,7 @@ func (c *CSRNewCmd) input(e *Env, newKey bool) (in requestInput, asked bool, err
 		return in, false, nil
 	}
 	if !e.CanPrompt() {
-		return in, false, &usageError{withHint(errors.New("csr new: no name for the request: give --cn, --san or --subject"),
+		return in, false, &usageError{withHint(newError("csr new: no name for the request: give --cn, --san or --subject"),
 			"for example: keywright csr new %s --cn www.example.com --san www.example.com; on a terminal without --no-input keywright asks", c.Name)}
 	}
 	in, err = askRequest(e.Prompter(), in, newKey)
@@ -182,12 +182,12 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 		return name, sans, &usageError{err} // a refused --san or --cn value
 	}
 	if name.CommonName == "" && sans.Empty() {
-		return name, sans, &usageError{withHint(errors.New("csr new: the request needs a common name or at least one SAN"), "give --cn or --san")}
+		return name, sans, &usageError{withHint(newError("csr new: the request needs a common name or at least one SAN"), "give --cn or --san")}
 	}
 	withCN, err := csr.AddCommonName(name, sans)
 	if err != nil {
 		// A request may carry any CN; a CA following README "Certificate authority" will refuse it.
-		e.UI.Warnf("%s; a CA will not sign it as it is", trimPkg(err))
+		e.UI.Warnf("%s; a CA will not sign it as it is", fault.Text(err))
 		return name, sans, nil
 	}
 	return name, withCN, nil

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 )
 
@@ -79,7 +79,7 @@ func askSANs(p Prompter, cn string) ([]string, error) {
 			Validate: func(v string) error {
 				if strings.TrimSpace(v) == "" {
 					if first && cn == "" {
-						return errors.New("give at least one name: there is no common name")
+						return newError("give at least one name: there is no common name")
 					}
 					return nil
 				}
@@ -112,19 +112,16 @@ func askKeyType(p Prompter, def keygen.Spec) (keygen.Spec, error) {
 			return k, nil
 		}
 	}
-	return def, fmt.Errorf("unknown key type %q", ans)
+	return def, errorf("unknown key type %q", ans)
 }
 
-// plainError drops the package prefix, for messages shown under a prompt.
+// plainError is err as its message for people (internal/fault), for
+// messages shown under a prompt.
 func plainError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(trimPkg(err))
-}
-
-func trimPkg(err error) string {
-	return strings.TrimPrefix(err.Error(), "csr: ")
+	return newError(fault.Text(err))
 }
 
 func joinComma(v []string) string { return strings.Join(v, ", ") }

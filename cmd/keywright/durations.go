@@ -52,25 +52,25 @@ func parseDuration(s string) (time.Duration, error) {
 	case s == "0":
 		return 0, nil
 	case s == "":
-		return 0, fmt.Errorf("empty: give %s", durationExamples)
+		return 0, errorf("empty: give %s", durationExamples)
 	case s[0] == '-':
 		return 0, &rangeError{"a duration is never negative"}
 	case len(s) > maxDurationText:
-		return 0, fmt.Errorf("not %s", durationExamples)
+		return 0, errorf("not %s", durationExamples)
 	}
 	total := new(big.Rat)
 	for rest := s; rest != ""; {
 		num, unit, tail := splitDurationTerm(rest)
 		n, ok := new(big.Rat).SetString(num)
 		if num == "" || num == "." || !ok || strings.ContainsAny(unit, "-+:/ TZ") {
-			return 0, fmt.Errorf("not %s", durationExamples)
+			return 0, errorf("not %s", durationExamples)
 		}
 		u, ok := durationUnits[unit]
 		switch {
 		case unit == "":
-			return 0, errors.New("a number needs a unit, as in 30d, 12h, 90m or 30s")
+			return 0, newError("a number needs a unit, as in 30d, 12h, 90m or 30s")
 		case !ok:
-			return 0, fmt.Errorf("unknown unit %q: use w, d, h, m, s, ms, us or ns", unit)
+			return 0, errorf("unknown unit %q: use w, d, h, m, s, ms, us or ns", unit)
 		}
 		total.Add(total, n.Mul(n, new(big.Rat).SetInt64(u)))
 		rest = tail
@@ -141,7 +141,7 @@ func parseTimeText(s string, now time.Time) (time.Time, error) {
 	case errors.As(err, &r):
 		return time.Time{}, err
 	}
-	return time.Time{}, fmt.Errorf("not a time: %s", timeExamples)
+	return time.Time{}, errorf("not a time: %s", timeExamples)
 }
 
 // durationFlag reads flag's value as a duration (exit 2 if it is not one).
@@ -186,7 +186,7 @@ func durationMapper() kong.MapperFunc {
 		}
 		d, err := parseDuration(s)
 		if err != nil {
-			return fmt.Errorf("%q: %w", s, err)
+			return errorf("%q: %w", s, err)
 		}
 		target.SetInt(int64(d))
 		return nil
@@ -205,7 +205,7 @@ func decimalIntMapper() kong.MapperFunc {
 		s := fmt.Sprint(t.Value)
 		n, err := strconv.ParseInt(s, 10, target.Type().Bits())
 		if err != nil {
-			return fmt.Errorf("expected a whole number (decimal digits) but got %q", s)
+			return errorf("expected a whole number (decimal digits) but got %q", s)
 		}
 		target.SetInt(n)
 		return nil

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -140,7 +139,7 @@ func (e *Env) storeError(err error) error {
 	if e.storeFrom == "" {
 		return err
 	}
-	return fmt.Errorf("%w (%s)", err, e.storeFrom)
+	return errorf("%w (%s)", err, e.storeFrom)
 }
 
 // storeSource: --store on the command line, else KEYWRIGHT_STORE (which

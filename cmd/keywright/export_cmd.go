@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"fmt"
 
 	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/store"
@@ -47,7 +46,7 @@ func (c *ExportP12Cmd) Run(e *Env) error {
 	}
 	data, err := ca.PKCS12(k.Key, certs[0], certs[1:], pass, c.Legacy, store.BaseName(c.Name))
 	if err != nil {
-		return fmt.Errorf("%s and %s: %w", keyPath, displayPath(out), err)
+		return errorf("%s and %s: %w", keyPath, displayPath(out), err)
 	}
 	if err := store.WriteFile(out, data, store.P12.Mode, e.Globals.Force); err != nil {
 		return err

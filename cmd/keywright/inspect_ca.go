@@ -19,7 +19,7 @@ const blockCRL = "X509 CRL"
 func describeCRLBlock(e *Env, _ *InspectCmd, file string, block *pem.Block) (*report, error) {
 	crl, err := x509.ParseRevocationList(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a CRL (malformed DER): %v", file, trimX509(err))
+		return nil, errorf("%s: not a CRL: its DER does not parse as an X.509 CRL", file)
 	}
 	r := (&report{}).add("file", file).add("kind", "CRL")
 	r.add("issuer", crl.Issuer.String())

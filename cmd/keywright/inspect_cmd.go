@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"encoding/pem"
-	"fmt"
 	"strings"
 	"time"
 
@@ -87,7 +86,7 @@ func (c *InspectCmd) files(e *Env) ([]string, error) {
 		if _, err := e.ReadStore(); err != nil {
 			return nil, err // no store at all, rather than no NAME in it
 		}
-		return nil, fmt.Errorf("%s: no key, request or certificate named %q in store %s", c.Ref, c.Ref, e.Globals.Store)
+		return nil, errorf("%s: no key, request or certificate named %q in store %s", c.Ref, c.Ref, e.Globals.Store)
 	}
 	return files, nil
 }
@@ -104,7 +103,7 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 		}
 		d, ok := pemDescribers[block.Type]
 		if !ok {
-			return nil, fmt.Errorf("%s: PEM block of type %q is not something keywright reads", file, block.Type)
+			return nil, errorf("%s: PEM block of type %q is not something keywright reads", file, block.Type)
 		}
 		r, err := d(e, c, file, block)
 		if err != nil {
@@ -128,7 +127,7 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 		}
 	}
 	if len(reports) == 0 {
-		return nil, fmt.Errorf("%s: %w", file, keygen.ErrNoPEM)
+		return nil, errorf("%s: %w", file, keygen.ErrNoPEM)
 	}
 	if tree := chainReport(e, file, data); tree != nil { // inspect_ca.go
 		reports = append(reports, tree)
@@ -157,7 +156,7 @@ func describePrivateKeyBlock(e *Env, c *InspectCmd, file string, block *pem.Bloc
 func describePublicKeyBlock(_ *Env, _ *InspectCmd, file string, block *pem.Block) (*report, error) {
 	pub, err := parsePublicKeyDER(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, errorf("%s: %w", file, err)
 	}
 	r := (&report{}).add("file", file).add("kind", "public key")
 	return addPublicKey(r, pub)

@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/keywright/keywright/csr"
@@ -20,7 +19,7 @@ import (
 func describeCertBlock(e *Env, _ *InspectCmd, file string, block *pem.Block) (*report, error) {
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a certificate (malformed DER): %v", file, trimX509(err))
+		return nil, errorf("%s: not a certificate: its DER does not parse as an X.509 certificate", file)
 	}
 	return describeCert(e, file, cert)
 }
@@ -29,7 +28,7 @@ func describeCSRBlock(_ *Env, _ *InspectCmd, file string, block *pem.Block) (*re
 	// ParseCSR checks the signature: a changed request is refused.
 	r, err := csr.ParseCSR(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, errorf("%s: %w", file, err)
 	}
 	return describeCSR(file, r)
 }
@@ -81,7 +80,7 @@ func describeCSR(file string, c *x509.CertificateRequest) (*report, error) {
 	r := (&report{}).add("file", file).add("kind", "certificate request")
 	r.add("subject", c.Subject.String()).add("sans", sanReport(csr.SANsOfCSR(c)))
 	if _, err := addPublicKey(r, c.PublicKey); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, errorf("%s: %w", file, err)
 	}
 	r.add("signature_algorithm", c.SignatureAlgorithm.String()).add("signature_verified", true)
 	var requested []string
@@ -225,5 +224,3 @@ func extensionName(oid asn1.ObjectIdentifier) string {
 	}
 	return oid.String()
 }
-
-func trimX509(err error) string { return strings.TrimPrefix(err.Error(), "x509: ") }

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/x509/pkix"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/ca"
@@ -217,7 +216,7 @@ func (c *IssueCmd) loadLocalCA(e *Env) (*ca.Authority, error) {
 // is given. NAME may not be the CA's own.
 func (c *IssueCmd) localCA(e *Env) (*ca.CreateRequest, error) {
 	if store.BaseName(c.Name) == localCA && !store.IsPath(c.Name) {
-		return nil, withHint(fmt.Errorf("%s: %w (issue would make CA %s for it first)", c.Name, ca.ErrReplacesCA, localCA),
+		return nil, withHint(errorf("%s: %w (issue would make CA %s for it first)", c.Name, ca.ErrReplacesCA, localCA),
 			"choose another NAME for the certificate")
 	}
 	init := CAInitCmd{Name: localCA, CN: "keywright local CA", PathLen: -1, KeyFlags: KeyFlags{Type: keygen.ECDSA},

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"strings"
 	"syscall"
 
@@ -84,7 +83,7 @@ func (c *KeyPubCmd) Run(e *Env) error {
 	}
 	pub, err := ssh.NewPublicKey(public)
 	if err != nil {
-		return fmt.Errorf("%s: %w", displayPath(path), err)
+		return errorf("%s: %w", displayPath(path), err)
 	}
 	line := ssh.MarshalAuthorizedKey(pub)
 	if e.Globals.JSON {
@@ -113,7 +112,7 @@ func publicHalf(data []byte, pass keygen.PassphraseFunc) (crypto.PublicKey, erro
 		}
 		ck, ok := k.Key.(ssh.CryptoPublicKey)
 		if !ok {
-			return nil, fmt.Errorf("%w: an %s key", keygen.ErrUnsupported, k.Key.Type())
+			return nil, errorf("%w: an %s key", keygen.ErrUnsupported, k.Key.Type())
 		}
 		return ck.CryptoPublicKey(), nil
 	}
@@ -182,7 +181,7 @@ type rekey struct {
 func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
 	what := displayPath(r.path)
 	if !exists {
-		return nil, fmt.Errorf("%s: %w", what, syscall.ENOENT)
+		return nil, errorf("%s: %w", what, syscall.ENOENT)
 	}
 	d, err := withPassphraseTries(r.e, "--passin", r.c.Passin, what, func(ask keygen.PassphraseFunc) (*keygen.Decoded, error) {
 		d, err := keygen.ParsePEM(data, func() ([]byte, error) { return r.oldPassphrase(ask) })

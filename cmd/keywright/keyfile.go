@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/keywright/keywright/ca"
@@ -92,11 +91,11 @@ func holdsSecret(data []byte) bool {
 func keyError(what string, err error) error {
 	switch {
 	case errors.Is(err, keygen.ErrWrongPassphrase):
-		return fmt.Errorf("%s: wrong passphrase", what)
+		return errorf("%s: wrong passphrase", what)
 	case errors.Is(err, ErrAborted), errors.Is(err, errNoPassphrase):
 		return err
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return errorf("%s: %w", what, err)
 }
 
 // testOnlyIterations, when non-zero, replaces the PBKDF2 iteration count of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // ListCmd is `list`.
@@ -70,14 +71,14 @@ func (c *ListCmd) Run(e *Env) error {
 // problems too (--json: "problems", and "error" in each row affected).
 func (c *ListCmd) finish(e *Env, out *listWriter, problems []error, err error) error {
 	for _, p := range problems {
-		e.UI.Warnf("%s", oneLine(p.Error()))
-		out.problems = append(out.problems, oneLine(p.Error()))
+		e.UI.Warnf("%s", message(p))
+		out.problems = append(out.problems, message(p))
 	}
 	if err != nil {
-		out.problems = append(out.problems, oneLine(err.Error()))
+		out.problems = append(out.problems, message(err))
 	}
 	for _, p := range out.record {
-		out.problems = append(out.problems, oneLine(p.Error()))
+		out.problems = append(out.problems, message(p))
 	}
 	if cerr := out.close(); err == nil {
 		err = cerr
@@ -105,7 +106,7 @@ func (p problemList) Unwrap() []error { return p }
 func (p problemList) ErrorLines() []string {
 	lines := make([]string, len(p))
 	for i, e := range p {
-		lines[i] = e.Error()
+		lines[i] = fault.Text(e)
 	}
 	return lines
 }
@@ -115,7 +116,7 @@ func rowOf(it ca.Item, now time.Time) listRow {
 		Serial: ca.FormatSerial(it.Cert.SerialNumber), NotAfter: it.Cert.NotAfter.UTC(),
 		DaysLeft: int(it.Cert.NotAfter.Sub(now).Hours() / 24), Status: it.Status, Recorded: it.Entry != nil}
 	if it.Problem != nil {
-		r.Error = oneLine(it.Problem.Error())
+		r.Error = message(it.Problem)
 	}
 	return r
 }

@@ -95,6 +95,7 @@ func cmdKW(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("keywright %v: exit code %d, want %d", args[1:], got, want)
 	}
+	checkErrorRule(ts)
 }
 
 // mode FILE PERM: FILE (not followed if a link) has exactly octal PERM.

@@ -31,7 +31,7 @@ func readmeSection(readme, title string) (string, error) {
 		}
 	}
 	if !in {
-		return "", fmt.Errorf("man: README.md has no section %q", title)
+		return "", errorf("man: README.md has no section %q", title)
 	}
 	return strings.TrimSpace(strings.Join(body, "\n")) + "\n", nil
 }
@@ -42,7 +42,7 @@ func readmeIntro(readme string) (string, error) {
 	_, rest, _ := strings.Cut(readme, "\n\n")
 	para, _, _ := strings.Cut(strings.TrimSpace(rest), "\n\n")
 	if para == "" || strings.HasPrefix(para, "#") {
-		return "", fmt.Errorf("man: README.md does not start with a paragraph after its title")
+		return "", errorf("man: README.md does not start with a paragraph after its title")
 	}
 	return strings.NewReplacer("\n", " ", "`", "", "**", "").Replace(para), nil
 }

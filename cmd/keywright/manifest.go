@@ -28,12 +28,12 @@ package main
 import (
 	"bytes"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -152,7 +152,7 @@ func (e *manifestError) addf(line int, format string, args ...any) {
 
 // addErr records a validator's refusal of the value at path.
 func (e *manifestError) addErr(line int, path string, err error) {
-	e.add(manifestProblem{Line: line, Msg: path + ": " + err.Error(), Err: err})
+	e.add(manifestProblem{Line: line, Msg: path + ": " + fault.Text(err), Err: err})
 }
 
 func (e *manifestError) add(p manifestProblem) {
@@ -385,4 +385,4 @@ func noteCA(f textField, seen map[string]bool, refs *[]CARef) {
 }
 
 // errNoDefault explains why defaults take no name, sans or cn.
-var errNoDefault = errors.New("not allowed in defaults: it names one certificate, and a default would give every certificate the same name")
+var errNoDefault = newError("not allowed in defaults: it names one certificate, and a default would give every certificate the same name")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/csr"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 )
@@ -229,7 +230,7 @@ func (c *manifestChecker) ssh(f sshFields, where string) {
 		}
 		e.Key = spec
 		if err := checkNoNewline(fieldPath(where, "comment"), f.comment.v); err != nil {
-			c.errs.add(manifestProblem{Line: f.comment.line, Msg: err.Error(), Err: err})
+			c.errs.add(manifestProblem{Line: f.comment.line, Msg: fault.Text(err), Err: err})
 			ok = false
 		}
 	}
@@ -263,7 +264,7 @@ func (c *manifestChecker) sshCert(f sshCertFields, where string) (*SSHCertEntry,
 		c.errs.addf(knownLine(f.identity.line, f.line), "%s: missing: the key id that sshd logs (ssh sign --identity)", path)
 		ok = false
 	} else if err := checkNoNewline(path, f.identity.v); err != nil {
-		c.errs.add(manifestProblem{Line: f.identity.line, Msg: err.Error(), Err: err})
+		c.errs.add(manifestProblem{Line: f.identity.line, Msg: fault.Text(err), Err: err})
 		ok = false
 	}
 	ok = c.principals(f, where) && ok

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // csvColumns are the index in a record of each of manifestCertKeys (-1:
@@ -67,10 +69,10 @@ func readCSVManifest(c *manifestChecker, data []byte) {
 func csvProblem(errs *manifestError, err error) {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		errs.add(manifestProblem{Line: pe.Line, Msg: "csv: " + pe.Err.Error() + " (column " + strconv.Itoa(pe.Column) + ")", Err: err})
+		errs.add(manifestProblem{Line: pe.Line, Msg: "not valid CSV: " + pe.Err.Error() + " (column " + strconv.Itoa(pe.Column) + ")", Err: err})
 		return
 	}
-	errs.add(manifestProblem{Msg: err.Error(), Err: err})
+	errs.add(manifestProblem{Msg: fault.Text(err), Err: err})
 }
 
 // csvHeader checks the header row: known columns, each once, name and sans

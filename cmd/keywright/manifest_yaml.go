@@ -85,15 +85,17 @@ var yamlParserProblems = []string{
 // yamlSyntaxProblem is a parse error at its line (0 when yaml.v3 does not
 // say: an unknown anchor, a control character).
 func yamlSyntaxProblem(err error) manifestProblem {
-	msg, line := err.Error(), 0
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	// The YAML library's messages are "yaml: [line N: ]PROBLEM" strings:
+	// read as that format, and said in keywright's words.
+	problem, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
-		msg = "yaml: " + m[2]
+		problem = m[2]
 	}
-	if slices.Contains(yamlParserProblems, strings.TrimPrefix(msg, "yaml: ")) {
+	if slices.Contains(yamlParserProblems, problem) {
 		line++
 	}
-	return manifestProblem{Line: line, Msg: msg, Err: err}
+	return manifestProblem{Line: line, Msg: "not valid YAML: " + problem, Err: err}
 }
 
 // document parses data as one YAML document and returns its root mapping,

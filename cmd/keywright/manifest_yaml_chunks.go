@@ -24,7 +24,7 @@ const yamlChunkEntries = 256
 
 // errNotChunkable: the document is not in the shape the chunked reader
 // needs; read it whole.
-var errNotChunkable = errors.New("not chunkable")
+var errNotChunkable = newError("not chunkable")
 
 // yamlSection is a top-level list (certificates:, ssh:) in block style:
 // where each item starts, and where the list ends.

@@ -1,7 +1,5 @@
 package main
 
-import "errors"
-
 // Prompter asks a person questions on a terminal. Every interactive question
 // keywright asks goes through it, so the library behind it (survey today)
 // can be replaced by changing one file: prompt_survey.go.
@@ -26,9 +24,9 @@ type Question struct {
 // Errors every Prompter returns in place of its library's own.
 var (
 	// ErrAborted: the person pressed Ctrl-C or Ctrl-D. Exit 130.
-	ErrAborted = errors.New("aborted")
+	ErrAborted = newError("aborted")
 	// ErrNoTTY: there is no terminal to ask on (or --no-input was given).
-	ErrNoTTY = errors.New("no terminal to prompt on")
+	ErrNoTTY = newError("no terminal to prompt on")
 )
 
 // noPrompter is the Prompter when prompting is impossible or forbidden.

@@ -3,18 +3,16 @@ package main
 import (
 	"crypto"
 	"crypto/x509"
-	"errors"
-	"fmt"
 
 	"golang.org/x/crypto/ssh"
 )
 
-var errNotPublicKey = errors.New("malformed public key")
+var errNotPublicKey = newError("malformed public key")
 
 func parsePublicKeyDER(der []byte) (crypto.PublicKey, error) {
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotPublicKey, err)
+		return nil, errorf("%w: %v", errNotPublicKey, err)
 	}
 	return pub, nil
 }

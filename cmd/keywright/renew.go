@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 
@@ -142,7 +141,7 @@ func (r *renewer) renewWithOneCA(plans []*ca.Renewal) []renewOutcome {
 // issued completes out with the result of Issue.
 func (r *renewer) issued(out renewOutcome, is *ca.Issued, err error) renewOutcome {
 	if err != nil {
-		out.Err = busyHint(fmt.Errorf("%s: %w", out.Plan.Paths.Cert, err))
+		out.Err = busyHint(errorf("%s: %w", out.Plan.Paths.Cert, err))
 		return out
 	}
 	out.Issued = is
@@ -224,7 +223,7 @@ func (r *renewer) oldKey(p *ca.Renewal) (crypto.Signer, error) {
 	}
 	pub, ok := k.Key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(p.Cert.PublicKey) {
-		return nil, fmt.Errorf("%s and %s: %w", p.Paths.Key, p.Paths.Cert, ca.ErrKeyMismatch)
+		return nil, errorf("%s and %s: %w", p.Paths.Key, p.Paths.Cert, ca.ErrKeyMismatch)
 	}
 	return k.Key, nil
 }

@@ -84,7 +84,7 @@ func (c *RenewCmd) renewExpiring(e *Env, r *renewer, out *renewReport, window ti
 		return nil
 	})
 	for _, p := range problems {
-		e.UI.Warnf("%s", oneLine(p.Error()))
+		e.UI.Warnf("%s", message(p))
 	}
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		out.add(r.renewGroup(groups[name])...)
@@ -146,7 +146,7 @@ func (o *renewReport) add(outs ...renewOutcome) {
 func (o *renewReport) failed(out renewOutcome) {
 	o.doc.Failed++
 	o.doc.Entries = append(o.doc.Entries, fleetEntry{Name: out.Name, Kind: "certificate", Action: "failed",
-		Error: oneLine(out.Err.Error())})
+		Error: message(out.Err)})
 	if o.pending != nil {
 		reportError(o.e.Stderr, o.pending)
 	}

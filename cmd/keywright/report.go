@@ -126,7 +126,7 @@ func writeReports(e *Env, reports []*report) error {
 func addWrittenCert(r *report, pemBytes []byte) error {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return fmt.Errorf("no certificate in what was written")
+		return errorf("no certificate in what was written")
 	}
 	c, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -23,7 +22,7 @@ import (
 // maxPassphrase bounds what a source may hold.
 const maxPassphrase = 4096
 
-var errNoPassphrase = errors.New("no passphrase given and no terminal to ask on")
+var errNoPassphrase = newError("no passphrase given and no terminal to ask on")
 
 // sourceMapper reads every passphrase source flag (type:"source"): an
 // empty one ("$SRC" unset) is refused (exit 2), never taken as the flag
@@ -35,7 +34,7 @@ func sourceMapper() kong.MapperFunc {
 			return err
 		}
 		if s == "" {
-			return errors.New("empty: give env:VAR, file:PATH, fd:N or stdin, or leave the flag out")
+			return newError("empty: give env:VAR, file:PATH, fd:N or stdin, or leave the flag out")
 		}
 		target.SetString(s)
 		return nil
@@ -47,18 +46,18 @@ func readSource(e *Env, flag, src string) ([]byte, error) {
 	kind, arg, _ := strings.Cut(src, ":")
 	switch kind {
 	case "pass":
-		return nil, &usageError{withHint(fmt.Errorf("%s pass:...: a passphrase on the command line is visible to other users", flag),
+		return nil, &usageError{withHint(errorf("%s pass:...: a passphrase on the command line is visible to other users", flag),
 			"use %s env:VAR, file:PATH, fd:N or stdin", flag)}
 	case "env":
 		v := e.Getenv(arg)
 		if arg == "" || v == "" {
-			return nil, fmt.Errorf("%s env:%s: the variable is unset or empty", flag, arg)
+			return nil, errorf("%s env:%s: the variable is unset or empty", flag, arg)
 		}
 		return []byte(v), nil
 	case "file":
 		f, err := os.Open(arg)
 		if err != nil {
-			return nil, fmt.Errorf("%s file:%s: %w", flag, arg, errors.Unwrap(err))
+			return nil, errorf("%s file:%s: %w", flag, arg, errors.Unwrap(err))
 		}
 		defer f.Close()
 		return firstLine(flag, src, bufio.NewReader(f))
@@ -68,7 +67,7 @@ func readSource(e *Env, flag, src string) ([]byte, error) {
 			return nil, usagef("%s fd:%s: not a file descriptor number", flag, arg)
 		}
 		if n <= 2 {
-			return nil, &usageError{withHint(fmt.Errorf("%s fd:%d: descriptors 0, 1 and 2 are standard input, output and error", flag, n),
+			return nil, &usageError{withHint(errorf("%s fd:%d: descriptors 0, 1 and 2 are standard input, output and error", flag, n),
 				"to read the passphrase from standard input use %s stdin", flag)}
 		}
 		return readFD(flag, src, n)
@@ -86,19 +85,19 @@ func firstLine(flag, src string, r *bufio.Reader) ([]byte, error) {
 	line, err := r.ReadSlice('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("%s %s: the passphrase line is too long", flag, src)
+			return nil, errorf("%s %s: the passphrase line is too long", flag, src)
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s %s: no passphrase line to read", flag, src)
+			return nil, errorf("%s %s: no passphrase line to read", flag, src)
 		}
-		return nil, fmt.Errorf("%s %s: %w", flag, src, err)
+		return nil, errorf("%s %s: %w", flag, src, err)
 	}
 	pass := bytes.TrimRight(line, "\r\n")
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("%s %s: the passphrase is empty", flag, src)
+		return nil, errorf("%s %s: the passphrase is empty", flag, src)
 	}
 	if len(pass) > maxPassphrase {
-		return nil, fmt.Errorf("%s %s: the passphrase is longer than %d bytes", flag, src, maxPassphrase)
+		return nil, errorf("%s %s: the passphrase is longer than %d bytes", flag, src, maxPassphrase)
 	}
 	return bytes.Clone(pass), nil
 }
@@ -122,7 +121,7 @@ func passphraseIn(e *Env, flag, src, what string) ([]byte, error) {
 		return readSource(e, flag, src)
 	}
 	if !e.CanPrompt() {
-		return nil, withHint(fmt.Errorf("%s is encrypted: %w", what, errNoPassphrase),
+		return nil, withHint(errorf("%s is encrypted: %w", what, errNoPassphrase),
 			"give it with %s env:VAR, file:PATH, fd:N or stdin", flag)
 	}
 	pass, err := e.Prompter().Password("Passphrase for " + what)
@@ -130,7 +129,7 @@ func passphraseIn(e *Env, flag, src, what string) ([]byte, error) {
 		return nil, err
 	}
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("%s: empty passphrase", what)
+		return nil, errorf("%s: empty passphrase", what)
 	}
 	return pass, nil
 }
@@ -174,7 +173,7 @@ func passphraseNew(e *Env, flag, src, what string) ([]byte, error) {
 		return readSource(e, flag, src)
 	}
 	if !e.CanPrompt() {
-		return nil, withHint(fmt.Errorf("%s needs a passphrase: %w", what, errNoPassphrase),
+		return nil, withHint(errorf("%s needs a passphrase: %w", what, errNoPassphrase),
 			"give it with %s env:VAR, file:PATH, fd:N or stdin", flag)
 	}
 	p := e.Prompter()
@@ -183,14 +182,14 @@ func passphraseNew(e *Env, flag, src, what string) ([]byte, error) {
 		return nil, err
 	}
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("%s: empty passphrase", what)
+		return nil, errorf("%s: empty passphrase", what)
 	}
 	again, err := p.Password("Repeat the passphrase")
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(pass, again) {
-		return nil, fmt.Errorf("%s: the two passphrases differ", what)
+		return nil, errorf("%s: the two passphrases differ", what)
 	}
 	return pass, nil
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -18,26 +17,26 @@ import (
 func readFD(flag, src string, n int) ([]byte, error) {
 	fdFlags, err := unix.FcntlInt(uintptr(n), unix.F_GETFD, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: not an open file descriptor", flag, src)
+		return nil, errorf("%s %s: not an open file descriptor", flag, src)
 	}
 	// Descriptors survive exec only without close-on-exec; Go opens all of
 	// its own (the runtime's epoll and eventfd, cgroup files, keywright's
 	// files) with it. So a close-on-exec descriptor was not passed in.
 	if fdFlags&unix.FD_CLOEXEC != 0 {
-		return nil, fmt.Errorf("%s %s: not a descriptor keywright was given (keywright opened it itself)", flag, src)
+		return nil, errorf("%s %s: not a descriptor keywright was given (keywright opened it itself)", flag, src)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(n, &st); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", flag, src, err)
+		return nil, errorf("%s %s: %w", flag, src, err)
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR:
 	default:
-		return nil, fmt.Errorf("%s %s: not a file, pipe, socket or terminal", flag, src)
+		return nil, errorf("%s %s: not a file, pipe, socket or terminal", flag, src)
 	}
 	dup, err := unix.FcntlInt(uintptr(n), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", flag, src, err)
+		return nil, errorf("%s %s: %w", flag, src, err)
 	}
 	f := os.NewFile(uintptr(dup), src)
 	defer f.Close()

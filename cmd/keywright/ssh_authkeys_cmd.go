@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
 )
@@ -37,7 +37,7 @@ type authKeyFlags struct {
 // errEmptyOption: an option given empty would be left out of the line or
 // certificate, and with it the restriction the flag was given for
 // (--command "$CMD" with CMD unset would allow a shell).
-var errEmptyOption = errors.New("empty: an empty value would drop the option, and the restriction it adds; leave the flag out for none")
+var errEmptyOption = newError("empty: an empty value would drop the option, and the restriction it adds; leave the flag out for none")
 
 // optionMapper reads the flags of authorized_keys options and of SSH
 // certificates' critical options (type:"option"):
@@ -267,7 +267,7 @@ func (c *SSHAKListCmd) Run(e *Env) error {
 	}
 	invalid := []akInvalid{}
 	for _, bad := range f.Invalid() {
-		invalid = append(invalid, akInvalid{bad.Line, bad.Err.Error()})
+		invalid = append(invalid, akInvalid{bad.Line, fault.Text(bad.Err)})
 		e.UI.Warnf("%s:%d: %v", displayPath(c.File), bad.Line, bad.Err)
 	}
 	if e.Globals.JSON {

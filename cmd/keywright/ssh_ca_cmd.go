@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -141,7 +140,7 @@ func (c *SSHSignCmd) subject(e *Env) (k *sshkeys.PublicKey, certPath string, err
 		return nil, "", err
 	}
 	if err := sshkeys.CheckKey(k.Key); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", displayPath(pubPath), err)
+		return nil, "", errorf("%s: %w", displayPath(pubPath), err)
 	}
 	if certPath, err = sshCertPath(e, c.Key, pubPath); err != nil {
 		return nil, "", err

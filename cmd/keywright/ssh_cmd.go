@@ -47,7 +47,7 @@ func sshKeySpec(typ string, bits int) (keygen.Spec, error) {
 	if strings.EqualFold(typ, keygen.ECDSA) && bits != 0 {
 		curves := map[int]string{256: keygen.P256, 384: keygen.P384, 521: keygen.P521}
 		if s.Curve = curves[bits]; s.Curve == "" {
-			return s, fmt.Errorf("ecdsa --bits %d: use 256, 384 or 521", bits)
+			return s, errorf("ecdsa --bits %d: use 256, 384 or 521", bits)
 		}
 		s.Bits = 0
 	}
@@ -264,7 +264,7 @@ func loadSSHPublicKey(e *Env, ref, passin string) (*sshkeys.PublicKey, string, e
 		return nil, "", err
 	}
 	if len(keys) > 1 {
-		return nil, "", fmt.Errorf("%s: holds %d keys; give a file with one", displayPath(path), len(keys))
+		return nil, "", errorf("%s: holds %d keys; give a file with one", displayPath(path), len(keys))
 	}
 	return keys[0], path, nil
 }
@@ -285,7 +285,7 @@ func resolveSSHPublic(e *Env, ref string) (string, error) {
 		}
 		tried = append(tried, p)
 	}
-	return "", fmt.Errorf("%s: no SSH key in the store (looked for %s)", ref, strings.Join(tried, ", "))
+	return "", errorf("%s: no SSH key in the store (looked for %s)", ref, strings.Join(tried, ", "))
 }
 
 func isPEM(data []byte) bool {

@@ -76,7 +76,7 @@ func (f *hostFlags) specs(args []string) ([]string, error) {
 		case errors.As(err, &malformed):
 			return nil, &usageError{err} // a line that is not a target: exit 2
 		case err != nil:
-			return nil, fmt.Errorf("--hosts %w", err) // a file that cannot be read: exit 1
+			return nil, errorf("--hosts %w", err) // a file that cannot be read: exit 1
 		}
 		for _, l := range lines {
 			specs = append(specs, l.Spec)
@@ -153,7 +153,7 @@ func appendKnownHost(path, line string) error {
 			case f[1]+" "+f[2] == key:
 				return nil, store.ErrNoChange
 			default:
-				return nil, fmt.Errorf("known_hosts %s: %s was recorded meanwhile with another host key (%s): someone may be intercepting the connection", path, host, f[1])
+				return nil, errorf("known_hosts %s: %s was recorded meanwhile with another host key (%s): someone may be intercepting the connection", path, host, f[1])
 			}
 		}
 		data := bytes.Clone(old)
@@ -187,7 +187,7 @@ func (r *hostReport) done(i int, o remote.Outcome) {
 		return
 	}
 	if o.Err != nil {
-		fmt.Fprintf(r.e.Stdout, "%s: failed: %s\n", r.specs[i], oneLine(o.Err.Error()))
+		fmt.Fprintf(r.e.Stdout, "%s: failed: %s\n", r.specs[i], message(o.Err))
 		return
 	}
 	fmt.Fprintf(r.e.Stdout, "%s: %s\n", r.specs[i], o.Result)
@@ -209,7 +209,7 @@ func (r *hostReport) finish(outcomes []remote.Outcome) error {
 		h := hostJSON{Target: r.specs[i], Result: string(o.Result), HostKey: o.HostKey, HostKeyRecorded: o.NewHost}
 		if o.Err != nil {
 			failed++
-			h.Error = oneLine(o.Err.Error())
+			h.Error = message(o.Err)
 		}
 		doc = append(doc, h)
 	}

@@ -127,12 +127,12 @@ type fleetStop struct{ aborted atomic.Bool }
 
 func (s *fleetStop) run(ctx context.Context, t remote.Target, do func(context.Context, remote.Target) remote.Outcome) remote.Outcome {
 	if s.stopped() {
-		return remote.Outcome{Result: remote.Failed, Err: errors.New("interrupted before it started")}
+		return remote.Outcome{Result: remote.Failed, Err: newError("interrupted before it started")}
 	}
 	o := do(ctx, t)
 	if errors.Is(o.Err, ErrAborted) {
 		s.aborted.Store(true)
-		o.Err = errors.New("interrupted at the password prompt")
+		o.Err = newError("interrupted at the password prompt")
 	}
 	return o
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -45,7 +44,7 @@ func (f *hostFlags) authMethods(e *Env, targets []remote.Target) (*loginMethods,
 	} else if sock := e.Getenv("SSH_AUTH_SOCK"); sock != "" {
 		conn, err := net.DialTimeout("unix", sock, 5*time.Second)
 		if err != nil {
-			return nil, nil, withHint(fmt.Errorf("SSH agent at %s (SSH_AUTH_SOCK): %w", sock, err), "start ssh-agent, or give a key to log in with: --identity KEY")
+			return nil, nil, withHint(errorf("SSH agent at %s (SSH_AUTH_SOCK): %w", sock, err), "start ssh-agent, or give a key to log in with: --identity KEY")
 		}
 		m.agent, closer = agent.NewClient(conn), func() { conn.Close() }
 	}
@@ -56,7 +55,7 @@ func (f *hostFlags) authMethods(e *Env, targets []remote.Target) (*loginMethods,
 	}
 	m.password = pw
 	if m.identity == nil && m.agent == nil && pw == nil && !m.anyIdentityFile(targets) {
-		return nil, nil, withHint(errors.New("no way to log in: no --identity, no SSH agent (SSH_AUTH_SOCK is not set), no --password-file, and no terminal to ask for a password"),
+		return nil, nil, withHint(newError("no way to log in: no --identity, no SSH agent (SSH_AUTH_SOCK is not set), no --password-file, and no terminal to ask for a password"),
 			"give a key to log in with: --identity KEY, or a password: --password-file FILE")
 	}
 	return m, closer, nil
@@ -136,7 +135,7 @@ func (m *loginMethods) forTarget(t remote.Target) []ssh.AuthMethod {
 				answers := make([]string, len(questions))
 				for i := range questions {
 					if echos[i] {
-						return nil, errors.New("the server asks a question that is not a password")
+						return nil, newError("the server asks a question that is not a password")
 					}
 					pw, err := m.password.get()
 					if err != nil {
@@ -237,7 +236,7 @@ func identitySigner(e *Env, ref, passin string) (ssh.Signer, error) {
 	}
 	signer, err := ssh.NewSignerFromSigner(key)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, errorf("%s: %w", path, err)
 	}
 	return signer, nil
 }

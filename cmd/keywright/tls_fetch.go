@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -115,7 +114,7 @@ func fetchChain(ctx context.Context, target string, timeout time.Duration) (*pee
 	case err != nil:
 		return nil, dialError(ctx, addr, timeout, err)
 	case len(p.Certs) == 0:
-		return nil, fmt.Errorf("%s: the server presented no certificate", addr)
+		return nil, errorf("%s: the server presented no certificate", addr)
 	}
 	return p, nil
 }
@@ -130,19 +129,19 @@ func dialError(ctx context.Context, addr string, timeout time.Duration, err erro
 	case errors.Is(err, context.Canceled):
 		return err // interrupted: exit 130
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("%s: timeout: no TLS handshake within %s (give more with --timeout)", addr, timeout)
+		return errorf("%s: timeout: no TLS handshake within %s (give more with --timeout)", addr, timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%s: connection refused", addr)
+		return errorf("%s: connection refused", addr)
 	case errors.As(err, &dnsErr):
-		return fmt.Errorf("%s: cannot resolve %s: %s", addr, dnsErr.Name, dnsErr.Err)
+		return errorf("%s: cannot resolve %s: %s", addr, dnsErr.Name, dnsErr.Err)
 	case errors.As(err, &recErr):
-		return fmt.Errorf("%s: not a TLS server (its first bytes are not a TLS record)", addr)
+		return errorf("%s: not a TLS server (its first bytes are not a TLS record)", addr)
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
-		return fmt.Errorf("%s: the connection was closed during the TLS handshake (not a TLS server, or it refused this client)", addr)
+		return errorf("%s: the connection was closed during the TLS handshake (not a TLS server, or it refused this client)", addr)
 	case errors.As(err, &alert):
-		return fmt.Errorf("%s: the server ended the TLS handshake: %v", addr, err)
+		return errorf("%s: the server ended the TLS handshake: %v", addr, err)
 	}
-	return fmt.Errorf("%s: %v", addr, oneLine(err.Error()))
+	return errorf("%s: %v", addr, message(err))
 }
 
 // tlsSummary describes the connection, and says that nothing was checked.
@@ -154,7 +153,7 @@ func tlsSummary(p *peerChain, checked string) *report {
 	r.add("tls_version", tls.VersionName(p.Version)).add("cipher_suite", tls.CipherSuiteName(p.Cipher))
 	r.add("certificates", len(p.Certs))
 	if p.Handshake != nil {
-		r.add("handshake", "failed after the certificates: "+oneLine(p.Handshake.Error()))
+		r.add("handshake", "failed after the certificates: "+message(p.Handshake))
 	}
 	return r.add("verified", checked)
 }
@@ -194,7 +193,7 @@ func (c *VerifyCmd) connect(e *Env) (string, []*x509.Certificate, error) {
 		c.Host = p.Host
 	}
 	if p.Handshake != nil {
-		e.UI.Warnf("%s: the TLS handshake failed after the server's certificates: %s", p.Addr, oneLine(p.Handshake.Error()))
+		e.UI.Warnf("%s: the TLS handshake failed after the server's certificates: %s", p.Addr, message(p.Handshake))
 	}
 	e.UI.Infof("%s: %s, %s, %d certificate(s) presented", p.Addr, tls.VersionName(p.Version), tls.CipherSuiteName(p.Cipher), len(p.Certs))
 	return p.Addr, p.Certs, nil

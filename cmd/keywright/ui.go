@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -37,27 +38,27 @@ type UI struct {
 // Infof prints an informational line, unless --quiet.
 func (u *UI) Infof(format string, args ...any) {
 	if !u.Quiet {
-		fmt.Fprintf(u.Err, "keywright: "+format+"\n", args...)
+		fmt.Fprintf(u.Err, "keywright: "+format+"\n", plainArgs(args)...)
 	}
 }
 
 // Warnf prints a warning; --quiet does not silence warnings.
 func (u *UI) Warnf(format string, args ...any) {
-	fmt.Fprintf(u.Err, "keywright: warning: "+format+"\n", args...)
+	fmt.Fprintf(u.Err, "keywright: warning: "+format+"\n", plainArgs(args)...)
 }
 
 // Hintf prints a hint that comes with no error (what to do next), unless
 // --quiet.
 func (u *UI) Hintf(format string, args ...any) {
 	if !u.Quiet {
-		fmt.Fprintf(u.Err, "keywright: hint: "+format+"\n", args...)
+		fmt.Fprintf(u.Err, "keywright: hint: "+format+"\n", plainArgs(args)...)
 	}
 }
 
 // Failf prints the line of a failed check (verify, list --expiring): the
 // command's answer, so --quiet does not silence it.
 func (u *UI) Failf(format string, args ...any) {
-	fmt.Fprintf(u.Err, "keywright: "+format+"\n", args...)
+	fmt.Fprintf(u.Err, "keywright: "+format+"\n", plainArgs(args)...)
 }
 
 // hintError carries a hint for the user along with an error.
@@ -81,7 +82,7 @@ func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return &usageError{err: fmt.Errorf(format, args...)}
+	return &usageError{err: errorf(format, args...)}
 }
 
 // checkFailed reports that a check (verify, list --expiring) found problems;
@@ -91,7 +92,7 @@ type checkFailed struct{ n int }
 func (e *checkFailed) Error() string { return fmt.Sprintf("%d check(s) failed", e.n) }
 
 // errInterrupted is returned when the user aborts (Ctrl-C): exit 130.
-var errInterrupted = errors.New("interrupted")
+var errInterrupted = newError("interrupted")
 
 // interrupted reports whether err means the command was stopped by the user
 // (Ctrl-C at a prompt, a signal): exit 130.
@@ -138,7 +139,7 @@ func reportError(w io.Writer, err error) {
 		}
 		return
 	}
-	lines := []string{err.Error()}
+	lines := []string{fault.Text(err)}
 	var many errorLines
 	if errors.As(err, &many) {
 		lines = many.ErrorLines()
@@ -158,7 +159,7 @@ type errorLines interface{ ErrorLines() []string }
 // reportParseError prints a mistake kong found in the command line, with
 // where to read the usage of command ("csr new ", or "" for the root).
 func reportParseError(w io.Writer, err error, command string) {
-	fmt.Fprintf(w, "keywright: error: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(w, "keywright: error: %s\n", message(err))
 	fmt.Fprintf(w, "keywright: hint: run 'keywright %s--help' for usage\n", command)
 }
 
@@ -230,4 +231,21 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// message is err as people read it: without package names
+// (internal/fault), on one line.
+func message(err error) string { return oneLine(fault.Text(err)) }
+
+// plainArgs gives the errors among args as their messages for people
+// (internal/fault: without package names).
+func plainArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if err, ok := a.(error); ok && err != nil {
+			a = fault.Text(err)
+		}
+		out[i] = a
+	}
+	return out
 }

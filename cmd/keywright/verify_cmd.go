@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/store"
 )
@@ -31,9 +32,9 @@ type VerifyCmd struct {
 func (c *VerifyCmd) Validate() error {
 	switch {
 	case c.Ref == "" && c.Connect == "":
-		return errors.New("no certificate: give a NAME|FILE, or --connect HOST[:PORT]")
+		return newError("no certificate: give a NAME|FILE, or --connect HOST[:PORT]")
 	case c.Ref != "" && c.Connect != "":
-		return errors.New("give a certificate NAME|FILE or --connect HOST[:PORT], not both")
+		return newError("give a certificate NAME|FILE or --connect HOST[:PORT], not both")
 	}
 	return nil
 }
@@ -117,7 +118,7 @@ func (c *VerifyCmd) read(e *Env) (string, []*x509.Certificate, error) {
 	}
 	certs, err := ca.ParseCerts(data)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", displayPath(path), err)
+		return "", nil, errorf("%s: %w", displayPath(path), err)
 	}
 	return path, certs, nil
 }
@@ -181,7 +182,7 @@ func (v *verifier) key(file string) checkResult {
 	}
 	k, err := loadKey(v.e, keyPath, "--passin", v.cmd.Passin)
 	if err != nil {
-		r.OK, r.Detail = false, err.Error()
+		r.OK, r.Detail = false, fault.Text(err)
 		return r
 	}
 	pub, ok := k.Key.Public().(interface{ Equal(crypto.PublicKey) bool })
@@ -196,7 +197,7 @@ func (v *verifier) key(file string) checkResult {
 func (v *verifier) host() checkResult {
 	r := checkResult{Name: "host", OK: true, Detail: v.cmd.Host + " is one of the names"}
 	if err := v.leaf.VerifyHostname(asciiHost(v.cmd.Host)); err != nil {
-		r.OK, r.Detail = false, err.Error()
+		r.OK, r.Detail = false, fault.Text(err)
 	}
 	return r
 }

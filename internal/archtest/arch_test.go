@@ -11,7 +11,7 @@ const module = "github.com/keywright/keywright/"
 // allowed lists, for each library package, the project packages and the
 // outside modules it may depend on (directly or not). The standard library
 // is always allowed.
-var allowed = map[string][]string{
+var allowed = withFault(map[string][]string{
 	"store":   {"golang.org/x/sys"},
 	"keygen":  {"golang.org/x/crypto"},
 	"csr":     {module + "keygen", "golang.org/x/crypto", "golang.org/x/net", "golang.org/x/text"},
@@ -24,6 +24,15 @@ var allowed = map[string][]string{
 	// trust: smallstep/truststore does the macOS and Windows stores (and
 	// brings howett.net/plist on macOS).
 	"trust": {module + "store", "golang.org/x/sys", "github.com/smallstep/truststore", "howett.net/plist"},
+})
+
+// withFault lets every library use internal/fault, which makes the shape
+// of every error message (README "Output and exit codes", "Error messages").
+func withFault(m map[string][]string) map[string][]string {
+	for pkg := range m {
+		m[pkg] = append(m[pkg], module+"internal/fault")
+	}
+	return m
 }
 
 // sqlite is the record database (README "The record"): modernc.org/sqlite, a

@@ -3,7 +3,6 @@ package remote
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,11 +38,11 @@ func LoadConfig(home string, required, optional []string) (*Config, error) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("ssh config %w", err)
+			return errorf("ssh config %w", err)
 		}
 		cfg, err := ssh_config.Decode(bytes.NewReader(data))
 		if err != nil {
-			return fmt.Errorf("ssh config %s: %w", path, err)
+			return errorf("ssh config %s: %w", path, err)
 		}
 		c.files = append(c.files, configFile{path, cfg})
 		return nil
@@ -65,7 +64,7 @@ func (c *Config) get(alias, key string) (string, string, error) {
 	for _, f := range c.files {
 		v, err := f.cfg.Get(alias, key)
 		if err != nil {
-			return "", f.path, fmt.Errorf("ssh config %s: %s: %w", f.path, key, err)
+			return "", f.path, errorf("ssh config %s: %s: %w", f.path, key, err)
 		}
 		if v != "" {
 			return v, f.path, nil
@@ -79,7 +78,7 @@ func (c *Config) getAll(alias, key string) ([]string, error) {
 	for _, f := range c.files {
 		v, err := f.cfg.GetAll(alias, key)
 		if err != nil {
-			return nil, fmt.Errorf("ssh config %s: %s: %w", f.path, key, err)
+			return nil, errorf("ssh config %s: %s: %w", f.path, key, err)
 		}
 		all = append(all, v...)
 	}
@@ -107,7 +106,7 @@ func (c *Config) Resolve(spec, localUser string) (Target, error) {
 			return Target{}, err
 		}
 		if v != "" && !strings.EqualFold(v, "none") {
-			return Target{}, fmt.Errorf("target %q: %s in %s is not supported: keywright connects directly; give the host it reaches as the target", spec, key, file)
+			return Target{}, errorf("target %q: %s in %s is not supported: keywright connects directly; give the host it reaches as the target", spec, key, file)
 		}
 	}
 	if err := c.resolveAddress(&t, alias, sp, localUser); err != nil {
@@ -136,7 +135,7 @@ func (c *Config) resolveAddress(t *Target, alias string, sp Spec, localUser stri
 		t.User = localUser
 	}
 	if t.User == "" {
-		return fmt.Errorf("target %q: no user name: write USER@HOST", t.Spec)
+		return errorf("target %q: no user name: write USER@HOST", t.Spec)
 	}
 	if t.Port == 0 {
 		port, file, err := c.get(alias, "Port")
@@ -147,7 +146,7 @@ func (c *Config) resolveAddress(t *Target, alias string, sp Spec, localUser stri
 		if port != "" {
 			n, perr := strconv.Atoi(port)
 			if perr != nil || n < 1 || n > 65535 {
-				return fmt.Errorf("ssh config %s: Port %q for %s: want 1 to 65535", file, port, alias)
+				return errorf("ssh config %s: Port %q for %s: want 1 to 65535", file, port, alias)
 			}
 			t.Port = n
 		}

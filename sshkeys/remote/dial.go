@@ -89,7 +89,7 @@ func (l *Login) connect(ctx context.Context, t Target, auth []ssh.AuthMethod, me
 	var d net.Dialer
 	raw, err := d.DialContext(ctx, "tcp", t.Addr())
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", t.Addr(), netReason(err))
+		return nil, errorf("connecting to %s: %w", t.Addr(), netReason(err))
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = raw.SetDeadline(deadline)
@@ -131,7 +131,7 @@ func handshakeError(err error, hostKeyOK bool, t Target, methods string) error {
 		// After the host key, only authentication is left to fail.
 		return &AuthError{User: t.User, Methods: methods, Err: err}
 	}
-	return fmt.Errorf("SSH handshake with %s: %w", t.Addr(), netReason(err))
+	return errorf("SSH handshake with %s: %w", t.Addr(), netReason(err))
 }
 
 func isNetError(err error) bool {

@@ -85,7 +85,7 @@ const headerPrefix = "keywright-authorized-keys 1 "
 type EditFunc func(f *sshkeys.AuthorizedKeys) (changed bool, err error)
 
 // errRaced: another edit landed between keywright's read and its rename.
-var errRaced = errors.New("the file changed while keywright edited it")
+var errRaced = newError("the file changed while keywright edited it")
 
 // Edit applies edit to the authorized_keys file at path on the server
 // (relative to the remote home, or absolute), in one SSH session per
@@ -97,7 +97,7 @@ func Edit(ctx context.Context, c *ssh.Client, path string, edit EditFunc) (bool,
 			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("editing %s: %w", path, err)
+			return false, errorf("editing %s: %w", path, err)
 		}
 		return changed, nil
 	}
@@ -177,7 +177,7 @@ func editOnce(c *ssh.Client, path string, lockWait int, edit EditFunc) (bool, er
 	data := f.Bytes()
 	if editErr == nil && changed && len(data) > maxRemoteFile {
 		// keywright could not edit it again, not even to take this line out
-		editErr = fmt.Errorf("the file would grow past %d bytes", maxRemoteFile)
+		editErr = errorf("the file would grow past %d bytes", maxRemoteFile)
 	}
 	werr := send(stdin, editErr == nil && changed, data)
 	stdin.Close()
@@ -225,7 +225,7 @@ func readCurrent(out *bufio.Reader) ([]byte, error) {
 	}
 }
 
-var errTooMuch = errors.New("the remote shell printed too much before the file (a login script writing to stdout?)")
+var errTooMuch = newError("the remote shell printed too much before the file (a login script writing to stdout?)")
 
 // readLine reads up to a newline, at most max bytes (errTooMuch beyond):
 // a server printing without end is not kept in memory.
@@ -253,9 +253,9 @@ func (e *endedEarly) explain(waitErr error) error {
 	var exit *ssh.ExitError
 	switch {
 	case e.said != "":
-		return fmt.Errorf("%v (it said %q)", e, e.said)
+		return errorf("%v (it said %q)", e, e.said)
 	case errors.As(waitErr, &exit) && exit.ExitStatus() != 0:
-		return fmt.Errorf("%v (exit status %d: does the account's login shell run commands?)", e, exit.ExitStatus())
+		return errorf("%v (exit status %d: does the account's login shell run commands?)", e, exit.ExitStatus())
 	}
 	return e
 }
@@ -271,14 +271,14 @@ func readBody(out *bufio.Reader, size string) ([]byte, error) {
 	}
 	n, err := strconv.Atoi(size)
 	if err != nil || n < 0 {
-		return nil, stoppedReading{fmt.Errorf("the remote side sent a bad size %q", size)}
+		return nil, stoppedReading{errorf("the remote side sent a bad size %q", size)}
 	}
 	if n > maxRemoteFile {
-		return nil, stoppedReading{fmt.Errorf("the file is larger than %d bytes", maxRemoteFile)}
+		return nil, stoppedReading{errorf("the file is larger than %d bytes", maxRemoteFile)}
 	}
 	data := make([]byte, n)
 	if _, err := io.ReadFull(out, data); err != nil {
-		return nil, errors.New("the remote side ended in the middle of the file")
+		return nil, newError("the remote side ended in the middle of the file")
 	}
 	return data, nil
 }
@@ -297,9 +297,9 @@ func scriptError(waitErr error, stderr *bytes.Buffer, fallback error) error {
 	case exit.ExitStatus() == exitRaced:
 		return errRaced
 	case msg == "":
-		return fmt.Errorf("the remote command exited with status %d", exit.ExitStatus())
+		return errorf("the remote command exited with status %d", exit.ExitStatus())
 	}
-	return errors.New(msg)
+	return newError(msg)
 }
 
 func lastLine(s string) string {

@@ -60,7 +60,7 @@ func (h *hostKeys) check(remote net.Addr) (ssh.HostKeyCallback, []string, error)
 	if errors.Is(err, os.ErrNotExist) {
 		known = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
 	} else if err != nil {
-		return nil, nil, fmt.Errorf("known_hosts %s: %w", h.file, err)
+		return nil, nil, errorf("known_hosts %s: %w", h.file, err)
 	}
 	var algos []string
 	_, probe, _ := ed25519.GenerateKey(nil)

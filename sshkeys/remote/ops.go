@@ -3,7 +3,6 @@ package remote
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -74,9 +73,9 @@ func (j *Job) run(ctx context.Context, t Target, do func(context.Context, *Conn)
 	case err == nil:
 		return out
 	case ctx.Err() != nil:
-		err = errors.New("interrupted")
+		err = newError("interrupted")
 	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || expired(hctx):
-		err = fmt.Errorf("no answer within %s (--timeout)", timeout)
+		err = errorf("no answer within %s (--timeout)", timeout)
 	}
 	out.Result, out.Err = Failed, err
 	return out

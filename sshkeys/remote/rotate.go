@@ -3,7 +3,6 @@ package remote
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/crypto/ssh"
 
@@ -24,7 +23,7 @@ type Rotation struct {
 
 // errOldAbsent: neither Old nor New is in the file. Installing New there
 // would give access the host never gave Old, without Old's options.
-var errOldAbsent = errors.New("the old key is not there")
+var errOldAbsent = newError("the old key is not there")
 
 // Rotate installs New, logs in with New alone and runs a no-op, and only
 // then removes Old. A host where New cannot log in keeps Old, gets its
@@ -51,7 +50,7 @@ func (j *Job) Rotate(ctx context.Context, t Target, r Rotation) Outcome {
 			return ch != sshkeys.Unchanged, err
 		})
 		if errors.Is(err, errOldAbsent) {
-			return Failed, fmt.Errorf("the old key is not in %s: nothing to rotate (ssh install adds the new one)", j.path())
+			return Failed, errorf("the old key is not in %s: nothing to rotate (ssh install adds the new one)", j.path())
 		}
 		if err != nil {
 			return Failed, err
@@ -63,7 +62,7 @@ func (j *Job) Rotate(ctx context.Context, t Target, r Rotation) Outcome {
 			return len(f.Remove(r.Old)) > 0, nil
 		})
 		if err != nil {
-			return Failed, fmt.Errorf("the new key logs in, but removing the old one failed: %w", err)
+			return Failed, errorf("the new key logs in, but removing the old one failed: %w", err)
 		}
 		if !added && !removed {
 			return Unchanged, nil
@@ -83,14 +82,14 @@ func (j *Job) prove(ctx context.Context, t Target, c *Conn, signer ssh.Signer) e
 	defer nc.Close()
 	s, err := nc.NewSession()
 	if err != nil {
-		return fmt.Errorf("the new key logs in but cannot open a session: %w", err)
+		return errorf("the new key logs in but cannot open a session: %w", err)
 	}
 	defer s.Close()
 	err = s.Run("true")
 	var exit *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	if err != nil && !errors.As(err, &exit) && !errors.As(err, &missing) {
-		return fmt.Errorf("the new key logs in but cannot run a command: %w", err)
+		return errorf("the new key logs in but cannot run a command: %w", err)
 	}
 	return nil
 }
@@ -106,9 +105,9 @@ func (j *Job) undo(ctx context.Context, c *Conn, key ssh.PublicKey, before *sshk
 		return len(f.Remove(sshkeys.MatchPublicKey(key))) > 0, nil
 	})
 	if err != nil {
-		return fmt.Errorf("the new key cannot log in (%v), and taking it out again failed: %w", cause, err)
+		return errorf("the new key cannot log in (%v), and taking it out again failed: %w", cause, err)
 	}
-	return fmt.Errorf("the new key cannot log in (%v); the old key was kept and the new one taken out again", cause)
+	return errorf("the new key cannot log in (%v); the old key was kept and the new one taken out again", cause)
 }
 
 // entryFor is the first line whose key matches, or nil.

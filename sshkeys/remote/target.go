@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // Target is where to log in, resolved: the spec as the user wrote it, and
@@ -50,7 +52,7 @@ func ParseSpec(s string) (Spec, error) {
 	if at := strings.LastIndex(s, "@"); at >= 0 {
 		sp.User, hostport = s[:at], s[at+1:]
 		if sp.User == "" {
-			return Spec{}, fmt.Errorf("target %q: empty user name before @", s)
+			return Spec{}, errorf("target %q: empty user name before @", s)
 		}
 	}
 	host, port, err := net.SplitHostPort(hostport)
@@ -58,20 +60,20 @@ func ParseSpec(s string) (Spec, error) {
 	case err == nil:
 		n, perr := strconv.Atoi(port)
 		if perr != nil || n < 1 || n > 65535 || strings.Trim(port, "0123456789") != "" {
-			return Spec{}, fmt.Errorf("target %q: port %q: want 1 to 65535", s, port)
+			return Spec{}, errorf("target %q: port %q: want 1 to 65535", s, port)
 		}
 		sp.Host, sp.Port = host, n
 	case strings.Count(hostport, ":") > 1 && !strings.HasPrefix(hostport, "["):
 		sp.Host = hostport // a bare IPv6 address
 	case strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "["),
 		strings.HasPrefix(hostport, "[") != strings.HasSuffix(hostport, "]"):
-		return Spec{}, fmt.Errorf("target %q: want [USER@]HOST[:PORT]", s)
+		return Spec{}, errorf("target %q: want [USER@]HOST[:PORT]", s)
 	default:
 		sp.Host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 	}
 	if sp.Host == "" || !visible(sp.Host) || strings.ContainsAny(sp.Host, "/@[]") || strings.HasPrefix(sp.Host, "-") ||
 		!visible(sp.User) || strings.ContainsAny(sp.User, ":/") || strings.HasPrefix(sp.User, "-") {
-		return Spec{}, fmt.Errorf("target %q: want [USER@]HOST[:PORT]", s)
+		return Spec{}, errorf("target %q: want [USER@]HOST[:PORT]", s)
 	}
 	return sp, nil
 }
@@ -122,7 +124,7 @@ func ReadHostsFile(path string) ([]HostLine, error) {
 			continue
 		}
 		if _, err := ParseSpec(fields[0]); err != nil {
-			problems = append(problems, fmt.Sprintf("%s:%d: %v", path, n, err))
+			problems = append(problems, fmt.Sprintf("%s:%d: %s", path, n, fault.Text(err)))
 			continue
 		}
 		hosts = append(hosts, HostLine{Spec: fields[0], Line: n})
@@ -151,17 +153,17 @@ func readCapped(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("%s: %w", path, pe.Err) // "FILE: no such file or directory"
+		return nil, errorf("%s: %w", path, pe.Err) // "FILE: no such file or directory"
 	} else if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, errorf("%s: %w", path, err)
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+		return nil, errorf("%s: larger than %d bytes", path, max)
 	}
 	return data, nil
 }
