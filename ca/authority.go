@@ -236,7 +236,7 @@ func ParseCerts(data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, errorf("malformed certificate: %w", err)
+			return nil, newError("malformed certificate: its DER does not parse (truncated or damaged)")
 		}
 		certs = append(certs, c)
 	}

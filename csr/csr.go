@@ -78,7 +78,7 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	r, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, errorf("%w: %v", ErrMalformed, err)
+		return nil, errorf("%w: its DER does not parse (truncated or damaged)", ErrMalformed)
 	}
 	if err := keygen.CheckStrength(r.PublicKey); err != nil {
 		return nil, errorf("%w: %v", ErrWeakKey, err)

@@ -43,6 +43,14 @@ const (
 // ErrUnsupported is returned for a key type, size or curve keywright refuses.
 var ErrUnsupported = newError("unsupported key")
 
+// ErrCurveNotForType and ErrBitsNotForType: a Spec gives a curve, or a
+// size in bits, that its key type does not take (a caller with flags
+// names the flag).
+var (
+	ErrCurveNotForType = newError("a curve is only for ecdsa keys")
+	ErrBitsNotForType  = newError("a size in bits is only for rsa keys")
+)
+
 // Spec says which key to make. The zero Spec is ECDSA P-256.
 type Spec struct {
 	Type  string // ecdsa (default), rsa, ed25519
@@ -60,7 +68,7 @@ func (s Spec) Normalize() (Spec, error) {
 	switch s.Type {
 	case RSA:
 		if s.Curve != "" {
-			return s, errorf("%w: --curve applies to ecdsa keys, not rsa", ErrUnsupported)
+			return s, errorf("%w: %w, not rsa", ErrUnsupported, ErrCurveNotForType)
 		}
 		if s.Bits == 0 {
 			s.Bits = DefaultRSABits
@@ -70,7 +78,7 @@ func (s Spec) Normalize() (Spec, error) {
 		}
 	case ECDSA:
 		if s.Bits != 0 {
-			return s, errorf("%w: --bits applies to rsa keys; use --curve for ecdsa", ErrUnsupported)
+			return s, errorf("%w: %w; ecdsa keys take a curve", ErrUnsupported, ErrBitsNotForType)
 		}
 		if s.Curve == "" {
 			s.Curve = P256
@@ -79,8 +87,11 @@ func (s Spec) Normalize() (Spec, error) {
 			return s, errorf("%w: curve %q: use p256, p384 or p521", ErrUnsupported, s.Curve)
 		}
 	case Ed25519:
-		if s.Bits != 0 || s.Curve != "" {
-			return s, errorf("%w: ed25519 keys take neither --bits nor --curve", ErrUnsupported)
+		if s.Curve != "" {
+			return s, errorf("%w: %w; ed25519 keys take neither a curve nor a size", ErrUnsupported, ErrCurveNotForType)
+		}
+		if s.Bits != 0 {
+			return s, errorf("%w: %w; ed25519 keys take neither a curve nor a size", ErrUnsupported, ErrBitsNotForType)
 		}
 	default:
 		return s, errorf("%w: type %q: use ecdsa, rsa or ed25519", ErrUnsupported, s.Type)

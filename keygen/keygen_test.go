@@ -48,9 +48,9 @@ func TestNormalizeRefuses(t *testing.T) {
 		{keygen.Spec{Type: "rsa", Bits: 1024}, "must be 2048 to 8192 bits"},
 		{keygen.Spec{Type: "rsa", Bits: 8200}, "must be 2048 to 8192 bits"},
 		{keygen.Spec{Type: "ecdsa", Curve: "p224"}, `curve "p224"`},
-		{keygen.Spec{Type: "ecdsa", Bits: 256}, "--bits applies to rsa keys"},
-		{keygen.Spec{Type: "rsa", Curve: "p256"}, "--curve applies to ecdsa keys"},
-		{keygen.Spec{Type: "ed25519", Bits: 256}, "ed25519 keys take neither"},
+		{keygen.Spec{Type: "ecdsa", Bits: 256}, "a size in bits is only for rsa keys; ecdsa keys take a curve"},
+		{keygen.Spec{Type: "rsa", Curve: "p256"}, "a curve is only for ecdsa keys, not rsa"},
+		{keygen.Spec{Type: "ed25519", Bits: 256}, "ed25519 keys take neither a curve nor a size"},
 		{keygen.Spec{Type: "dsa"}, `type "dsa"`},
 	}
 	for _, tt := range tests {

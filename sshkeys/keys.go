@@ -211,7 +211,7 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 		if block.Type == keygen.BlockPublic {
 			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 			if err != nil {
-				return nil, errorf("%w: malformed PUBLIC KEY: %v", ErrNoKey, err)
+				return nil, errorf("%w: a PUBLIC KEY block whose DER does not parse (truncated or damaged)", ErrNoKey)
 			}
 			k, err := NewPublicKey(pub)
 			if err != nil {

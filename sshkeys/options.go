@@ -11,6 +11,9 @@ import (
 // has an invalid one.
 var ErrBadOption = newError("bad authorized_keys option")
 
+// ErrPrincipalsWithoutCA: principals= on a key without cert-authority.
+var ErrPrincipalsWithoutCA = newError("principals= applies only to a cert-authority key")
+
 // Options are the authorized_keys options of sshd(8) ("AUTHORIZED_KEYS FILE
 // FORMAT") that keywright writes. The zero Options is a plain key line.
 type Options struct {
@@ -145,7 +148,7 @@ func CheckOptions(opts []Option) error {
 		principals = principals || name == "principals"
 	}
 	if principals && !ca {
-		return errorf("%w: principals= applies only to a cert-authority key; add --cert-authority", ErrBadOption)
+		return errorf("%w: %w", ErrBadOption, ErrPrincipalsWithoutCA)
 	}
 	return nil
 }

@@ -125,6 +125,9 @@ func (c *InspectCmd) describe(e *Env, file string, data []byte) ([]*report, erro
 		if rs, err := describePKCS12(e, c, file, data); rs != nil || err != nil {
 			return rs, err // inspect_p12.go
 		}
+		if len(data) > 0 && data[0] == 0x30 { // an ASN.1 SEQUENCE: DER
+			return nil, errorf("%s: DER that parses as no certificate, request or PKCS#12 file (truncated or damaged?)", file)
+		}
 	}
 	if len(reports) == 0 {
 		return nil, errorf("%s: %w", file, keygen.ErrNoPEM)

@@ -21,10 +21,17 @@ type KeyFlags struct {
 
 func (k KeyFlags) spec() (keygen.Spec, error) {
 	s, err := keygen.Spec{Type: k.Type, Bits: k.Bits, Curve: k.Curve}.Normalize()
-	if err != nil {
-		return s, &usageError{err}
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, keygen.ErrCurveNotForType):
+		err = errorf("--curve %s: %w", k.Curve, err)
+	case errors.Is(err, keygen.ErrBitsNotForType) || k.Bits != 0 && k.Type == keygen.RSA:
+		err = errorf("--bits %d: %w", k.Bits, err)
+	case k.Curve != "":
+		err = errorf("--curve %s: %w", k.Curve, err)
 	}
-	return s, nil
+	return s, &usageError{err}
 }
 
 // loadedKey is a private key read from a file.

@@ -209,7 +209,7 @@ func TestManifestProblems(t *testing.T) {
 		"days_over.yaml":               `4: certificates[0].days: invalid validity: 826 days is over the 825-day limit for leaf certificates`,
 		"days_zero.yaml":               `4: certificates[0].days: 0 days: give at least 1, or leave days out for the default (90)`,
 		"days_string.yaml":             `4: certificates[0].days: want a whole number, got the string "30d"`,
-		"key_curve_rsa.yaml":           `5: certificates[0].curve: unsupported key: --curve applies to ecdsa keys, not rsa`,
+		"key_curve_rsa.yaml":           `5: certificates[0].curve: unsupported key: a curve is only for ecdsa keys, not rsa`,
 		"key_rsa_small.yaml":           `5: certificates[0].bits: unsupported key: rsa key of 1024 bits: must be 2048 to 8192 bits`,
 		"cn_not_san.yaml":              `4: certificates[0].cn: CN "Web Server" must be one of the SANs, and it is not a DNS name or an IP address to add as one`,
 		"bad_ca_name.yaml":             `4: certificates[0].ca: invalid name "ca/int": only letters, digits, '.', '_' and '-' are allowed`,

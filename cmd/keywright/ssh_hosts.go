@@ -187,7 +187,7 @@ func (r *hostReport) done(i int, o remote.Outcome) {
 		return
 	}
 	if o.Err != nil {
-		fmt.Fprintf(r.e.Stdout, "%s: failed: %s\n", r.specs[i], message(o.Err))
+		fmt.Fprintf(r.e.Stdout, "%s: failed: %s\n", r.specs[i], hostProblem(o.Err))
 		return
 	}
 	fmt.Fprintf(r.e.Stdout, "%s: %s\n", r.specs[i], o.Result)
@@ -209,7 +209,7 @@ func (r *hostReport) finish(outcomes []remote.Outcome) error {
 		h := hostJSON{Target: r.specs[i], Result: string(o.Result), HostKey: o.HostKey, HostKeyRecorded: o.NewHost}
 		if o.Err != nil {
 			failed++
-			h.Error = message(o.Err)
+			h.Error = hostProblem(o.Err)
 		}
 		doc = append(doc, h)
 	}
@@ -228,3 +228,11 @@ func (r *hostReport) finish(outcomes []remote.Outcome) error {
 type hostsFailed struct{ n, of int }
 
 func (e *hostsFailed) Error() string { return fmt.Sprintf("%d of %d hosts failed", e.n, e.of) }
+
+// hostProblem is why a host failed, naming --timeout when its time ran out.
+func hostProblem(err error) string {
+	if errors.Is(err, remote.ErrNoAnswer) {
+		return message(err) + " (--timeout)"
+	}
+	return message(err)
+}

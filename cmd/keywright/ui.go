@@ -17,6 +17,7 @@ import (
 
 	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/keygen"
+	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
 )
 
@@ -177,6 +178,8 @@ func hintsFor(err error) []string {
 		hints = append(hints, "use --force to replace it")
 	case errors.Is(err, store.ErrInvalidName):
 		hints = append(hints, "a NAME has letters, digits, '.', '_' and '-' and no '/'; to use a file, give a path such as ./"+"name.key")
+	case errors.Is(err, sshkeys.ErrPrincipalsWithoutCA):
+		hints = append(hints, "add --cert-authority, or leave --principals out")
 	case errors.Is(err, keygen.ErrPassphraseRequired):
 		hints = append(hints, "give the passphrase with --passin env:VAR, file:PATH, fd:N or stdin")
 	}

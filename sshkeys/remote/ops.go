@@ -12,6 +12,9 @@ import (
 	"github.com/keywright/keywright/sshkeys"
 )
 
+// ErrNoAnswer: a host did not finish within the time it was given.
+var ErrNoAnswer = newError("no answer")
+
 // Result is what happened on one host; the words are the ones printed
 // after "HOST: " (README "SSH").
 type Result string
@@ -75,7 +78,7 @@ func (j *Job) run(ctx context.Context, t Target, do func(context.Context, *Conn)
 	case ctx.Err() != nil:
 		err = newError("interrupted")
 	case hctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || expired(hctx):
-		err = errorf("no answer within %s (--timeout)", timeout)
+		err = errorf("%w within %s", ErrNoAnswer, timeout)
 	}
 	out.Result, out.Err = Failed, err
 	return out
