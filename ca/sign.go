@@ -240,17 +240,24 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 		usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
 	// The chain (signatures, validity, key usage, path length, and the name
-	// constraints of every CA above for every name) is checked once for
-	// each end of the certificate's life; each name is then matched against
-	// the certificate without doing the signatures again, which is all that
-	// VerifyOptions.DNSName adds.
-	for _, at := range []time.Time{now, cert.NotAfter.Add(-time.Second)} {
-		opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: usages}
-		if _, err := cert.Verify(opts); err != nil {
-			if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
-				err = serr // the more precise reason
-			}
-			return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, at.UTC().Format(time.RFC3339), err)
+	// constraints of every CA above for every name) is checked once, now;
+	// at the end of the certificate's life only validity can differ, so
+	// every certificate of the chain is checked to be valid then (without
+	// doing the signatures again). Each name is then matched against the
+	// certificate, which is all that VerifyOptions.DNSName adds.
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: usages}
+	chains, err := cert.Verify(opts)
+	if err != nil {
+		if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
+			err = serr // the more precise reason
+		}
+		return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, now.UTC().Format(time.RFC3339), err)
+	}
+	end := cert.NotAfter.Add(-time.Second)
+	for _, c := range chains[0] {
+		if end.Before(c.NotBefore) || end.After(c.NotAfter) {
+			return errorf("%w against CA %s at %s: %q is valid from %s to %s only", ErrWouldNotVerify, a.Paths.Name,
+				end.UTC().Format(time.RFC3339), c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 		}
 	}
 	for _, h := range verifiedHosts(cert) {

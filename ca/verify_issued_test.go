@@ -1,0 +1,54 @@
+package ca
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keywright/keywright/keygen"
+)
+
+// verifyIssued, the check of every certificate a CA signs before it is
+// written: the chain verifies now, and every CA of it is still valid on
+// the certificate's last day.
+func TestVerifyIssued(t *testing.T) {
+	_, _, inter, _ := chainStore(t)
+	leafKey := genKey(t, keygen.Spec{})
+	sign := func(notAfter time.Time, by *Authority) *x509.Certificate {
+		t.Helper()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "web.example.test"},
+			DNSNames: []string{"web.example.test"}, NotBefore: testNow.Add(-time.Hour), NotAfter: notAfter,
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, by.Cert, leafKey.Public(), by.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if err := inter.verifyIssued(sign(testNow.AddDate(0, 1, 0), inter), testNow); err != nil {
+		t.Fatalf("a good certificate: %v", err)
+	}
+	// Outlives its issuer: fine now, not on its last day.
+	late := sign(inter.Cert.NotAfter.AddDate(0, 1, 0), inter)
+	if err := inter.verifyIssued(late, testNow); !errors.Is(err, ErrWouldNotVerify) || !strings.Contains(err.Error(), "is valid from") {
+		t.Fatalf("outliving its issuer: %v", err)
+	}
+	// Signed by another key under the same name: the signature fails.
+	otherKey := genKey(t, keygen.Spec{})
+	fake := *inter.Cert
+	fake.PublicKey = otherKey.Public()
+	other := *inter
+	other.Cert, other.Key = &fake, otherKey
+	if err := inter.verifyIssued(sign(testNow.AddDate(0, 1, 0), &other), testNow); !errors.Is(err, ErrWouldNotVerify) {
+		t.Fatalf("a forged signature: %v", err)
+	}
+}
