@@ -27,11 +27,18 @@ const DBFile = "record.sqlite"
 // store directory (0700) keeps it private anyway.
 const dbMode os.FileMode = 0o644
 
+// migrations[v] brings a database of schema version v to v+1: schema.sql
+// makes version 1, schema_v2.sql adds the SSH CAs.
+var migrations = []string{schemaSQL, schemaV2SQL}
+
 //go:embed schema.sql
 var schemaSQL string
 
-// schemaVersion is PRAGMA user_version of a database with schema.sql.
-const schemaVersion = 1
+//go:embed schema_v2.sql
+var schemaV2SQL string
+
+// schemaVersion is PRAGMA user_version of a database after every migration.
+var schemaVersion = len(migrations)
 
 // DB is the record database of one store directory: the CAs it knows, the
 // certificates they issued and their events.
@@ -152,11 +159,16 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version == schemaVersion {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
-			return err
+		for _, step := range migrations[version:] {
+			if _, err := tx.ExecContext(ctx, step); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 			return err
+		}
+		if version > 0 {
+			return nil // imported when the database was made
 		}
 		return db.importLegacy(ctx, tx)
 	})

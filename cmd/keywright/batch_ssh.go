@@ -57,6 +57,9 @@ func (p *planner) ssh(ent *SSHEntry) sshPlan {
 	case !havePriv && !havePub:
 		pl.genKey = true
 	case p.force:
+		if err := refuseSSHCA(p.e, pl.priv, pl.pub); err != nil {
+			return pl.fail(err)
+		}
 		pl.genKey, pl.keyForce = true, true
 	case havePriv:
 		pl.pubOnly = true

@@ -32,7 +32,7 @@ func (c *SSHCAInitCmd) Run(e *Env) error {
 	if c.Comment == "" {
 		c.Comment = store.BaseName(c.Name) + " SSH CA"
 	}
-	path, err := newSSHPair(e, c.Name, c.sshKeyFlags, !c.NoPassphrase, c.Passout, "SSH CA key")
+	path, err := newSSHPair(e, c.Name, c.sshKeyFlags, !c.NoPassphrase, c.Passout, sshCAPair)
 	if err != nil {
 		return err
 	}

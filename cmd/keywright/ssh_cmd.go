@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/keygen"
 	"github.com/keywright/keywright/sshkeys"
 	"github.com/keywright/keywright/store"
@@ -68,7 +72,7 @@ func sshPairPaths(e *Env, ref string) (priv, pub string, err error) {
 }
 
 // writeSSHPair generates a key and writes both files, all or nothing.
-func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, string, error) {
+func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte, what pairKind) (keygen.Spec, string, error) {
 	spec, err := f.spec()
 	if err != nil {
 		return spec, "", err
@@ -83,6 +87,11 @@ func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, 
 	if err := refuseExisting(e, privPath, pubPath); err != nil {
 		return spec, "", err
 	}
+	if what != sshCAPair {
+		if err := refuseSSHCA(e, privPath, pubPath); err != nil {
+			return spec, "", err
+		}
+	}
 	comment := f.Comment
 	if comment == "" {
 		comment = store.BaseName(ref)
@@ -90,6 +99,11 @@ func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte) (keygen.Spec, 
 	pair, err := newSSHPairFiles(spec, comment, pass)
 	if err != nil {
 		return spec, "", err
+	}
+	if what == sshCAPair { // noted before it is written: a note without files protects nothing
+		if err := ca.RecordSSHCA(e.Ctx, e.Store().Dir, privPath, sshkeys.Fingerprint(pair.Key), e.Now(), sshCALockTimeout); err != nil {
+			return spec, "", busyHint(err)
+		}
 	}
 	tx := store.Tx{Force: e.Globals.Force}
 	tx.Add(privPath, pair.Private, store.SSHPrivate.Mode)
@@ -132,14 +146,27 @@ type SSHKeygenCmd struct {
 }
 
 func (c *SSHKeygenCmd) Run(e *Env) error {
-	_, err := newSSHPair(e, c.Name, c.sshKeyFlags, c.Encrypt || c.Passout != "", c.Passout, "SSH key")
+	_, err := newSSHPair(e, c.Name, c.sshKeyFlags, c.Encrypt || c.Passout != "", c.Passout, sshKeyPair)
 	return err
 }
+
+// pairKind is what newSSHPair makes: a key pair, or an SSH CA's (which the
+// record notes, and only ssh ca init --force replaces).
+type pairKind string
+
+const (
+	sshKeyPair pairKind = "SSH key"
+	sshCAPair  pairKind = "SSH CA key"
+)
+
+// sshCALockTimeout bounds the wait for the record when an SSH CA is noted
+// or looked up (--lock-timeout's default).
+const sshCALockTimeout = 30 * time.Second
 
 // newSSHPair checks the flags, asks for a passphrase when encrypt (from
 // passout or a prompt), writes the pair and says so ("wrote ed25519 <what>
 // to ..."). It returns the private key's path.
-func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what string) (string, error) {
+func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout string, what pairKind) (string, error) {
 	if _, err := f.spec(); err != nil {
 		return "", err
 	}
@@ -147,7 +174,7 @@ func newSSHPair(e *Env, ref string, f sshKeyFlags, encrypt bool, passout, what s
 	if err != nil {
 		return "", err
 	}
-	spec, path, err := writeSSHPair(e, ref, f, pass)
+	spec, path, err := writeSSHPair(e, ref, f, pass, what)
 	if err != nil {
 		return "", err
 	}
@@ -298,4 +325,34 @@ func checkNoNewline(flag, v string) error {
 		return usagef("%s: newline, carriage return or NUL is not allowed", flag)
 	}
 	return nil
+}
+
+// refuseSSHCA refuses to replace an SSH CA's key pair (privPath, pubPath)
+// with another: only ssh ca init --force does that (README "SSH").
+func refuseSSHCA(e *Env, privPath, pubPath string) error {
+	fp := pairFingerprint(privPath, pubPath)
+	if fp == "" {
+		return nil // nothing there, or nothing that reads as a key: no CA to lose
+	}
+	err := ca.CheckNotSSHCA(e.Ctx, e.Store().Dir, privPath, fp, sshCALockTimeout)
+	if errors.Is(err, ca.ErrReplacesSSHCA) {
+		return withHint(err, "choose another NAME; to make the CA a new key pair, run: keywright ssh ca init --force %s", shellQuote(privPath))
+	}
+	return busyHint(err)
+}
+
+// pairFingerprint is the fingerprint of the key pair in place: from its
+// .pub, else from the private key (an OpenSSH key's public half is in
+// clear even when encrypted); "" when neither reads as a key.
+func pairFingerprint(privPath, pubPath string) string {
+	for _, p := range []string{pubPath, privPath} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if k, err := sshkeys.ParsePublic(data, nil); err == nil {
+			return sshkeys.Fingerprint(k.Key)
+		}
+	}
+	return ""
 }
