@@ -100,7 +100,9 @@ func writeSSHPair(e *Env, ref string, f sshKeyFlags, pass []byte, what pairKind)
 	if err != nil {
 		return spec, "", err
 	}
-	if what == sshCAPair { // noted before it is written: a note without files protects nothing
+	// Noted before it is written (a note without files protects nothing);
+	// a CA made outside a store that does not exist makes no store.
+	if what == sshCAPair && (!store.IsPath(ref) || store.Exists(e.Store().Dir)) {
 		if err := ca.RecordSSHCA(e.Ctx, e.Store().Dir, privPath, sshkeys.Fingerprint(pair.Key), e.Now(), sshCALockTimeout); err != nil {
 			return spec, "", busyHint(err)
 		}
