@@ -82,7 +82,28 @@ func SignCert(ca crypto.Signer, req CertRequest) (*ssh.Certificate, error) {
 	if err := cert.SignCert(rnd, signer); err != nil {
 		return nil, errorf("signing: %w", err)
 	}
+	if err := verifySigned(cert); err != nil {
+		return nil, err
+	}
 	return cert, nil
+}
+
+// ErrDamagedCAKey: a certificate signed with the CA key does not verify
+// with the CA's public key (its private and public halves do not match).
+var ErrDamagedCAKey = newError("the CA key is damaged: a signature made with it does not verify with its public key")
+
+// verifySigned checks cert's signature with the key that signed it, as
+// sshd will: a damaged private key (an OpenSSH key file whose private half
+// was changed) signs certificates that no server accepts.
+func verifySigned(cert *ssh.Certificate) error {
+	unsigned := *cert
+	unsigned.Signature = nil
+	data := unsigned.Marshal()
+	data = data[:len(data)-4] // the signed bytes end before the signature's (empty) length
+	if cert.SignatureKey.Verify(data, cert.Signature) != nil {
+		return ErrDamagedCAKey
+	}
+	return nil
 }
 
 func (r CertRequest) check() error {

@@ -3,6 +3,7 @@ package sshkeys
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,24 @@ func TestSignCertPrincipalsOnce(t *testing.T) {
 	}
 	if got := strings.Join(cert.ValidPrincipals, ","); got != "alice,bob" {
 		t.Fatalf("principals %q, want alice,bob", got)
+	}
+}
+
+// A CA key whose private half does not match its public half (a damaged
+// key file) signs nothing: the certificate would not verify.
+func TestSignCertDamagedKey(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := make(ed25519.PrivateKey, len(priv))
+	copy(damaged, priv)
+	damaged[5] ^= 0x55 // the seed changes; the public half stays
+	req := CertRequest{Key: testECKey(t), Identity: "i", Principals: []string{"p"}, Now: time.Now(), ValidFor: time.Hour}
+	if _, err := SignCert(damaged, req); !errors.Is(err, ErrDamagedCAKey) {
+		t.Fatalf("damaged key: %v", err)
+	}
+	if _, err := SignCert(priv, req); err != nil {
+		t.Fatalf("good key: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -60,6 +61,9 @@ func newParser(cli *CLI, e *Env, args []string) (*kong.Kong, error) {
 		kong.TypeMapper(reflect.TypeOf(time.Duration(0)), durationMapper()),
 		// --days 010 is 10 days, not 8 (octal): int flags are decimal (durations.go)
 		kong.TypeMapper(reflect.TypeOf(0), decimalIntMapper()),
+		// Every other string flag and argument: a missing value in
+		// keywright's words (popValue).
+		kong.TypeMapper(reflect.TypeOf(""), stringMapper()),
 		// authorized_keys options are never empty (ssh_authkeys_cmd.go)
 		kong.NamedMapper("option", optionMapper()),
 		// a passphrase source is never empty (secrets.go)
@@ -145,6 +149,33 @@ func commandPath(ctx *kong.Context) string {
 	return path
 }
 
+// popValue takes the value of the flag (or argument) being decoded. kong's
+// own words for a missing one name its scanner's tokens ("got \"EOL\"
+// (<EOL>)", "(short flag)"), so a value that is not there, or that reads
+// as a flag, is refused here, and kong puts the flag's name in front.
+func popValue(ctx *kong.DecodeContext) (string, error) {
+	t := ctx.Scan.Pop()
+	switch {
+	case t.IsEOL():
+		return "", newError("a value is missing")
+	case !t.IsValue():
+		return "", errorf("a value is missing (%q reads as a flag; a value that starts with '-' is written --%s=%s)", t.String(), ctx.Value.Name, t.String())
+	}
+	return fmt.Sprint(t.Value), nil
+}
+
+// stringMapper reads a plain string flag or argument (popValue).
+func stringMapper() kong.MapperFunc {
+	return func(ctx *kong.DecodeContext, target reflect.Value) error {
+		s, err := popValue(ctx)
+		if err != nil {
+			return err
+		}
+		target.SetString(s)
+		return nil
+	}
+}
+
 // nonEmptyMapper reads a string flag whose absence means a default
 // (type:"nonempty": issue --ca, ca init --parent, verify --ca and --host):
 // given empty ("$CA" unset) it is refused (exit 2), never taken as not
@@ -152,8 +183,8 @@ func commandPath(ctx *kong.Context) string {
 // intermediate, or skip a check.
 func nonEmptyMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {
-		var s string
-		if err := ctx.Scan.PopValueInto("value", &s); err != nil {
+		s, err := popValue(ctx)
+		if err != nil {
 			return err
 		}
 		if s == "" {

@@ -180,8 +180,8 @@ func expiresFlag(v string, now time.Time) (time.Time, error) {
 // --lock-timeout) with the grammar; kong names the flag in its error.
 func durationMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {
-		var s string
-		if err := ctx.Scan.PopValueInto("duration", &s); err != nil {
+		s, err := popValue(ctx)
+		if err != nil {
 			return err
 		}
 		d, err := parseDuration(s)
@@ -198,11 +198,10 @@ func durationMapper() kong.MapperFunc {
 // Go's prefixes, so --days 010 would be 8 days (octal) and 0x10 16.
 func decimalIntMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {
-		t, err := ctx.Scan.PopValue("int")
+		s, err := popValue(ctx)
 		if err != nil {
 			return err
 		}
-		s := fmt.Sprint(t.Value)
 		n, err := strconv.ParseInt(s, 10, target.Type().Bits())
 		if err != nil {
 			return errorf("expected a whole number (decimal digits) but got %q", s)

@@ -16,7 +16,7 @@ import (
 var (
 	packageName     = regexp.MustCompile(`(^|: )(store|ca|csr|keygen|sshkeys|remote|trust|fault|main|x509|asn1|pem|pkix|ssh|agent|knownhosts|pkcs12|pkcs8|tls|idna|yaml|csv|json|strconv|sql|sqlite|url|net|os|exec): `)
 	afterLineNumber = regexp.MustCompile(`\.ya?ml:\d+$`)
-	goInternals     = regexp.MustCompile(`\{class:|tag:\d|U\+[0-9A-F]{4}|"EOL"|%!|<nil>|0x[0-9a-f]{8}|\*[a-z0-9]+\.[A-Z]\w+|struct \{|goroutine |runtime error|\(MISSING\)`)
+	goInternals     = regexp.MustCompile(`\{class:|tag:\d|U\+[0-9A-F]{4}|"EOL"|%!|<nil>|0x[0-9a-f]{8}|\*[a-z0-9]+\.[A-Z]\w+|struct \{|goroutine |runtime error|\(MISSING\)|<EOL>|\(short flag\)|openSSH\w+|unmarshal error for field`)
 )
 
 // ruleBroken says how line (a "keywright: error:" or "keywright: warning:"

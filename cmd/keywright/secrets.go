@@ -29,8 +29,8 @@ var errNoPassphrase = newError("no passphrase given and no terminal to ask on")
 // not given, which would write a key unencrypted.
 func sourceMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {
-		var s string
-		if err := ctx.Scan.PopValueInto("source", &s); err != nil {
+		s, err := popValue(ctx)
+		if err != nil {
 			return err
 		}
 		if s == "" {

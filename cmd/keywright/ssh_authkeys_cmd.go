@@ -44,8 +44,8 @@ var errEmptyOption = newError("empty: an empty value would drop the option, and 
 // an empty value is refused (exit 2), never taken as the flag not given.
 func optionMapper() kong.MapperFunc {
 	return func(ctx *kong.DecodeContext, target reflect.Value) error {
-		var s string
-		if err := ctx.Scan.PopValueInto("value", &s); err != nil {
+		s, err := popValue(ctx)
+		if err != nil {
 			return err
 		}
 		switch {
