@@ -169,7 +169,9 @@ func ParsePrivate(data []byte, passphrase keygen.PassphraseFunc) (*PrivateKey, e
 		}
 	}
 	if err != nil {
-		return nil, errorf("%w: %v", keygen.ErrMalformed, err)
+		// x/crypto/ssh's words name its Go structures ("unmarshal error
+		// for field CipherName of type openSSHEncryptedPrivateKey").
+		return nil, errorf("%w: its OpenSSH key data does not parse (truncated or damaged, or a cipher or key type keywright does not read)", keygen.ErrMalformed)
 	}
 	signer, err := asSigner(raw)
 	if err != nil {
@@ -185,6 +187,11 @@ func ParsePrivate(data []byte, passphrase keygen.PassphraseFunc) (*PrivateKey, e
 // keys come back as *ed25519.PrivateKey, which is no crypto.Signer.
 func asSigner(raw any) (crypto.Signer, error) {
 	if p, ok := raw.(*ed25519.PrivateKey); ok {
+		// The format keeps the seed and the public key; a file whose
+		// halves disagree would sign what its public key does not verify.
+		if len(*p) != ed25519.PrivateKeySize || !bytes.Equal(ed25519.NewKeyFromSeed(p.Seed()).Public().(ed25519.PublicKey), (*p)[32:]) {
+			return nil, errorf("%w: its private and public halves do not match (a damaged key file)", keygen.ErrMalformed)
+		}
 		return *p, nil
 	}
 	s, ok := raw.(crypto.Signer)
