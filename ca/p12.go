@@ -22,7 +22,7 @@ import (
 func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, password []byte, legacy bool, name string) ([]byte, error) {
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
-		return nil, errorf("pkcs12: %w", ErrKeyMismatch)
+		return nil, errorf("PKCS#12: %w", ErrKeyMismatch)
 	}
 	enc := pkcs12.Modern2023
 	if legacy {
@@ -32,7 +32,7 @@ func PKCS12(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate
 	}
 	out, err := enc.WithRand(rand.Reader).Encode(key, cert, chain, string(password))
 	if err != nil {
-		return nil, errorf("pkcs12: %w", err)
+		return nil, errorf("PKCS#12: %w", err)
 	}
 	if name == "" {
 		return out, nil
@@ -81,22 +81,35 @@ func IsPKCS12(data []byte) bool {
 func ParsePKCS12(data, password []byte) (crypto.Signer, *x509.Certificate, []*x509.Certificate, error) {
 	pfx, ok := parsePFXHeader(data)
 	if !ok {
-		return nil, nil, nil, newError("pkcs12: not a PKCS#12 file")
+		return nil, nil, nil, newError("not a PKCS#12 file")
 	}
 	if n := pfx.MacData.Iterations; n > keygen.MaxPBKDF2Iterations {
 		// checked before any work, as for keys: a hostile file fails at once
-		return nil, nil, nil, errorf("pkcs12: the MAC asks for %d iterations (limit %d)", n, keygen.MaxPBKDF2Iterations)
+		return nil, nil, nil, errorf("PKCS#12: the MAC asks for %d iterations (limit %d)", n, keygen.MaxPBKDF2Iterations)
 	}
 	key, cert, cas, err := pkcs12.DecodeChain(data, string(password))
 	switch {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
-		return nil, nil, nil, errorf("pkcs12: %w", keygen.ErrWrongPassphrase)
+		return nil, nil, nil, errorf("PKCS#12: %w", keygen.ErrWrongPassphrase)
 	case err != nil:
-		return nil, nil, nil, errorf("pkcs12: %w", err)
+		return nil, nil, nil, p12Problem(err)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
 		return nil, nil, nil, newError("PKCS#12: the private key is not RSA, ECDSA or Ed25519")
 	}
 	return signer, cert, cas, nil
+}
+
+// p12Problem says in keywright's words why go-pkcs12 read no key and
+// certificate from a file (its own messages repeat "pkcs12:").
+func p12Problem(err error) error {
+	var notImplemented pkcs12.NotImplementedError
+	switch {
+	case errors.As(err, &notImplemented):
+		return newError("PKCS#12: the file uses a cipher or structure keywright does not read")
+	case errors.Is(err, pkcs12.ErrDecryption):
+		return newError("PKCS#12: a bag of the file does not decrypt (a file without a MAC, damaged, or encrypted with another password)")
+	}
+	return newError("PKCS#12: the file does not parse, or does not hold one private key and its certificate")
 }

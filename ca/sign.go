@@ -251,7 +251,7 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 		if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
 			err = serr // the more precise reason
 		}
-		return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, now.UTC().Format(time.RFC3339), err)
+		return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, now.UTC().Format(time.RFC3339), X509Reason(err))
 	}
 	end := cert.NotAfter.Add(-time.Second)
 	for _, c := range chains[0] {
@@ -262,7 +262,7 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 	}
 	for _, h := range verifiedHosts(cert) {
 		if err := cert.VerifyHostname(h); err != nil {
-			return errorf("%w against CA %s: %w", ErrWouldNotVerify, a.Paths.Name, err)
+			return errorf("%w against CA %s: %w", ErrWouldNotVerify, a.Paths.Name, X509Reason(err))
 		}
 	}
 	return nil

@@ -200,7 +200,7 @@ func chainError(leaf *x509.Certificate, err error, at time.Time) *CheckError {
 		}
 		return &CheckError{Kind: ErrCAExpired, Err: err, Detail: fmt.Sprintf("CA %q expired on %s", c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339))}
 	}
-	return &CheckError{Kind: ErrUntrusted, Err: err, Detail: fault.Text(err)}
+	return &CheckError{Kind: ErrUntrusted, Err: err, Detail: fault.Text(X509Reason(err))}
 }
 
 func containsCert(chain []*x509.Certificate, c *x509.Certificate) bool {

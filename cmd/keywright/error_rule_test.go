@@ -15,6 +15,7 @@ import (
 // parser states, rune syntax, format mistakes).
 var (
 	packageName     = regexp.MustCompile(`(^|: )(store|ca|csr|keygen|sshkeys|remote|trust|fault|main|x509|asn1|pem|pkix|ssh|agent|knownhosts|pkcs12|pkcs8|tls|idna|yaml|csv|json|strconv|sql|sqlite|url|net|os|exec): `)
+	checkLine       = regexp.MustCompile(`^keywright: \S+: (?:validity|chain|revocation|host|key): (.*)$`)
 	afterLineNumber = regexp.MustCompile(`\.ya?ml:\d+$`)
 	goInternals     = regexp.MustCompile(`\{class:|tag:\d|U\+[0-9A-F]{4}|"EOL"|%!|<nil>|0x[0-9a-f]{8}|\*[a-z0-9]+\.[A-Z]\w+|struct \{|goroutine |runtime error|\(MISSING\)|<EOL>|\(short flag\)|openSSH\w+|unmarshal error for field`)
 )
@@ -25,7 +26,12 @@ func ruleBroken(line string) string {
 	msg, ok := strings.CutPrefix(line, "keywright: error: ")
 	if !ok {
 		if msg, ok = strings.CutPrefix(line, "keywright: warning: "); !ok {
-			return ""
+			// verify's failed checks: "keywright: FILE: CHECK: why"
+			m := checkLine.FindStringSubmatch(line)
+			if m == nil {
+				return ""
+			}
+			msg = m[1]
 		}
 	}
 	for _, loc := range packageName.FindAllStringIndex(msg, -1) {
@@ -98,6 +104,8 @@ func TestRuleBroken(t *testing.T) {
 		"keywright: error: x: unexpected type *x509.Certificate":             true,
 		"keywright: hint: run 'keywright ca: x' is not an error line at all": false,
 		"keywright: error: values.yaml:5: ca: invalid name":                  false,
+		"keywright: pki/web.pem: host: x509: certificate is valid for a":     true,
+		"keywright: pki/web.pem: chain: signed by an unknown authority":      false,
 	} {
 		if got := ruleBroken(line) != ""; got != broken {
 			t.Errorf("%q: broken %v, want %v", line, got, broken)

@@ -197,7 +197,7 @@ func (v *verifier) key(file string) checkResult {
 func (v *verifier) host() checkResult {
 	r := checkResult{Name: "host", OK: true, Detail: v.cmd.Host + " is one of the names"}
 	if err := v.leaf.VerifyHostname(asciiHost(v.cmd.Host)); err != nil {
-		r.OK, r.Detail = false, fault.Text(err)
+		r.OK, r.Detail = false, fault.Text(ca.X509Reason(err))
 	}
 	return r
 }
