@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -260,7 +261,30 @@ func dbErr(path string, err error) error {
 	if code := sqliteCode(err) & 0xff; code == 5 || code == 6 {
 		return errorf("%s: %w", path, store.ErrBusy)
 	}
+	if code := sqliteCode(err); code != 0 {
+		return errorf("%w %s: %w", ErrRecord, path, fault.Reason("ca", sqliteText(code), err))
+	}
 	return errorf("%w %s: %w", ErrRecord, path, err)
+}
+
+// sqliteReasons say what SQLite's primary result codes mean for the
+// record; its own words end in "(26)" and name its internals.
+var sqliteReasons = map[int]string{
+	1:  "its tables are not the ones keywright keeps (a table or a column is missing)",
+	8:  "it cannot be written (a read-only file or file system)",
+	10: "the disk failed to read or write it",
+	11: "the database is damaged (a page of it does not read)",
+	13: "the disk is full",
+	14: "it cannot be opened (no permission, or its directory is missing)",
+	23: "no permission to read it",
+	26: "it is not an SQLite database (damaged, or replaced by another file)",
+}
+
+func sqliteText(code int) string {
+	if text, ok := sqliteReasons[code&0xff]; ok {
+		return text
+	}
+	return "the database refused the operation (SQLite result code " + strconv.Itoa(code) + ")"
 }
 
 // rel names a file relative to the store when it is inside it.

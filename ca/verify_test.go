@@ -114,7 +114,7 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			return st, leaf, VerifyOptions{}
-		}, []string{"chain: CA record", "file is not a database"}, nil, ErrRecord},
+		}, []string{"chain: CA record", "it is not an SQLite database"}, nil, ErrRecord},
 		{"damaged record entry", func(t *testing.T) (*store.Store, *x509.Certificate, VerifyOptions) {
 			st, _, _, leaf := chainStore(t)
 			damage(t, st, "UPDATE certificates SET revoked_at = 'yesterday' WHERE name = 'web'")

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"strings"
+
+	"github.com/keywright/keywright/internal/fault"
 )
 
 // X509Reason is what crypto/x509 found wrong with a chain or a host name,
@@ -13,18 +15,8 @@ func X509Reason(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &reasonError{text: x509Text(err), err: err}
+	return fault.Reason("ca", x509Text(err), err)
 }
-
-// reasonError is a message of keywright's for another package's error.
-type reasonError struct {
-	text string
-	err  error
-}
-
-func (e *reasonError) Error() string { return "ca: " + e.text }
-func (e *reasonError) Text() string  { return e.text }
-func (e *reasonError) Unwrap() error { return e.err }
 
 func x509Text(err error) string {
 	var (

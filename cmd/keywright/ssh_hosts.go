@@ -98,7 +98,11 @@ func (f *hostFlags) specs(args []string) ([]string, error) {
 
 func (f *hostFlags) sshConfig(home string) (*remote.Config, error) {
 	if f.SSHConfig != "" {
-		return remote.LoadConfig(home, []string{f.SSHConfig}, nil)
+		cfg, err := remote.LoadConfig(home, []string{f.SSHConfig}, nil)
+		if errors.Is(err, remote.ErrSSHConfig) {
+			return nil, withHint(err, "give --ssh-config a file keywright reads (Host blocks), or none: --ssh-config /dev/null")
+		}
+		return cfg, err
 	}
 	var optional []string
 	if home != "" {

@@ -38,6 +38,18 @@ func Errorf(pkg, format string, args ...any) error {
 	return &Error{pkg: pkg, text: fmt.Errorf(format, plain...).Error(), err: fmt.Errorf(format, args...)}
 }
 
+// Reason is cause said in keywright's words: its message is text (another
+// package's own words name its internals), and errors.Is and errors.As
+// still find cause.
+func Reason(pkg, text string, cause error) error {
+	return &Error{pkg: pkg, text: text, err: wrapped{cause}}
+}
+
+// wrapped is what Reason unwraps to.
+type wrapped struct{ error }
+
+func (w wrapped) Unwrap() error { return w.error }
+
 // Error is the message with the package name in front, once.
 func (e *Error) Error() string {
 	if e.pkg == "" {

@@ -62,3 +62,12 @@ type nilInside struct{}
 
 func (nilInside) Error() string   { return "checked" }
 func (nilInside) Unwrap() []error { return []error{nil, fs.ErrExist} }
+
+// Reason: keywright's words for another package's error, which errors.Is
+// still finds.
+func TestReason(t *testing.T) {
+	err := Errorf("remote", "handshake: %w", Reason("remote", "the server closed the connection", fs.ErrClosed))
+	if Text(err) != "handshake: the server closed the connection" || !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Text %q, Is %v", Text(err), errors.Is(err, fs.ErrClosed))
+	}
+}

@@ -11,6 +11,10 @@ import (
 	"github.com/kevinburke/ssh_config"
 )
 
+// ErrSSHConfig: an ssh_config file keywright cannot read: a line that does
+// not parse, or Match, which it does not support.
+var ErrSSHConfig = newError("a line does not parse, or uses Match, which keywright does not read")
+
 // Config is the ssh_config files a target is resolved against, first file
 // first: the first value found for a keyword wins, as in OpenSSH.
 type Config struct {
@@ -42,7 +46,8 @@ func LoadConfig(home string, required, optional []string) (*Config, error) {
 		}
 		cfg, err := ssh_config.Decode(bytes.NewReader(data))
 		if err != nil {
-			return errorf("ssh config %s: %w", path, err)
+			// ssh_config's words name its package and a (line, column).
+			return errorf("ssh config %s: %w", path, ErrSSHConfig)
 		}
 		c.files = append(c.files, configFile{path, cfg})
 		return nil

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/keywright/keywright/internal/fault"
 	"github.com/keywright/keywright/sshkeys"
 )
 
@@ -131,7 +134,24 @@ func handshakeError(err error, hostKeyOK bool, t Target, methods string) error {
 		// After the host key, only authentication is left to fail.
 		return &AuthError{User: t.User, Methods: methods, Err: err}
 	}
-	return errorf("SSH handshake with %s: %w", t.Addr(), netReason(err))
+	return errorf("SSH handshake with %s: %w", t.Addr(), handshakeReason(err))
+}
+
+// handshakeReason says why an SSH handshake failed in keywright's words
+// (x/crypto/ssh's begin "ssh:" and print Go slices); a network error is
+// kept, as the system says it.
+func handshakeReason(err error) error {
+	var algo *ssh.AlgorithmNegotiationError
+	switch {
+	case errors.As(err, &algo):
+		return fault.Reason("remote", fmt.Sprintf("no %s algorithm both sides support (the server offers %s; keywright %s)",
+			algo.What, strings.Join(algo.RequestedAlgorithms, ", "), strings.Join(algo.SupportedAlgorithms, ", ")), err)
+	case errors.Is(err, io.EOF):
+		return fault.Reason("remote", "the server closed the connection (is it an SSH server, and does it accept this client's address?)", err)
+	case isNetError(err):
+		return netReason(err)
+	}
+	return fault.Reason("remote", "the server's answers are not SSH as this client reads it (or the connection broke)", err)
 }
 
 func isNetError(err error) bool {

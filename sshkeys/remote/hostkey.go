@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"slices"
@@ -60,7 +61,7 @@ func (h *hostKeys) check(remote net.Addr) (ssh.HostKeyCallback, []string, error)
 	if errors.Is(err, os.ErrNotExist) {
 		known = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
 	} else if err != nil {
-		return nil, nil, errorf("known_hosts %s: %w", h.file, err)
+		return nil, nil, knownHostsError(h.file, err)
 	}
 	var algos []string
 	_, probe, _ := ed25519.GenerateKey(nil)
@@ -121,4 +122,15 @@ func algorithmsFor(keyType string) []string {
 		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
 	}
 	return []string{keyType}
+}
+
+// knownHostsError: the known_hosts file could not be read (the system's
+// reason), or a line of it does not parse (knownhosts' own words name its
+// package and the decoder's).
+func knownHostsError(file string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return errorf("known_hosts %s: %w", file, pe.Err)
+	}
+	return errorf("known_hosts %s: a line does not parse (ssh-keygen -F HOST -f %s shows the lines for a host)", file, file)
 }
