@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/keywright/keywright/ca"
+	"github.com/keywright/keywright/csr"
 )
 
 // CACmd groups the certificate authority commands.
@@ -25,7 +26,7 @@ type CAInitCmd struct {
 	Org          string   `help:"Subject organization (default: keywright)." placeholder:"O"`
 	Days         *int     `help:"Validity in days (default: 10 years for a root, 5 for an intermediate; at most 10950, 30 years)." placeholder:"N"`
 	Parent       string   `help:"Make an intermediate CA signed by this CA." placeholder:"CA" completion-predictor:"ca" type:"nonempty"`
-	PathLen      int      `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." default:"-1"`
+	PathLen      *int     `name:"path-len" help:"How many CAs may follow below this one (default: unlimited for a root, 0 for an intermediate)." placeholder:"N"`
 	PermitDNS    []string `name:"permit-dns" help:"Name constraint: may only sign DNS names in this domain (repeat); URI hosts and email domains too, unless --permit-uri/--exclude-uri or --permit-email/--exclude-email say otherwise." placeholder:"DOMAIN,..." type:"option"`
 	ExcludeDNS   []string `name:"exclude-dns" help:"Name constraint: may not sign DNS names in this domain (repeat); URI hosts and email domains neither, as --permit-dns." placeholder:"DOMAIN,..." type:"option"`
 	PermitIP     []string `name:"permit-ip" help:"Name constraint: may only sign IP addresses in this range (repeat)." placeholder:"CIDR,..." type:"option"`
@@ -79,8 +80,8 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 	if _, err := caDays.check(c.Days); err != nil {
 		return req, err
 	}
-	if c.PathLen < -1 {
-		return req, usagef("--path-len %d: must be 0 or more", c.PathLen)
+	if c.PathLen != nil && *c.PathLen < 0 {
+		return req, usagef("--path-len %d: must be 0 or more", *c.PathLen)
 	}
 	cons, err := ca.ParseConstraints(ca.ConstraintValues{PermitDNS: c.PermitDNS, ExcludeDNS: c.ExcludeDNS,
 		PermitIP: c.PermitIP, ExcludeIP: c.ExcludeIP, PermitEmail: c.PermitEmail, ExcludeEmail: c.ExcludeEmail,
@@ -95,23 +96,37 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 	if err := refuseExisting(e, paths.Cert, paths.Key); err != nil {
 		return req, err
 	}
-	pathLen := c.PathLen
-	if pathLen == -1 && c.Parent != "" {
+	pathLen := -1 // unlimited: a root's default
+	switch {
+	case c.PathLen != nil:
+		pathLen = *c.PathLen
+	case c.Parent != "":
 		pathLen = 0
 	}
+	subject, err := caSubject(c.CN, c.Org, paths.Name)
+	if err != nil {
+		return req, &usageError{err}
+	}
 	req = ca.CreateRequest{Store: e.Store(), Paths: paths, Force: e.Globals.Force, LockTimeout: c.LockTimeout,
-		Root: ca.RootRequest{Subject: caSubject(c.CN, c.Org, paths.Name), Days: intOr0(c.Days), PathLen: pathLen, Constraints: cons, Now: e.Now()}}
+		Root: ca.RootRequest{Subject: subject, Days: intOr0(c.Days), PathLen: pathLen, Constraints: cons, Now: e.Now()}}
 	return req, nil
 }
 
-func caSubject(cn, org, name string) pkix.Name {
+func caSubject(cn, org, name string) (pkix.Name, error) {
 	if cn == "" {
 		cn = name
 	}
 	if org == "" {
 		org = "keywright"
 	}
-	return pkix.Name{CommonName: cn, Organization: []string{org}}
+	// The rules of csr new's fields, each named by its flag.
+	if _, err := (csr.Subject{CommonName: cn}).Name(); err != nil {
+		return pkix.Name{}, errorf("--cn: %w", err)
+	}
+	if _, err := (csr.Subject{Organization: org}).Name(); err != nil {
+		return pkix.Name{}, errorf("--org: %w", err)
+	}
+	return csr.Subject{CommonName: cn, Organization: org}.Name()
 }
 
 // newKey makes the CA key and its PEM, encrypted unless --no-passphrase.

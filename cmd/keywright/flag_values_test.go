@@ -148,7 +148,7 @@ func refusals() []refusal {
 		add(c.cmd, c.pre, "type", badKeyTypes)
 		add(c.cmd, c.pre, "comment", []string{"a\nb"})
 	}
-	add("ca init", []string{"new3", "--no-passphrase"}, "path-len", []string{"-2", "x"})
+	add("ca init", []string{"new3", "--no-passphrase"}, "path-len", []string{"-1", "-2", "x"})
 	add("ca init", []string{"new3", "--no-passphrase"}, "permit-dns", []string{"bad_x", "-"})
 	add("ca init", []string{"new3", "--no-passphrase"}, "permit-ip", []string{"nope", "10.0.0.1"})
 

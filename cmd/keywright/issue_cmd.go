@@ -219,7 +219,7 @@ func (c *IssueCmd) localCA(e *Env) (*ca.CreateRequest, error) {
 		return nil, withHint(errorf("%s: %w (issue would make CA %s for it first)", c.Name, ca.ErrReplacesCA, localCA),
 			"choose another NAME for the certificate")
 	}
-	init := CAInitCmd{Name: localCA, CN: "keywright local CA", PathLen: -1, KeyFlags: KeyFlags{Type: keygen.ECDSA},
+	init := CAInitCmd{Name: localCA, CN: "keywright local CA", KeyFlags: KeyFlags{Type: keygen.ECDSA},
 		NoPassphrase: c.CAPassout == "", Passout: c.CAPassout, CAKeyFlags: c.CAKeyFlags, passoutFlag: "--ca-passout"}
 	req, err := init.request(e)
 	if err != nil {
