@@ -12,7 +12,7 @@ import (
 // Globals are the flags every command accepts (README).
 type Globals struct {
 	Store   string           `help:"Store directory." default:"./pki" env:"KEYWRIGHT_STORE" placeholder:"DIR"`
-	Config  string           `help:"Configuration file of defaults (default: $XDG_CONFIG_HOME/keywright/config.yaml, if it exists)." placeholder:"FILE"`
+	Config  string           `help:"Configuration file of defaults (default: $XDG_CONFIG_HOME/keywright/config.yaml, if it exists)." placeholder:"FILE" type:"nonempty"`
 	Force   bool             `help:"Replace files that exist."`
 	NoInput bool             `help:"Never prompt; fail instead."`
 	Quiet   bool             `short:"q" help:"Print errors and warnings only."`

@@ -223,6 +223,7 @@ func walkErrors(err error, fn func(error)) {
 // what a remote command printed) put in it, with no control character to
 // move the cursor or restyle the terminal: each reads as "?".
 func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "?") // bytes that are no text (a damaged record's value)
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", "; ")
 	return strings.Map(func(r rune) rune {
