@@ -74,7 +74,7 @@ func (c *CertSelfSignCmd) checkFlags() (days int, err error) {
 	}
 	sans, err := csr.ParseSANs(c.SAN)
 	if err != nil {
-		return 0, &usageError{err}
+		return 0, &usageError{errorf("--san: %w", err)}
 	}
 	if c.CN == "" && c.Subject == "" {
 		return days, nil

@@ -121,7 +121,7 @@ func (c *IssueCmd) check() (keygen.Spec, pkix.Name, csr.SANs, error) {
 	if err != nil && fromName {
 		return spec, pkix.Name{}, sans, &usageError{withHint(err, "give the names with --san (a NAME is used as the DNS name when there is no --san or --cn)")}
 	} else if err != nil {
-		return spec, pkix.Name{}, sans, &usageError{err}
+		return spec, pkix.Name{}, sans, &usageError{errorf("--san: %w", err)}
 	}
 	subject, sans, err := leafSubject(c.CN, sans)
 	if err != nil {
