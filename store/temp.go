@@ -37,7 +37,9 @@ func createTempSuffix(dir, suffix string) (*os.File, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			// The directory's problem, not the temporary file's (whose
+			// name the user never chose).
+			return nil, errorf("%s: cannot create a file in it: %w", dir, bareErr(err))
 		}
 		// 0600 whatever the umask: under umask 0777 the file would have no
 		// mode at all, and only root could open it to see whether its

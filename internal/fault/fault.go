@@ -10,6 +10,8 @@ package fault
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -82,14 +84,20 @@ func (e *Error) Unwrap() []error {
 }
 
 // Text is err's message for people: a keywright error without its package
-// name; a wrapper that adds no words of its own (a hint, an exit code) is
-// looked through; any other error reads as its Error.
+// name; a file system error as "PATH: what" (without the name of the
+// system call, "lstat" or "open"); a wrapper that adds no words of its own
+// (a hint, an exit code) is looked through; any other error reads as its
+// Error.
 func Text(err error) string {
 	switch e := err.(type) {
 	case nil:
 		return ""
 	case interface{ Text() string }:
 		return e.Text()
+	case *fs.PathError:
+		return e.Path + ": " + Text(e.Err)
+	case *os.LinkError:
+		return e.New + ": " + Text(e.Err)
 	case interface{ Unwrap() error }:
 		if inner := e.Unwrap(); inner != nil && inner.Error() == err.Error() {
 			return Text(inner)

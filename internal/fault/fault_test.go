@@ -52,7 +52,7 @@ func TestTextLooksThroughWrappers(t *testing.T) {
 	}
 	var pe *fs.PathError
 	wrapped := Errorf("keygen", "%w", &fs.PathError{Op: "open", Path: "k", Err: fs.ErrPermission})
-	if !errors.As(wrapped, &pe) || Text(wrapped) != "open k: permission denied" {
+	if !errors.As(wrapped, &pe) || Text(wrapped) != "k: permission denied" {
 		t.Fatalf("As %v, Text %q", errors.As(wrapped, &pe), Text(wrapped))
 	}
 }
@@ -69,5 +69,13 @@ func TestReason(t *testing.T) {
 	err := Errorf("remote", "handshake: %w", Reason("remote", "the server closed the connection", fs.ErrClosed))
 	if Text(err) != "handshake: the server closed the connection" || !errors.Is(err, fs.ErrClosed) {
 		t.Fatalf("Text %q, Is %v", Text(err), errors.Is(err, fs.ErrClosed))
+	}
+}
+
+// A file system error reads as PATH: what, without the system call.
+func TestTextOfPathErrors(t *testing.T) {
+	err := Errorf("store", "%w", &fs.PathError{Op: "lstat", Path: "st/k9.key", Err: fs.ErrPermission})
+	if got := Text(err); got != "st/k9.key: permission denied" || !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("Text %q", got)
 	}
 }
