@@ -225,7 +225,7 @@ func TestManifestProblems(t *testing.T) {
 		"no_entries.yaml":              `: no entries: a manifest lists certificates or ssh keys`,
 		"ssh_no_principals.yaml":       `4: ssh[0].certificate.principals: missing: at least one principal (user, or host name for host: true)`,
 		"ssh_bad_principal.yaml":       `6: ssh[0].certificate.principals: principal "ops team": no spaces, commas, quotes or control characters`,
-		"ssh_ecdsa_bits.yaml":          `4: ssh[0].bits: ecdsa --bits 224: use 256, 384 or 521`,
+		"ssh_ecdsa_bits.yaml":          `4: ssh[0].bits: unsupported key: an ecdsa key of 224 bits: use 256, 384 or 521`,
 		"ssh_unknown_type.yaml":        `3: ssh[0].type: unsupported key: type "dsa": use ecdsa, rsa or ed25519`,
 		"ssh_days_zero.yaml":           `7: ssh[0].certificate.days: 0: an SSH certificate is valid for 1 to 10950 days (30 years)`,
 		"ssh_comment_newline.yaml":     `3: ssh[0].comment: newline, carriage return or NUL is not allowed`,

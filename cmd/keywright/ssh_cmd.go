@@ -37,10 +37,13 @@ type sshKeyFlags struct {
 
 func (f sshKeyFlags) spec() (keygen.Spec, error) {
 	s, err := sshKeySpec(f.Type, f.Bits)
-	if err != nil {
-		return s, &usageError{err}
+	switch {
+	case err == nil:
+		return s, nil
+	case f.Bits != 0 && (errors.Is(err, keygen.ErrBitsNotForType) || errors.Is(err, keygen.ErrUnsupported)):
+		err = errorf("--bits %d: %w", f.Bits, err) // the type is an enum: the size is what is wrong
 	}
-	return s, nil
+	return s, &usageError{err}
 }
 
 // sshKeySpec is the key an SSH key type and size ask for, checked: bits
@@ -51,7 +54,7 @@ func sshKeySpec(typ string, bits int) (keygen.Spec, error) {
 	if strings.EqualFold(typ, keygen.ECDSA) && bits != 0 {
 		curves := map[int]string{256: keygen.P256, 384: keygen.P384, 521: keygen.P521}
 		if s.Curve = curves[bits]; s.Curve == "" {
-			return s, errorf("ecdsa --bits %d: use 256, 384 or 521", bits)
+			return s, errorf("%w: an ecdsa key of %d bits: use 256, 384 or 521", keygen.ErrUnsupported, bits)
 		}
 		s.Bits = 0
 	}
