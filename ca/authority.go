@@ -236,7 +236,7 @@ func ParseCerts(data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, newError("malformed certificate: its DER does not parse (truncated or damaged)")
+			return nil, newError("malformed certificate: its DER does not parse (truncated, damaged, or a key type or curve keywright does not read)")
 		}
 		certs = append(certs, c)
 	}

@@ -78,7 +78,7 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	r, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, errorf("%w: its DER does not parse (truncated or damaged)", ErrMalformed)
+		return nil, errorf("%w: its DER does not parse (truncated, damaged, or a key type or curve keywright does not read)", ErrMalformed)
 	}
 	if err := keygen.CheckStrength(r.PublicKey); err != nil {
 		return nil, errorf("%w: %v", ErrWeakKey, err)

@@ -119,8 +119,8 @@ func idnaError(name string) error {
 			return errorf("not a valid (internationalised) DNS name: it has %q, which a DNS name cannot have", r)
 		}
 	}
-	return newError("not a valid (internationalised) DNS name: invalid label (a label may not start or end with '-', " +
-		"and one with \"--\" as its third and fourth characters must be valid punycode)")
+	return newError("not a valid (internationalised) DNS name: invalid label (IDNA2008: a label may not start or end with '-' " +
+		"or start with a combining mark, and one with \"--\" as its third and fourth characters must be valid punycode)")
 }
 
 // parseEmail checks an rfc822Name (RFC 5280 4.2.1.6): a dot-atom local part

@@ -187,5 +187,5 @@ func firstKeyBlock(data []byte) (*pem.Block, string) {
 // words name ASN.1 internals (tags, classes), so the message says what
 // is wrong in a user's terms.
 func derError(kind error, format string) error {
-	return errorf("%w: its %s DER does not parse (truncated or damaged)", kind, format)
+	return errorf("%w: its %s DER does not parse (truncated, damaged, or a key type or curve keywright does not read)", kind, format)
 }

@@ -218,7 +218,7 @@ func ParsePublic(data []byte, passphrase keygen.PassphraseFunc) (*PublicKey, err
 		if block.Type == keygen.BlockPublic {
 			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 			if err != nil {
-				return nil, errorf("%w: a PUBLIC KEY block whose DER does not parse (truncated or damaged)", ErrNoKey)
+				return nil, errorf("%w: a PUBLIC KEY block whose DER does not parse (truncated, damaged, or a key type or curve keywright does not read)", ErrNoKey)
 			}
 			k, err := NewPublicKey(pub)
 			if err != nil {

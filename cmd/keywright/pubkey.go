@@ -12,7 +12,7 @@ var errNotPublicKey = newError("malformed public key")
 func parsePublicKeyDER(der []byte) (crypto.PublicKey, error) {
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, errorf("%w: its DER does not parse (truncated or damaged)", errNotPublicKey)
+		return nil, errorf("%w: its DER does not parse (truncated, damaged, or a key type or curve keywright does not read)", errNotPublicKey)
 	}
 	return pub, nil
 }
