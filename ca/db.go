@@ -2,12 +2,12 @@ package ca
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,7 +187,9 @@ func (db *DB) migrateWaiting(ctx context.Context, created bool, timeout time.Dur
 		if !errors.Is(err, store.ErrBusy) || !time.Now().Before(deadline) {
 			return err
 		}
-		pause := time.Millisecond * time.Duration(1+rand.IntN(10))
+		var b [1]byte
+		_, _ = rand.Read(b[:]) // crypto/rand: it never fails (Go 1.24)
+		pause := time.Millisecond * time.Duration(1+b[0]%10)
 		select {
 		case <-ctx.Done():
 			return err

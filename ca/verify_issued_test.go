@@ -1,11 +1,8 @@
 package ca
 
 import (
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -18,21 +15,8 @@ import (
 // the certificate's last day.
 func TestVerifyIssued(t *testing.T) {
 	_, _, inter, _ := chainStore(t)
-	leafKey := genKey(t, keygen.Spec{})
 	sign := func(notAfter time.Time, by *Authority) *x509.Certificate {
-		t.Helper()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "web.example.test"},
-			DNSNames: []string{"web.example.test"}, NotBefore: testNow.Add(-time.Hour), NotAfter: notAfter,
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, by.Cert, leafKey.Public(), by.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
+		return handSigned(t, by, "web.example.test", notAfter)
 	}
 	if err := inter.verifyIssued(sign(testNow.AddDate(0, 1, 0), inter), testNow); err != nil {
 		t.Fatalf("a good certificate: %v", err)

@@ -162,9 +162,16 @@ func TestVerify(t *testing.T) {
 // keywright would issue: it stands for a CA that expired under its leaves).
 func outliving(t *testing.T, a *Authority) *x509.Certificate {
 	t.Helper()
+	return handSigned(t, a, "late.example.test", testNow.AddDate(1, 0, 0))
+}
+
+// handSigned is a server certificate for name signed by a with crypto/x509
+// alone, none of keywright's checks: what a broken or hostile tool makes.
+func handSigned(t *testing.T, a *Authority, name string, notAfter time.Time) *x509.Certificate {
+	t.Helper()
 	key := genKey(t, keygen.Spec{})
-	tmpl := &x509.Certificate{SerialNumber: a.Cert.SerialNumber, Subject: pkix.Name{CommonName: "late.example.test"},
-		DNSNames: []string{"late.example.test"}, NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.AddDate(1, 0, 0),
+	tmpl := &x509.Certificate{SerialNumber: a.Cert.SerialNumber, Subject: pkix.Name{CommonName: name},
+		DNSNames: []string{name}, NotBefore: testNow.Add(-time.Hour), NotAfter: notAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Cert, key.Public(), a.Key)
 	if err != nil {
