@@ -271,3 +271,9 @@ func checkText(what, s string) error {
 	}
 	return nil
 }
+
+// IsOpenSSHPrivate reports whether data is a PEM "OPENSSH PRIVATE KEY".
+func IsOpenSSHPrivate(data []byte) bool {
+	block, _ := pem.Decode(data)
+	return block != nil && block.Type == BlockOpenSSH
+}

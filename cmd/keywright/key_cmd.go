@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"encoding/pem"
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 
@@ -156,6 +157,8 @@ func (c *KeyPasswdCmd) Run(e *Env) error {
 	}
 	e.Result().add("key", path).add("encrypted", r.pass != nil)
 	switch {
+	case r.pass == nil && !r.wasEncrypted && r.openSSH:
+		e.UI.Infof("%s is not encrypted", path)
 	case r.pass == nil && !r.wasEncrypted:
 		e.UI.Infof("%s is not encrypted (written as unencrypted PKCS#8)", path)
 	case r.pass == nil:
@@ -176,12 +179,16 @@ type rekey struct {
 	haveOld      bool
 	havePass     bool
 	wasEncrypted bool
+	openSSH      bool // the key is an OpenSSH private key, and stays one
 }
 
 func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
 	what := displayPath(r.path)
 	if !exists {
 		return nil, errorf("%s: %w", what, syscall.ENOENT)
+	}
+	if sshkeys.IsOpenSSHPrivate(data) {
+		return r.rewriteOpenSSH(data, what)
 	}
 	d, err := withPassphraseTries(r.e, "--passin", r.c.Passin, what, func(ask keygen.PassphraseFunc) (*keygen.Decoded, error) {
 		d, err := keygen.ParsePEM(data, func() ([]byte, error) { return r.oldPassphrase(ask) })
@@ -194,13 +201,51 @@ func (r *rekey) rewrite(data []byte, exists bool) ([]byte, error) {
 		return nil, keyError(what, err)
 	}
 	r.wasEncrypted = d.Encrypted
-	if !r.havePass {
-		if r.pass, err = passphraseIf(r.e, !r.c.NoPassphrase, "--passout", r.c.Passout, r.path); err != nil {
-			return nil, err
-		}
-		r.havePass = true
+	if err := r.newPassphrase(); err != nil {
+		return nil, err
 	}
 	return encodeKey(d.Key, r.pass)
+}
+
+// rewriteOpenSSH is rewrite for an OpenSSH private key (ssh keygen's, as
+// ssh-keygen -p): written again in the OpenSSH format, with the comment of
+// its .pub (the private key's own is not readable here).
+func (r *rekey) rewriteOpenSSH(data []byte, what string) ([]byte, error) {
+	k, err := withPassphraseTries(r.e, "--passin", r.c.Passin, what, func(ask keygen.PassphraseFunc) (*sshkeys.PrivateKey, error) {
+		k, err := sshkeys.ParsePrivate(data, func() ([]byte, error) { return r.oldPassphrase(ask) })
+		if errors.Is(err, keygen.ErrWrongPassphrase) {
+			r.haveOld = false
+		}
+		return k, err
+	})
+	if err != nil {
+		return nil, keyError(what, err)
+	}
+	r.wasEncrypted, r.openSSH = k.Encrypted, true
+	if err := r.newPassphrase(); err != nil {
+		return nil, err
+	}
+	comment := ""
+	if pub, err := os.ReadFile(r.path + ".pub"); err == nil {
+		if p, err := sshkeys.ParsePublic(pub, nil); err == nil {
+			comment = p.Comment
+		}
+	}
+	return sshkeys.MarshalPrivate(k.Key, comment, r.pass)
+}
+
+// newPassphrase reads or asks for the new passphrase once (none with
+// --no-passphrase).
+func (r *rekey) newPassphrase() error {
+	if r.havePass {
+		return nil
+	}
+	pass, err := passphraseIf(r.e, !r.c.NoPassphrase, "--passout", r.c.Passout, r.path)
+	if err != nil {
+		return err
+	}
+	r.pass, r.havePass = pass, true
+	return nil
 }
 
 // oldPassphrase is the current passphrase: asked (or read) once, then kept
