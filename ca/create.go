@@ -218,7 +218,7 @@ func CreateAndIssue(ctx context.Context, c CreateRequest, r IssueRequest) (*Auth
 func newCAFree(c CreateRequest) error {
 	err := store.CheckFree(false, c.Paths.Cert, c.Paths.Key)
 	if errors.Is(err, store.ErrExists) {
-		return errorf("%s: %w", c.Paths.Cert, ErrCAExists)
+		return errorf("%w: %w", ErrCAExists, err) // names the file that exists
 	}
 	return err
 }

@@ -28,18 +28,14 @@ const DBFile = "record.sqlite"
 // store directory (0700) keeps it private anyway.
 const dbMode os.FileMode = 0o644
 
-// migrations[v] brings a database of schema version v to v+1: schema.sql
-// makes version 1, schema_v2.sql adds the SSH CAs.
-var migrations = []string{schemaSQL, schemaV2SQL}
-
 //go:embed schema.sql
 var schemaSQL string
 
-//go:embed schema_v2.sql
-var schemaV2SQL string
-
-// schemaVersion is PRAGMA user_version of a database after every migration.
-var schemaVersion = len(migrations)
+// schemaVersion is PRAGMA user_version of a database with schema.sql.
+// (The SSH CAs' table, schema_ssh_cas.sql, is made when the first SSH CA
+// is noted: a record without it is a version 1 record that knows none,
+// which an older keywright still reads.)
+const schemaVersion = 1
 
 // DB is the record database of one store directory: the CAs it knows, the
 // certificates they issued and their events.
@@ -154,22 +150,20 @@ func (db *DB) migrate(ctx context.Context, created bool) error {
 		return errorf("%w %s: schema version %d is newer than this keywright (%d); upgrade keywright",
 			ErrRecord, db.Path, version, schemaVersion)
 	}
+	if version < 0 {
+		return errorf("%w %s: schema version %d: not a record keywright made", ErrRecord, db.Path, version)
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		// Again inside the write transaction: another process may have
 		// made the schema while this one waited.
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version == schemaVersion {
 			return err
 		}
-		for _, step := range migrations[version:] {
-			if _, err := tx.ExecContext(ctx, step); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 			return err
-		}
-		if version > 0 {
-			return nil // imported when the database was made
 		}
 		return db.importLegacy(ctx, tx)
 	})

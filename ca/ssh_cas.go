@@ -3,21 +3,27 @@ package ca
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"errors"
+	"path/filepath"
 	"time"
 )
 
-// The record knows the store's SSH CAs (README "SSH"): ssh ca init notes
-// each key pair it makes, and a command that would replace the key pair of
-// one (ssh keygen --force, batch --force) asks first. Only ssh ca init
-// --force replaces an SSH CA.
+// The record knows the store's SSH CAs (README "SSH"), by the fingerprint
+// of their public key: ssh ca init notes each key pair it makes, and a
+// command that would replace a key pair (ssh keygen --force, batch
+// --force) asks first, whatever path names it. Only ssh ca init --force
+// replaces an SSH CA.
+
+//go:embed schema_ssh_cas.sql
+var schemaSSHCAs string
 
 // ErrReplacesSSHCA: the key pair to replace is an SSH CA's.
 var ErrReplacesSSHCA = newError("the key pair of an SSH CA is replaced only by ssh ca init --force")
 
-// RecordSSHCA notes that the key pair whose private key is file is an SSH
-// CA with the public key of fingerprint, replacing an earlier note for
-// file. It waits at most timeout for the record.
+// RecordSSHCA notes in the record of the store in dir that the public key
+// of fingerprint is an SSH CA's, whose private key is file. It waits at
+// most timeout for the record.
 func RecordSSHCA(ctx context.Context, dir, file, fingerprint string, at time.Time, timeout time.Duration) error {
 	db, err := OpenDB(ctx, dir, timeout)
 	if err != nil {
@@ -25,18 +31,21 @@ func RecordSSHCA(ctx context.Context, dir, file, fingerprint string, at time.Tim
 	}
 	defer db.Close()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO ssh_cas (file, fingerprint, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (file) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at`,
-			db.rel(file), fingerprint, at.Unix())
+		if _, err := tx.ExecContext(ctx, schemaSSHCAs); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO ssh_cas (fingerprint, file, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (fingerprint) DO UPDATE SET file = excluded.file, created_at = excluded.created_at`,
+			fingerprint, db.rel(file), at.Unix())
 		return err
 	})
 }
 
-// CheckNotSSHCA refuses (ErrReplacesSSHCA) to replace the key pair whose
-// private key is file when the record knows it as an SSH CA with the
-// public key of fingerprint (the one now in place). A store without a
-// record knows no SSH CA, and is left as it is.
-func CheckNotSSHCA(ctx context.Context, dir, file, fingerprint string, timeout time.Duration) error {
+// CheckNotSSHCA refuses (ErrReplacesSSHCA) to replace the key pair at path
+// when the record of the store in dir knows one of fingerprints (those of
+// the pair's private and public halves) as an SSH CA's. A store without a
+// record, or a record without SSH CAs, knows none, and is left as it is.
+func CheckNotSSHCA(ctx context.Context, dir, path string, fingerprints []string, timeout time.Duration) error {
 	if !ExistsDB(dir) {
 		return nil
 	}
@@ -45,15 +54,25 @@ func CheckNotSSHCA(ctx context.Context, dir, file, fingerprint string, timeout t
 		return err
 	}
 	defer db.Close()
-	var known string
-	err = db.sql.QueryRowContext(ctx, "SELECT fingerprint FROM ssh_cas WHERE file = ?", db.rel(file)).Scan(&known)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	var table string
+	err = db.sql.QueryRowContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'ssh_cas'").Scan(&table)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil
-	case err != nil:
+	} else if err != nil {
 		return db.err(err)
-	case known == fingerprint:
-		return errorf("%s: %w", file, ErrReplacesSSHCA)
+	}
+	for _, fp := range fingerprints {
+		var file string
+		err := db.sql.QueryRowContext(ctx, "SELECT file FROM ssh_cas WHERE fingerprint = ?", fp).Scan(&file)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return db.err(err)
+		case filepath.Clean(db.abs(file)) == filepath.Clean(path):
+			return errorf("%s: %w", path, ErrReplacesSSHCA)
+		default:
+			return errorf("%s: %w (it is the SSH CA made as %s)", path, ErrReplacesSSHCA, db.abs(file))
+		}
 	}
 	return nil
 }

@@ -120,7 +120,7 @@ func (r CertRequest) check() error {
 		return errorf("%w: an identity (key id) is required", ErrBadCert)
 	}
 	if err := checkText("identity", r.Identity); err != nil {
-		return err
+		return errorf("%w: %w", ErrBadCert, err)
 	}
 	if len(r.Principals) == 0 {
 		// An empty list means "any principal" to sshd: never by accident.
@@ -141,7 +141,7 @@ func (r CertRequest) check() error {
 		return errorf("%w: force-command and source-address apply to user certificates only", ErrBadCert)
 	}
 	if err := checkText("force-command", r.ForceCommand); err != nil {
-		return err
+		return errorf("%w: %w", ErrBadCert, err)
 	}
 	for _, a := range r.SourceAddrs {
 		if err := checkSourceAddress(a); err != nil {

@@ -147,7 +147,7 @@ func (e *manifestError) ErrorLines() []string {
 
 // addf records a problem at line.
 func (e *manifestError) addf(line int, format string, args ...any) {
-	e.add(manifestProblem{Line: line, Msg: fmt.Sprintf(format, args...)})
+	e.add(manifestProblem{Line: line, Msg: fmt.Sprintf(format, plainArgs(args)...)})
 }
 
 // addErr records a validator's refusal of the value at path.

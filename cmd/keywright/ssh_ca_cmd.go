@@ -125,8 +125,10 @@ func (e *sshCertRefused) Unwrap() error { return e.err }
 // ssh/NAME-cert.pub holds it (with comment). Shared by ssh sign and batch.
 func signSSHCert(ca crypto.Signer, req sshkeys.CertRequest, comment string) (*ssh.Certificate, []byte, error) {
 	cert, err := sshkeys.SignCert(ca, req)
-	if err != nil {
-		return nil, nil, &sshCertRefused{err}
+	if errors.Is(err, sshkeys.ErrBadCert) {
+		return nil, nil, &sshCertRefused{err} // the request's values: a usage error
+	} else if err != nil {
+		return nil, nil, err // the CA key or the signing: exit 1
 	}
 	out, err := sshkeys.MarshalCert(cert, comment)
 	return cert, out, err

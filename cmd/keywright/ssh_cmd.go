@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -333,31 +335,63 @@ func checkNoNewline(flag, v string) error {
 }
 
 // refuseSSHCA refuses to replace an SSH CA's key pair (privPath, pubPath)
-// with another: only ssh ca init --force does that (README "SSH").
+// with another: only ssh ca init --force does that (README "SSH"). The
+// pair is known by its fingerprints (of both halves: a .pub may have been
+// changed), in the record of the store given and in that of the store
+// holding the pair (its ssh/ directory's parent), however a path names it.
 func refuseSSHCA(e *Env, privPath, pubPath string) error {
-	fp := pairFingerprint(privPath, pubPath)
-	if fp == "" {
-		return nil // nothing there, or nothing that reads as a key: no CA to lose
+	fps := pairFingerprints(privPath, pubPath)
+	if len(fps) == 0 {
+		return nil // nothing there that reads as a key: no CA to lose
 	}
-	err := ca.CheckNotSSHCA(e.Ctx, e.Store().Dir, privPath, fp, sshCALockTimeout)
-	if errors.Is(err, ca.ErrReplacesSSHCA) {
-		return withHint(err, "choose another NAME; to make the CA a new key pair, run: keywright ssh ca init --force %s", shellQuote(privPath))
+	for _, dir := range recordsOf(e.Store().Dir, privPath) {
+		err := ca.CheckNotSSHCA(e.Ctx, dir, privPath, fps, sshCALockTimeout)
+		if errors.Is(err, ca.ErrReplacesSSHCA) {
+			return withHint(err, "choose another NAME; to make the CA a new key pair, run: keywright ssh ca init --force %s", shellQuote(privPath))
+		}
+		if err != nil {
+			return withHint(busyHint(err), "keywright cannot tell whether %s is an SSH CA's key, so it keeps it; remove the key pair by hand to replace it", privPath)
+		}
 	}
-	return busyHint(err)
+	return nil
 }
 
-// pairFingerprint is the fingerprint of the key pair in place: from its
-// .pub, else from the private key (an OpenSSH key's public half is in
-// clear even when encrypted); "" when neither reads as a key.
-func pairFingerprint(privPath, pubPath string) string {
+// recordsOf are the store directories whose records may know the key pair
+// at path: the store's, and the one holding path (the parent of its ssh/
+// directory), each once however it is named (symbolic links resolved).
+func recordsOf(storeDir, path string) []string {
+	candidates := []string{storeDir}
+	if dir := filepath.Dir(path); filepath.Base(dir) == "ssh" {
+		candidates = append(candidates, filepath.Dir(dir))
+	}
+	var dirs []string
+	seen := map[string]bool{}
+	for _, d := range candidates {
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil {
+			continue // no such directory: no record there
+		}
+		if !seen[real] {
+			seen[real] = true
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// pairFingerprints are the fingerprints of the key pair in place: of its
+// .pub and of its private key (an OpenSSH key's public half is in clear
+// even when encrypted), each that reads as a key.
+func pairFingerprints(privPath, pubPath string) []string {
+	var fps []string
 	for _, p := range []string{pubPath, privPath} {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		if k, err := sshkeys.ParsePublic(data, nil); err == nil {
-			return sshkeys.Fingerprint(k.Key)
+		if k, err := sshkeys.ParsePublic(data, nil); err == nil && !slices.Contains(fps, sshkeys.Fingerprint(k.Key)) {
+			fps = append(fps, sshkeys.Fingerprint(k.Key))
 		}
 	}
-	return ""
+	return fps
 }
