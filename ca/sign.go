@@ -248,8 +248,8 @@ func (a *Authority) verifyIssued(cert *x509.Certificate, now time.Time) error {
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: usages}
 	chains, err := cert.Verify(opts)
 	if err != nil {
-		if serr := cert.CheckSignatureFrom(a.Cert); serr != nil {
-			err = serr // the more precise reason
+		if serr := cert.CheckSignatureFrom(a.Cert); serr != nil { // the more precise reason
+			return errorf("%w against CA %s: its signature does not verify with the CA's public key", ErrWouldNotVerify, a.Paths.Name)
 		}
 		return errorf("%w against CA %s at %s: %w", ErrWouldNotVerify, a.Paths.Name, now.UTC().Format(time.RFC3339), X509Reason(err))
 	}
