@@ -179,7 +179,9 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 	}
 	sans, err := csr.ParseSANs(values)
 	if err != nil {
-		return name, sans, &usageError{err} // a refused --san or --cn value
+		// The CN is among values only when it is a valid name, and the
+		// prompt checks each SAN as it is typed: this is a --san value.
+		return name, sans, &usageError{errorf("--san: %w", err)}
 	}
 	if name.CommonName == "" && sans.Empty() {
 		return name, sans, &usageError{withHint(newError("csr new: the request needs a common name or at least one SAN"), "give --cn or --san")}
