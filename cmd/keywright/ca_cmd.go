@@ -119,14 +119,7 @@ func caSubject(cn, org, name string) (pkix.Name, error) {
 	if org == "" {
 		org = "keywright"
 	}
-	// The rules of csr new's fields, each named by its flag.
-	if _, err := (csr.Subject{CommonName: cn}).Name(); err != nil {
-		return pkix.Name{}, errorf("--cn: %w", err)
-	}
-	if _, err := (csr.Subject{Organization: org}).Name(); err != nil {
-		return pkix.Name{}, errorf("--org: %w", err)
-	}
-	return csr.Subject{CommonName: cn, Organization: org}.Name()
+	return subjectOfFlags(csr.Subject{CommonName: cn, Organization: org}) // csr new's rules
 }
 
 // newKey makes the CA key and its PEM, encrypted unless --no-passphrase.

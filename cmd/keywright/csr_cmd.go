@@ -197,13 +197,13 @@ func requestNames(e *Env, subjectFlag string, in requestInput) (pkix.Name, csr.S
 
 // mergeSubject combines --subject with the field flags.
 func mergeSubject(subjectFlag string, fields csr.Subject) (pkix.Name, error) {
-	fromFields, err := fields.Name()
+	fromFields, err := subjectOfFlags(fields)
 	if err != nil || subjectFlag == "" {
 		return fromFields, err
 	}
 	name, err := csr.ParseSubject(subjectFlag)
 	if err != nil {
-		return name, err
+		return name, errorf("--subject: %w", err)
 	}
 	for _, d := range []struct {
 		flag     string
@@ -227,4 +227,25 @@ func mergeSubject(subjectFlag string, fields csr.Subject) (pkix.Name, error) {
 		name.CommonName = fromFields.CommonName
 	}
 	return name, nil
+}
+
+// subjectOfFlags is the subject the field flags give, each refused value
+// named by its flag (csr's rules, which know no flags).
+func subjectOfFlags(fields csr.Subject) (pkix.Name, error) {
+	for _, f := range []struct {
+		flag string
+		one  csr.Subject
+	}{
+		{"--cn", csr.Subject{CommonName: fields.CommonName}},
+		{"--org", csr.Subject{Organization: fields.Organization}},
+		{"--ou", csr.Subject{OrganizationalUnit: fields.OrganizationalUnit}},
+		{"--country", csr.Subject{Country: fields.Country}},
+		{"--state", csr.Subject{Province: fields.Province}},
+		{"--locality", csr.Subject{Locality: fields.Locality}},
+	} {
+		if _, err := f.one.Name(); err != nil {
+			return pkix.Name{}, errorf("%s: %w", f.flag, err)
+		}
+	}
+	return fields.Name()
 }
