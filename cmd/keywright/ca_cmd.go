@@ -83,9 +83,7 @@ func (c *CAInitCmd) request(e *Env) (ca.CreateRequest, error) {
 	if c.PathLen != nil && *c.PathLen < 0 {
 		return req, usagef("--path-len %d: must be 0 or more", *c.PathLen)
 	}
-	cons, err := ca.ParseConstraints(ca.ConstraintValues{PermitDNS: c.PermitDNS, ExcludeDNS: c.ExcludeDNS,
-		PermitIP: c.PermitIP, ExcludeIP: c.ExcludeIP, PermitEmail: c.PermitEmail, ExcludeEmail: c.ExcludeEmail,
-		PermitURI: c.PermitURI, ExcludeURI: c.ExcludeURI})
+	cons, err := c.constraints()
 	if err != nil {
 		return req, &usageError{err}
 	}
@@ -137,4 +135,29 @@ func (c *CAInitCmd) newKey(e *Env, path string) (key crypto.Signer, pemBytes []b
 		return nil, nil, err
 	}
 	return newKey(spec, pass)
+}
+
+// constraints checks the name-constraint flags, a refused value named by
+// its flag (ca knows no flags).
+func (c *CAInitCmd) constraints() (ca.Constraints, error) {
+	for _, f := range []struct {
+		flag string
+		one  ca.ConstraintValues
+	}{
+		{"--permit-dns", ca.ConstraintValues{PermitDNS: c.PermitDNS}},
+		{"--exclude-dns", ca.ConstraintValues{ExcludeDNS: c.ExcludeDNS}},
+		{"--permit-ip", ca.ConstraintValues{PermitIP: c.PermitIP}},
+		{"--exclude-ip", ca.ConstraintValues{ExcludeIP: c.ExcludeIP}},
+		{"--permit-email", ca.ConstraintValues{PermitEmail: c.PermitEmail}},
+		{"--exclude-email", ca.ConstraintValues{ExcludeEmail: c.ExcludeEmail}},
+		{"--permit-uri", ca.ConstraintValues{PermitURI: c.PermitURI}},
+		{"--exclude-uri", ca.ConstraintValues{ExcludeURI: c.ExcludeURI}},
+	} {
+		if _, err := ca.ParseConstraints(f.one); err != nil {
+			return ca.Constraints{}, errorf("%s: %w", f.flag, err)
+		}
+	}
+	return ca.ParseConstraints(ca.ConstraintValues{PermitDNS: c.PermitDNS, ExcludeDNS: c.ExcludeDNS,
+		PermitIP: c.PermitIP, ExcludeIP: c.ExcludeIP, PermitEmail: c.PermitEmail, ExcludeEmail: c.ExcludeEmail,
+		PermitURI: c.PermitURI, ExcludeURI: c.ExcludeURI})
 }
