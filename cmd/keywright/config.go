@@ -20,6 +20,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"os/user"
 	"path/filepath"
 	"runtime"
@@ -132,6 +133,11 @@ func loadConfig(e *Env, file string) (*config, error) {
 	}
 	if file == "-" {
 		return nil, usagef("--config -: give a file (standard input is the command's)")
+	}
+	if fi, err := os.Stat(file); !explicit && err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		// Read by every command: a FIFO there would hang them all (one
+		// named with --config may be a pipe, as <(...) gives).
+		return nil, withHint(errorf("%s: not a regular file", file), "keywright reads its defaults from this file (README \"Configuration\"): make it a file, or name another with --config")
 	}
 	data, err := store.ReadFile(file, nil)
 	switch {
