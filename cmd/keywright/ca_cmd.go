@@ -140,22 +140,17 @@ func (c *CAInitCmd) newKey(e *Env, path string) (key crypto.Signer, pemBytes []b
 // constraints checks the name-constraint flags, a refused value named by
 // its flag (ca knows no flags).
 func (c *CAInitCmd) constraints() (ca.Constraints, error) {
-	for _, f := range []struct {
-		flag string
-		one  ca.ConstraintValues
-	}{
-		{"--permit-dns", ca.ConstraintValues{PermitDNS: c.PermitDNS}},
-		{"--exclude-dns", ca.ConstraintValues{ExcludeDNS: c.ExcludeDNS}},
-		{"--permit-ip", ca.ConstraintValues{PermitIP: c.PermitIP}},
-		{"--exclude-ip", ca.ConstraintValues{ExcludeIP: c.ExcludeIP}},
-		{"--permit-email", ca.ConstraintValues{PermitEmail: c.PermitEmail}},
-		{"--exclude-email", ca.ConstraintValues{ExcludeEmail: c.ExcludeEmail}},
-		{"--permit-uri", ca.ConstraintValues{PermitURI: c.PermitURI}},
-		{"--exclude-uri", ca.ConstraintValues{ExcludeURI: c.ExcludeURI}},
-	} {
-		if _, err := ca.ParseConstraints(f.one); err != nil {
-			return ca.Constraints{}, errorf("%s: %w", f.flag, err)
-		}
+	err := firstRefusedFlag(func(v ca.ConstraintValues) error { _, err := ca.ParseConstraints(v); return err },
+		flagAlone[ca.ConstraintValues]{"--permit-dns", ca.ConstraintValues{PermitDNS: c.PermitDNS}},
+		flagAlone[ca.ConstraintValues]{"--exclude-dns", ca.ConstraintValues{ExcludeDNS: c.ExcludeDNS}},
+		flagAlone[ca.ConstraintValues]{"--permit-ip", ca.ConstraintValues{PermitIP: c.PermitIP}},
+		flagAlone[ca.ConstraintValues]{"--exclude-ip", ca.ConstraintValues{ExcludeIP: c.ExcludeIP}},
+		flagAlone[ca.ConstraintValues]{"--permit-email", ca.ConstraintValues{PermitEmail: c.PermitEmail}},
+		flagAlone[ca.ConstraintValues]{"--exclude-email", ca.ConstraintValues{ExcludeEmail: c.ExcludeEmail}},
+		flagAlone[ca.ConstraintValues]{"--permit-uri", ca.ConstraintValues{PermitURI: c.PermitURI}},
+		flagAlone[ca.ConstraintValues]{"--exclude-uri", ca.ConstraintValues{ExcludeURI: c.ExcludeURI}})
+	if err != nil {
+		return ca.Constraints{}, err
 	}
 	return ca.ParseConstraints(ca.ConstraintValues{PermitDNS: c.PermitDNS, ExcludeDNS: c.ExcludeDNS,
 		PermitIP: c.PermitIP, ExcludeIP: c.ExcludeIP, PermitEmail: c.PermitEmail, ExcludeEmail: c.ExcludeEmail,

@@ -232,20 +232,32 @@ func mergeSubject(subjectFlag string, fields csr.Subject) (pkix.Name, error) {
 // subjectOfFlags is the subject the field flags give, each refused value
 // named by its flag (csr's rules, which know no flags).
 func subjectOfFlags(fields csr.Subject) (pkix.Name, error) {
-	for _, f := range []struct {
-		flag string
-		one  csr.Subject
-	}{
-		{"--cn", csr.Subject{CommonName: fields.CommonName}},
-		{"--org", csr.Subject{Organization: fields.Organization}},
-		{"--ou", csr.Subject{OrganizationalUnit: fields.OrganizationalUnit}},
-		{"--country", csr.Subject{Country: fields.Country}},
-		{"--state", csr.Subject{Province: fields.Province}},
-		{"--locality", csr.Subject{Locality: fields.Locality}},
-	} {
-		if _, err := f.one.Name(); err != nil {
-			return pkix.Name{}, errorf("%s: %w", f.flag, err)
-		}
+	err := firstRefusedFlag(func(s csr.Subject) error { _, err := s.Name(); return err },
+		flagAlone[csr.Subject]{"--cn", csr.Subject{CommonName: fields.CommonName}},
+		flagAlone[csr.Subject]{"--org", csr.Subject{Organization: fields.Organization}},
+		flagAlone[csr.Subject]{"--ou", csr.Subject{OrganizationalUnit: fields.OrganizationalUnit}},
+		flagAlone[csr.Subject]{"--country", csr.Subject{Country: fields.Country}},
+		flagAlone[csr.Subject]{"--state", csr.Subject{Province: fields.Province}},
+		flagAlone[csr.Subject]{"--locality", csr.Subject{Locality: fields.Locality}})
+	if err != nil {
+		return pkix.Name{}, err
 	}
 	return fields.Name()
+}
+
+// flagAlone is a flag and the library value that holds its value alone.
+type flagAlone[T any] struct {
+	flag  string
+	alone T
+}
+
+// firstRefusedFlag checks each flag's value alone with a library's check
+// (which knows no flags) and names the flag of the first one refused.
+func firstRefusedFlag[T any](check func(T) error, flags ...flagAlone[T]) error {
+	for _, f := range flags {
+		if err := check(f.alone); err != nil {
+			return errorf("%s: %w", f.flag, err)
+		}
+	}
+	return nil
 }

@@ -82,7 +82,8 @@ func (c *IssueCmd) issue(e *Env, a *ca.Authority, newCA *ca.CreateRequest, req c
 			}
 			return made, is, err
 		}
-		if a, err = c.loadLocalCA(e); err != nil {
+		// CreateAndIssue waited for the keywright that made it.
+		if a, err = loadAuthority(e, localCA, c.CAKeyFlags); err != nil {
 			return nil, nil, err
 		}
 	}
