@@ -17,8 +17,14 @@ type staged struct {
 	placed bool
 }
 
-func stage(f File) (*staged, error) {
-	tmp, err := createTemp(filepath.Dir(f.Path))
+// stage writes f under a new name in its directory: a temporary name, or
+// with pending a pending one (a Tx with a Record step, pending.go).
+func stage(f File, pending bool) (*staged, error) {
+	kind := tempPrefix
+	if pending {
+		kind = pendingPrefix
+	}
+	tmp, err := createNamed(filepath.Dir(f.Path), kind, "", f.Mode)
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
@@ -37,14 +43,17 @@ func stage(f File) (*staged, error) {
 }
 
 // writeSynced gives the temporary file its owner (Update as root) and its
-// mode, on the descriptor, before the first byte: the mode is exact
-// whatever the umask, and a private key is never readable by others.
+// mode, on the descriptor, before the first byte (createNamed gave it the
+// mode already when it could): the mode is exact whatever the umask, and a
+// private key is never readable by others.
 func writeSynced(tmp *os.File, f File) error {
 	if err := keepOwner(tmp, f.like); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(f.Mode); err != nil {
-		return err
+	if f.Mode&0o600 != 0o600 {
+		if err := tmp.Chmod(f.Mode); err != nil {
+			return err
+		}
 	}
 	if _, err := tmp.Write(f.Data); err != nil {
 		return err

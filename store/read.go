@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -18,6 +19,7 @@ var ErrTooLarge = newError("file too large")
 // ReadFile reads path ("-" is stdin) up to MaxFileSize.
 func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 	var r io.Reader
+	var size int64
 	if path == "-" {
 		r = stdin
 	} else {
@@ -26,17 +28,24 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 			return nil, errorf("%s: %w", path, bareErr(err))
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 		r = f
 	}
-	return readCapped(r, path)
+	return readCapped(r, path, size)
 }
 
-// readCapped reads r, the content of path, up to MaxFileSize.
-func readCapped(r io.Reader, path string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+// readCapped reads r, the content of path, up to MaxFileSize. A regular
+// file's size (0 when unknown) sizes the buffer, so a large file is read
+// into one allocation instead of doubling its way there.
+func readCapped(r io.Reader, path string, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, MaxFileSize)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, errorf("%s: %w", displayName(path), bareErr(err))
 	}
+	data := buf.Bytes()
 	if len(data) > MaxFileSize {
 		return nil, errorf("%s: %w (over %d MiB)", displayName(path), ErrTooLarge, MaxFileSize>>20)
 	}

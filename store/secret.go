@@ -57,7 +57,11 @@ func ReadSecretIf(path string, stdin io.Reader, secret func([]byte) bool) ([]byt
 	if secret == nil && !privateMode(fi.Mode()) {
 		return nil, &SecretModeError{Path: path, Mode: fi.Mode().Perm()}
 	}
-	data, err := readCapped(f, path)
+	var size int64
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	data, err := readCapped(f, path, size)
 	if err != nil {
 		return nil, err
 	}

@@ -19,17 +19,31 @@ import (
 // until the end is that name plus ".old".
 const tempPrefix = ".keywright-tmp-"
 
+// pidPart is this process's part of the names it gives its files.
+var pidPart = strconv.Itoa(os.Getpid()) + "-"
+
 // createTemp creates a new temporary file in dir, mode 0600 (less under a
 // umask: never more) before a byte is written, not through a symbolic link,
 // and holds an exclusive flock on it for as long as it is open: the flock,
 // not the pid (pids are reused), is how StaleTemps tells a live writer's
 // file from a dead one's.
-func createTemp(dir string) (*os.File, error) { return createTempSuffix(dir, "") }
+func createTemp(dir string) (*os.File, error) { return createNamed(dir, tempPrefix, "", 0o600) }
 
 // createTempSuffix is createTemp with a name that ends in suffix (a
 // journal's ".journal").
 func createTempSuffix(dir, suffix string) (*os.File, error) {
-	prefix := filepath.Join(dir, tempPrefix+strconv.Itoa(os.Getpid())+"-")
+	return createNamed(dir, tempPrefix, suffix, 0o600)
+}
+
+// createNamed creates a new file in dir named prefix (tempPrefix or
+// pendingPrefix), pid, random and suffix, as createTemp, with mode at once
+// when mode lets its owner read and write it (else 0600, and the caller
+// sets the mode).
+func createNamed(dir, kind, suffix string, mode fs.FileMode) (*os.File, error) {
+	if mode&0o600 != 0o600 {
+		mode = 0o600
+	}
+	prefix := filepath.Join(dir, kind+pidPart)
 	for range 100 {
 		name := prefix + strconv.FormatUint(randomUint64(), 36) + suffix
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
@@ -41,10 +55,10 @@ func createTempSuffix(dir, suffix string) (*os.File, error) {
 			// name the user never chose).
 			return nil, errorf("%s: cannot create a file in it: %w", dir, bareErr(err))
 		}
-		// 0600 whatever the umask: under umask 0777 the file would have no
-		// mode at all, and only root could open it to see whether its
+		// The mode whatever the umask: under umask 0777 the file would have
+		// no mode at all, and only root could open it to see whether its
 		// writer is gone (StaleTemps).
-		if err := f.Chmod(0o600); err != nil {
+		if err := f.Chmod(mode); err != nil {
 			f.Close()
 			os.Remove(name)
 			return nil, errorf("%s: %w", name, err)

@@ -119,14 +119,14 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 			finishDir(l, clean)
 		}
 	}()
-	files, err := stageAll(tx.files)
+	files, err := stageAll(tx.files, tx.Record != nil)
 	if err != nil {
 		return err
 	}
 	undo := func() error { return nil }
 	var j *journal
 	if tx.Record != nil {
-		pending, err := markPending(files, tx.Force)
+		pending, err := pendingOf(files, tx.Force)
 		if err != nil {
 			return err
 		}
@@ -228,14 +228,14 @@ func CheckFree(force bool, paths ...string) error {
 // journals together, instead of one after another.
 const stageParallel = 16
 
-// stageAll stages every file, several at once, and returns them in order
-// (nil entries for files never staged). On an error the files staged so far
-// are returned too, for cleanup.
-func stageAll(files []File) ([]*staged, error) {
+// stageAll stages every file, several at once (under pending names with
+// pending), and returns them in order (nil entries for files never staged).
+// On an error the files staged so far are returned too, for cleanup.
+func stageAll(files []File, pending bool) ([]*staged, error) {
 	out := make([]*staged, len(files))
 	errs := make([]error, len(files))
 	if len(files) == 1 {
-		out[0], errs[0] = stage(files[0])
+		out[0], errs[0] = stage(files[0], pending)
 	} else {
 		sem := make(chan struct{}, stageParallel)
 		var wg sync.WaitGroup
@@ -243,7 +243,7 @@ func stageAll(files []File) ([]*staged, error) {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				out[i], errs[i] = stage(f)
+				out[i], errs[i] = stage(f, pending)
 			})
 		}
 		wg.Wait()
