@@ -132,8 +132,11 @@ func Generate(s Spec) (crypto.Signer, error) {
 	case RSA:
 		return rsa.GenerateKey(rand.Reader, s.Bits)
 	case Ed25519:
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		return priv, err
+		priv, err := newEd25519()
+		if err != nil {
+			return nil, err
+		}
+		return priv, nil
 	default:
 		return ecdsa.GenerateKey(curveOf(s.Curve), rand.Reader)
 	}

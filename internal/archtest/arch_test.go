@@ -13,18 +13,22 @@ const module = "github.com/keywright/keywright/"
 // is always allowed.
 var allowed = withFault(map[string][]string{
 	"store":   {"golang.org/x/sys"},
-	"keygen":  {"golang.org/x/crypto"},
-	"csr":     {module + "keygen", "golang.org/x/crypto", "golang.org/x/net", "golang.org/x/text"},
-	"sshkeys": {module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys"},
-	"sshkeys/remote": {module + "sshkeys", module + "keygen", module + "store", "golang.org/x/crypto", "golang.org/x/sys",
+	"keygen":  {"golang.org/x/crypto", edwards},
+	"csr":     {module + "keygen", "golang.org/x/crypto", edwards, "golang.org/x/net", "golang.org/x/text"},
+	"sshkeys": {module + "keygen", module + "store", "golang.org/x/crypto", edwards, "golang.org/x/sys"},
+	"sshkeys/remote": {module + "sshkeys", module + "keygen", module + "store", "golang.org/x/crypto", edwards, "golang.org/x/sys",
 		"github.com/kevinburke/ssh_config"},
-	"ca": append([]string{module + "keygen", module + "csr", module + "store", "golang.org/x/crypto",
+	"ca": append([]string{module + "keygen", module + "csr", module + "store", "golang.org/x/crypto", edwards,
 		"golang.org/x/net", "golang.org/x/text", "golang.org/x/sys", "software.sslmate.com/src/go-pkcs12"},
 		sqlite...),
 	// trust: smallstep/truststore does the macOS and Windows stores (and
 	// brings howett.net/plist on macOS).
 	"trust": {module + "store", "golang.org/x/sys", "github.com/smallstep/truststore", "howett.net/plist"},
 })
+
+// edwards makes the first Ed25519 keys of a process without the standard
+// library's base-point table (keygen/ed25519.go).
+const edwards = "filippo.io/edwards25519"
 
 // withFault lets every library use internal/fault, which makes the shape
 // of every error message (README "Output and exit codes", "Error messages").
