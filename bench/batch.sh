@@ -83,6 +83,17 @@ maxrss() { # the largest peak of the runs' GNU time files NAME.*, or -
 	echo "$best"
 }
 
+# Memory must not grow with the manifest: the peak of a batch of the
+# first 1,000 entries (when N is larger), beside the peak at N.
+small=
+if [ "$n" -gt 1000 ] && command -v /usr/bin/time >/dev/null; then
+	head -n $((3 + 2 * 1000)) "$work/fleet.yaml" >"$work/fleet1k.yaml"
+	kw "$work/s" ca init bench-ca --no-passphrase
+	/usr/bin/time -f '%M' -o "$work/small.rss" "$work/keywright" --store "$work/s" batch "$work/fleet1k.yaml" 2>/dev/null
+	small=$(tail -n 1 "$work/small.rss")
+	rm -rf "$work/s"
+fi
+
 start=$(now)
 for i in $(seq "$sample"); do
 	kw "$work/i" issue "h$i" --san "h$i.example.test" --san "www.h$i.example.test" --san "api.h$i.example.test" --san "$(ip "$i")"
@@ -118,6 +129,9 @@ printf '%-36s %8s %10s %12s\n' "keywright batch" "$batch" "$(persec "$batch")" "
 printf '%-36s %8s %10s %12s\n' "floor (stdlib, same durability)" "$floor" "$(persec "$floor")" "$(maxrss floor.rss)"
 printf '%-36s %8s %10s %12s\n' "keywright issue, one process each" "$issue" "$(persec "$issue")" -
 printf '%-36s %8s %10s %12s\n' "openssl req -x509 -CA, one each" "$ossl" "$(persec "$ossl")" -
+if [ -n "$small" ]; then
+	printf 'batch peak memory: %s KiB at 1,000 entries, %s KiB at %d (x%s)\n' "$small" "$(maxrss rss)" "$n" "$(ratio "$(maxrss rss)" "$small")"
+fi
 printf 'batch speed / floor speed:  %s  (target >= 0.8)\n' "$(ratio "$floor" "$batch")"
 printf 'batch speed / openssl loop: %s  (target >= 15)\n' "$(ratio "$ossl" "$batch")"
 printf 'batch speed / issue loop:   %s\n' "$(ratio "$issue" "$batch")"

@@ -8,6 +8,7 @@ package main
 // (batch_run.go) with one group commit per CA and chunk.
 
 import (
+	"errors"
 	"runtime"
 	"strings"
 	"time"
@@ -33,12 +34,12 @@ func (c *BatchCmd) Run(e *Env) error {
 		return err
 	}
 	m, err := readManifest(e, c.File)
-	if err != nil {
+	if m == nil {
 		return err
 	}
-	cas, err := resolveCAs(e, m)
-	if err != nil {
-		return err
+	cas, caErr := resolveCAs(e, m)
+	if err != nil || caErr != nil {
+		return joinManifestErrors(err, caErr)
 	}
 	b := newBatch(e, c, m, cas, window, start)
 	if c.DryRun {
@@ -95,7 +96,8 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 			problems.addf(ref.Line, "ssh ca %q: %s", ref.Name, err)
 		}
 	}
-	if line, n := entriesWithoutCA(m); n > 0 {
+	if n := m.NoCA; n > 0 {
+		line := m.NoCALine
 		name, err := onlyCA(e)
 		if err != nil {
 			problems.addf(line, "no ca (this entry and %d more): %s", n-1, err)
@@ -105,6 +107,28 @@ func resolveCAs(e *Env, m *Manifest) (batchCAs, error) {
 		out.defaultCA = name
 	}
 	return out, problems.orNil()
+}
+
+// joinManifestErrors puts the problems of the manifest and those of the
+// CAs it names into one list, in line order, so one run reports them all.
+func joinManifestErrors(errs ...error) error {
+	var all *manifestError
+	for _, err := range errs {
+		var me *manifestError
+		switch {
+		case err == nil:
+		case !errors.As(err, &me):
+			return err
+		case all == nil:
+			all = me
+		default:
+			all.merge(me)
+		}
+	}
+	if all == nil {
+		return nil
+	}
+	return all.orNil()
 }
 
 // checkCA: name is a CA of the store with its key, that may sign now (not
@@ -138,20 +162,6 @@ func checkSSHCA(st *store.Store, name string) error {
 		return errorf("%s does not exist; make the SSH CA with: keywright ssh ca init %s", p, name)
 	}
 	return nil
-}
-
-// entriesWithoutCA is the line of the first certificate entry that names
-// no CA, and how many do.
-func entriesWithoutCA(m *Manifest) (line, n int) {
-	for _, c := range m.Certs {
-		if c.CA == "" {
-			if n == 0 {
-				line = c.Line
-			}
-			n++
-		}
-	}
-	return line, n
 }
 
 // onlyCA is the store's one CA, or why there is none to choose.

@@ -42,23 +42,35 @@ func (r *batchReport) startProgress(n int) {
 	r.prog = newProgress(r.e, n)
 }
 
-// cert reports certificate entry i.
-func (r *batchReport) cert(i int, pl certPlan, is *ca.Issued, warnings []string) {
-	ent := &r.m.Certs[i]
-	fe := fleetEntry{Name: ent.Name, Kind: "certificate", Action: pl.action}
+// entryRef is an entry as the report names it: its position among all the
+// manifest's entries (certificates first, then SSH keys), line and name.
+type entryRef struct {
+	pos, line int
+	name      string
+}
+
+func certRef(pos int, e *CertEntry) entryRef { return entryRef{pos: pos, line: e.Line, name: e.Name} }
+
+// sshRef is SSH entry pos's ref, after every certificate entry.
+func (b *batch) sshRef(pos int, e *SSHEntry) entryRef {
+	return entryRef{pos: b.m.NCerts + pos, line: e.Line, name: e.Name}
+}
+
+// cert reports a certificate entry.
+func (r *batchReport) cert(ref entryRef, pl certPlan, is *ca.Issued, warnings []string) {
+	fe := fleetEntry{Name: ref.name, Kind: "certificate", Action: pl.action}
 	switch {
 	case is != nil:
 		fe.Serial, fe.NotAfter = is.Entry.Serial, is.Cert.NotAfter.UTC()
 	case pl.action == actSkipped:
 		fe.Serial, fe.NotAfter = pl.serial, pl.notAfter
 	}
-	r.add(i, ent.Line, fe, pl.err, warnings)
+	r.add(ref, fe, pl.err, warnings)
 }
 
-// ssh reports SSH entry i; cert is the certificate signed, if any.
-func (r *batchReport) ssh(i int, pl sshPlan, cert *ssh.Certificate) {
-	ent := &r.m.SSH[i]
-	fe := fleetEntry{Name: ent.Name, Kind: "ssh", Action: pl.action}
+// ssh reports an SSH entry; cert is the certificate signed, if any.
+func (r *batchReport) ssh(ref entryRef, pl sshPlan, cert *ssh.Certificate) {
+	fe := fleetEntry{Name: ref.name, Kind: "ssh", Action: pl.action}
 	switch {
 	case cert != nil:
 		fe.Serial = strconv.FormatUint(cert.Serial, 10)
@@ -66,10 +78,11 @@ func (r *batchReport) ssh(i int, pl sshPlan, cert *ssh.Certificate) {
 	case pl.action == actSkipped && pl.serial != "":
 		fe.Serial, fe.NotAfter = pl.serial, pl.notAfter
 	}
-	r.add(len(r.m.Certs)+i, ent.Line, fe, pl.err, nil)
+	r.add(ref, fe, pl.err, nil)
 }
 
-func (r *batchReport) add(pos, line int, fe fleetEntry, err error, warnings []string) {
+func (r *batchReport) add(ref entryRef, fe fleetEntry, err error, warnings []string) {
+	pos, line := ref.pos, ref.line
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch fe.Action {

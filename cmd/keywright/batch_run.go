@@ -19,7 +19,11 @@ import (
 // after it (memory stays flat however long the manifest).
 const batchChunk = 128
 
-// batch is one run of a manifest.
+// batch is one run of a manifest. It reads the manifest's entries again
+// for each pass (Manifest.forEachEntry) and holds no more than a chunk of them at
+// once: a survey decides which CAs and keys the work needs, then the
+// certificate entries are planned and done chunk by chunk, then the SSH
+// entries.
 type batch struct {
 	e      *Env
 	c      *BatchCmd
@@ -28,6 +32,7 @@ type batch struct {
 	window time.Duration
 	rep    *batchReport
 	auth   *renewer // loads each CA once (its key's passphrase asked once)
+	caErrs map[string]error
 	sshCAs map[string]crypto.Signer
 	sshErr map[string]error
 	pass   []byte // --passout
@@ -37,78 +42,107 @@ func newBatch(e *Env, c *BatchCmd, m *Manifest, cas batchCAs, window time.Durati
 	return &batch{e: e, c: c, m: m, cas: cas, window: window,
 		rep:    newBatchReport(e, m, start, c.DryRun),
 		auth:   newRenewer(e, renewOptions{CAKeys: c.CAKeyFlags}),
+		caErrs: map[string]error{},
 		sshCAs: map[string]crypto.Signer{}, sshErr: map[string]error{}}
 }
 
-// plan decides every entry from the store as it is.
-func (b *batch) plan() ([]certPlan, []sshPlan, error) {
+// planner is a planner of the store as it is now; close it after use.
+func (b *batch) planner() *planner {
 	now := b.e.Now()
-	p := &planner{e: b.e, st: b.e.Store(), cas: b.cas, now: now, renewBy: now.Add(b.window), force: b.e.Globals.Force}
-	defer p.close()
-	certs := make([]certPlan, len(b.m.Certs))
-	for i := range b.m.Certs {
-		if certs[i] = p.cert(&b.m.Certs[i]); p.dbErr != nil {
-			return nil, nil, busyHint(p.dbErr)
-		}
-	}
-	sshs := make([]sshPlan, len(b.m.SSH))
-	for i := range b.m.SSH {
-		sshs[i] = p.ssh(&b.m.SSH[i])
-	}
-	return certs, sshs, nil
+	return &planner{e: b.e, st: b.e.Store(), cas: b.cas, now: now, renewBy: now.Add(b.window), force: b.e.Globals.Force}
 }
 
-// run plans, asks every passphrase it needs, then works chunk by chunk
-// until done or interrupted (Ctrl-C: the chunk in flight is finished, no
-// new one started, exit 130).
+// batchNeeds is what the work of a manifest needs before it starts: the
+// CAs that sign (in order of first need), the SSH CAs, and whether any key
+// is written (--passout).
+type batchNeeds struct {
+	cas, sshCAs []string
+	keys        bool
+}
+
+// survey plans every entry, keeping only what the work needs. A record
+// that cannot be read stops the batch before anything is written.
+func (b *batch) survey() (batchNeeds, error) {
+	var need batchNeeds
+	seen := map[*[]string]map[string]bool{&need.cas: {}, &need.sshCAs: {}}
+	note := func(list *[]string, name string) {
+		if !seen[list][name] {
+			seen[list][name] = true
+			*list = append(*list, name)
+		}
+	}
+	p := b.planner()
+	defer p.close()
+	b.m.forEachEntry(manifestSink{
+		cert: func(_ int, ent *CertEntry) {
+			if pl := p.cert(ent); p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
+				need.keys = true
+				note(&need.cas, pl.ca)
+			}
+		},
+		ssh: func(_ int, ent *SSHEntry) {
+			pl := p.ssh(ent)
+			need.keys = need.keys || pl.genKey || pl.pubOnly
+			if pl.sign && ent.Cert != nil {
+				note(&need.sshCAs, ent.Cert.CA)
+			}
+		},
+	})
+	if p.dbErr != nil {
+		return need, busyHint(p.dbErr)
+	}
+	return need, nil
+}
+
+// run surveys the manifest, asks every passphrase the work needs, then
+// works chunk by chunk until done or interrupted (Ctrl-C: the chunk in
+// flight is finished, no new one started, exit 130).
 func (b *batch) run() error {
 	runtime.GOMAXPROCS(*b.c.Jobs)
 	onFinishing.Store(func(w io.Writer) {
 		fmt.Fprintln(w, "keywright: interrupted: finishing the entries in flight, starting no new one (interrupt again to stop at once)")
 	})
-	certs, sshs, err := b.plan()
+	need, err := b.survey()
 	if err != nil {
 		return err
 	}
-	if err := b.secrets(certs, sshs); err != nil {
+	if err := b.secrets(need); err != nil {
 		return err
 	}
-	b.rep.startProgress(len(certs) + len(sshs))
-	stopped := b.runCerts(certs) || b.runSSH(sshs)
+	b.rep.startProgress(b.m.NCerts + b.m.NSSH)
+	stopped := b.runCerts() || b.runSSH()
 	return b.rep.finish(stopped)
 }
 
-// secrets asks, before any progress is drawn, for the new keys' passphrase
-// (--passout, once) and each CA key's (--ca-passin, once per CA) that some
-// entry needs. A CA that cannot be loaded fails its entries.
-func (b *batch) secrets(certs []certPlan, sshs []sshPlan) error {
-	work := false
-	caErrs := map[string]error{} // one error per CA, so it is printed once
-	for i := range certs {
-		if pl := &certs[i]; pl.action == actIssued || pl.action == actRenewed {
-			work = true
-			if _, err := b.auth.authority(pl.ca); err != nil {
-				if caErrs[pl.ca] == nil {
-					caErrs[pl.ca] = errorf("CA %s: %w", pl.ca, err)
-				}
-				*pl = pl.fail(caErrs[pl.ca])
-			}
-		}
+// secrets asks, before any progress is drawn, for each CA key's passphrase
+// (--ca-passin, once per CA) and the new keys' (--passout, once) that the
+// work needs. A CA that cannot be loaded fails its entries later.
+func (b *batch) secrets(need batchNeeds) error {
+	for _, name := range need.cas {
+		_, _ = b.authority(name)
 	}
-	for i, pl := range sshs {
-		work = work || pl.genKey || pl.pubOnly
-		if c := b.m.SSH[i].Cert; pl.sign && c != nil {
-			if err := b.sshCA(c.CA); err != nil {
-				sshs[i] = pl.fail(err)
-			}
-		}
+	for _, name := range need.sshCAs {
+		_ = b.sshCA(name)
 	}
-	if b.c.Passout == "" || !work {
+	if b.c.Passout == "" || !need.keys {
 		return nil
 	}
 	var err error
 	b.pass, err = passphraseNew(b.e, "--passout", b.c.Passout, "the new keys")
 	return err
+}
+
+// authority is CA name, loaded once; its error names the CA.
+func (b *batch) authority(name string) (*ca.Authority, error) {
+	if err, failed := b.caErrs[name]; failed {
+		return nil, err
+	}
+	a, err := b.auth.authority(name)
+	if err != nil {
+		b.caErrs[name] = errorf("CA %s: %w", name, err)
+		return nil, b.caErrs[name]
+	}
+	return a, nil
 }
 
 // sshCA loads SSH CA name's key, once.
@@ -127,38 +161,48 @@ func (b *batch) sshCA(name string) error {
 // dryRun plans every entry and prints what would be done; it writes
 // nothing and asks for no passphrase.
 func (b *batch) dryRun() error {
-	certs, sshs, err := b.plan()
-	if err != nil {
-		return err
+	p := b.planner()
+	defer p.close()
+	b.m.forEachEntry(manifestSink{cert: func(pos int, ent *CertEntry) {
+		if p.dbErr == nil {
+			b.rep.cert(certRef(pos, ent), p.cert(ent), nil, nil)
+		}
+	}})
+	if p.dbErr != nil {
+		return busyHint(p.dbErr)
 	}
-	for i, pl := range certs {
-		b.rep.cert(i, pl, nil, nil)
-	}
-	for i, pl := range sshs {
-		b.rep.ssh(i, pl, nil)
-	}
+	b.m.forEachEntry(manifestSink{ssh: func(pos int, ent *SSHEntry) {
+		b.rep.ssh(b.sshRef(pos, ent), p.ssh(ent), nil)
+	}})
 	return b.rep.finish(false)
+}
+
+// certJob is a certificate entry to issue or renew, and its plan.
+type certJob struct {
+	ref entryRef
+	ent CertEntry
+	pl  certPlan
 }
 
 // certGroup is a chunk's entries of one CA, made ready to sign.
 type certGroup struct {
 	a    *ca.Authority
-	idx  []int // entries of the manifest
+	jobs []certJob
 	reqs []ca.IssueRequest
 	errs []error
 }
 
-// runCerts does the certificate entries: those to skip or that failed in
-// the plan are reported at once; the others go, chunk by chunk and CA by
-// CA, through a pipeline: keys and requests are made for the next group
-// while the last one is signed and committed. It reports whether it
-// stopped for an interrupt.
-func (b *batch) runCerts(plans []certPlan) bool {
+// runCerts does the certificate entries, read again and planned as they
+// come: those to skip or that fail the plan are reported at once; the
+// others go, chunk by chunk and CA by CA, through a pipeline: keys and
+// requests are made for the next group while the last one is signed and
+// committed. It reports whether it stopped for an interrupt.
+func (b *batch) runCerts() bool {
 	groups := make(chan certGroup, 1)
 	quit := make(chan struct{})
 	go func() {
 		defer close(groups)
-		b.prepareGroups(plans, groups, quit)
+		b.prepareGroups(groups, quit)
 	}()
 	defer func() {
 		close(quit)
@@ -169,68 +213,78 @@ func (b *batch) runCerts(plans []certPlan) bool {
 		if store.Interrupted() {
 			return true
 		}
-		b.commitGroup(plans, g)
+		b.commitGroup(g)
 	}
 	return store.Interrupted()
 }
 
-// prepareGroups walks the plans in manifest order, reports those with
-// nothing to write, and sends the others as groups of one CA, at most
-// batchChunk each.
-func (b *batch) prepareGroups(plans []certPlan, out chan<- certGroup, quit <-chan struct{}) {
-	pending := map[string][]int{}
+// prepareGroups plans the certificate entries in manifest order, reports
+// those with nothing to write, and sends the others as groups of one CA,
+// at most batchChunk each. After quit it plans nothing more.
+func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
+	p := b.planner()
+	defer p.close()
+	pending := map[string][]certJob{}
 	var order []string
-	send := func(name string) bool {
-		idx := pending[name]
+	stopped := false
+	send := func(name string) {
+		jobs := pending[name]
 		delete(pending, name)
 		select {
-		case out <- b.prepareGroup(name, idx, plans):
-			return true
+		case out <- b.prepareGroup(name, jobs):
 		case <-quit:
-			return false
+			stopped = true
 		}
 	}
-	for i, pl := range plans {
+	b.m.forEachEntry(manifestSink{cert: func(pos int, ent *CertEntry) {
+		if stopped {
+			return
+		}
+		ref := certRef(pos, ent)
+		pl := p.cert(ent)
+		if p.dbErr != nil {
+			pl = pl.fail(busyHint(p.dbErr))
+		}
 		if pl.action == actSkipped || pl.action == actFailed {
-			b.rep.cert(i, pl, nil, nil)
-			continue
+			b.rep.cert(ref, pl, nil, nil)
+			return
 		}
 		if _, ok := pending[pl.ca]; !ok {
 			order = append(order, pl.ca)
 		}
-		pending[pl.ca] = append(pending[pl.ca], i)
-		if len(pending[pl.ca]) == batchChunk && !send(pl.ca) {
-			return
+		pending[pl.ca] = append(pending[pl.ca], certJob{ref: ref, ent: *ent, pl: pl})
+		if len(pending[pl.ca]) == batchChunk {
+			send(pl.ca)
 		}
-	}
+	}})
 	for _, name := range order {
-		if len(pending[name]) > 0 && !send(name) {
-			return
+		if len(pending[name]) > 0 && !stopped {
+			send(name)
 		}
 	}
 }
 
-// prepareGroup makes the keys and requests of entries idx (of CA name) on
-// --jobs workers.
-func (b *batch) prepareGroup(name string, idx []int, plans []certPlan) certGroup {
-	g := certGroup{idx: idx, reqs: make([]ca.IssueRequest, len(idx)), errs: make([]error, len(idx))}
-	a, err := b.auth.authority(name)
+// prepareGroup makes the keys and requests of jobs (of CA name) on --jobs
+// workers.
+func (b *batch) prepareGroup(name string, jobs []certJob) certGroup {
+	g := certGroup{jobs: jobs, reqs: make([]ca.IssueRequest, len(jobs)), errs: make([]error, len(jobs))}
+	a, err := b.authority(name)
 	if err != nil {
-		for k := range idx {
+		for k := range jobs {
 			g.errs[k] = err
 		}
 		return g
 	}
 	g.a = a
-	parallel(*b.c.Jobs, len(idx), func(k int) {
-		g.reqs[k], g.errs[k] = b.request(a, &b.m.Certs[idx[k]], plans[idx[k]])
+	parallel(*b.c.Jobs, len(jobs), func(k int) {
+		g.reqs[k], g.errs[k] = b.request(&jobs[k].ent, jobs[k].pl)
 	})
 	return g
 }
 
 // request makes an entry's key and request and the IssueRequest, as issue
 // does (renew's when the entry renews a certificate).
-func (b *batch) request(a *ca.Authority, ent *CertEntry, pl certPlan) (ca.IssueRequest, error) {
+func (b *batch) request(ent *CertEntry, pl certPlan) (ca.IssueRequest, error) {
 	paths, err := certFiles(b.e.Store(), ent.Name)
 	if err != nil {
 		return ca.IssueRequest{}, err
@@ -256,71 +310,91 @@ func (b *batch) request(a *ca.Authority, ent *CertEntry, pl certPlan) (ca.IssueR
 
 // commitGroup signs, writes and records a group as one group commit, and
 // reports each entry.
-func (b *batch) commitGroup(plans []certPlan, g certGroup) {
-	var ready []int
+func (b *batch) commitGroup(g certGroup) {
+	var ready []certJob
 	var reqs []ca.IssueRequest
-	for k, i := range g.idx {
+	for k, job := range g.jobs {
 		if g.errs[k] != nil {
-			b.rep.cert(i, plans[i].fail(g.errs[k]), nil, nil)
+			b.rep.cert(job.ref, job.pl.fail(g.errs[k]), nil, nil)
 			continue
 		}
-		ready = append(ready, i)
+		ready = append(ready, job)
 		reqs = append(reqs, g.reqs[k])
 	}
 	if len(reqs) == 0 {
 		return
 	}
 	for k, res := range g.a.IssueGroup(b.e.Ctx, reqs, b.c.LockTimeout) {
-		i := ready[k]
+		job := ready[k]
 		if res.Err != nil {
-			b.rep.cert(i, plans[i].fail(busyHint(res.Err)), nil, nil)
+			b.rep.cert(job.ref, job.pl.fail(busyHint(res.Err)), nil, nil)
 			continue
 		}
-		b.rep.cert(i, plans[i], res.Issued, res.Issued.Warnings)
+		b.rep.cert(job.ref, job.pl, res.Issued, res.Issued.Warnings)
 	}
 }
 
-// runSSH does the SSH entries, chunk by chunk: pairs made and certificates
-// signed on --jobs workers, then the chunk's files written as one
-// transaction (those that replace files as another). It reports whether
-// it stopped for an interrupt.
-func (b *batch) runSSH(plans []sshPlan) bool {
-	var idx []int
-	for i, pl := range plans {
-		if pl.action == actSkipped || pl.action == actFailed {
-			b.rep.ssh(i, pl, nil)
-			continue
+// sshJob is an SSH entry to make or sign, and its plan.
+type sshJob struct {
+	ref entryRef
+	ent SSHEntry
+	pl  sshPlan
+}
+
+// runSSH does the SSH entries, read again and planned as they come, chunk
+// by chunk: pairs made and certificates signed on --jobs workers, then the
+// chunk's files written as one transaction (those that replace files as
+// another). It reports whether it stopped for an interrupt.
+func (b *batch) runSSH() bool {
+	if b.m.NSSH == 0 {
+		return false
+	}
+	p := b.planner()
+	defer p.close()
+	var chunk []sshJob
+	stopped := false
+	b.m.forEachEntry(manifestSink{ssh: func(pos int, ent *SSHEntry) {
+		if stopped {
+			return
 		}
-		if idx = append(idx, i); len(idx) == batchChunk {
-			if store.Interrupted() {
-				return true
+		ref, pl := b.sshRef(pos, ent), p.ssh(ent)
+		if c := ent.Cert; pl.sign && c != nil && pl.action != actFailed {
+			if err := b.sshCA(c.CA); err != nil {
+				pl = pl.fail(err)
 			}
-			b.sshChunk(plans, idx)
-			idx = idx[:0]
 		}
+		if pl.action == actSkipped || pl.action == actFailed {
+			b.rep.ssh(ref, pl, nil)
+			return
+		}
+		if chunk = append(chunk, sshJob{ref: ref, ent: *ent, pl: pl}); len(chunk) == batchChunk {
+			if stopped = store.Interrupted(); !stopped {
+				b.sshChunk(chunk)
+				chunk = chunk[:0]
+			}
+		}
+	}})
+	if len(chunk) > 0 && !stopped && !store.Interrupted() {
+		b.sshChunk(chunk)
 	}
-	if len(idx) > 0 && !store.Interrupted() {
-		b.sshChunk(plans, idx)
-	}
-	return store.Interrupted()
+	return stopped || store.Interrupted()
 }
 
-// sshChunk makes and writes the SSH entries idx.
-func (b *batch) sshChunk(plans []sshPlan, idx []int) {
-	works := make([]sshWork, len(idx))
-	errs := make([]error, len(idx))
-	parallel(*b.c.Jobs, len(idx), func(k int) {
-		i := idx[k]
+// sshChunk makes and writes the SSH entries of jobs.
+func (b *batch) sshChunk(jobs []sshJob) {
+	works := make([]sshWork, len(jobs))
+	errs := make([]error, len(jobs))
+	parallel(*b.c.Jobs, len(jobs), func(k int) {
 		var caKey crypto.Signer
-		if c := b.m.SSH[i].Cert; c != nil {
+		if c := jobs[k].ent.Cert; c != nil {
 			caKey = b.sshCAs[c.CA]
 		}
-		works[k], errs[k] = prepareSSH(&b.m.SSH[i], plans[i], b.pass, caKey, b.e.Now())
+		works[k], errs[k] = prepareSSH(&jobs[k].ent, jobs[k].pl, b.pass, caKey, b.e.Now())
 	})
 	for _, force := range []bool{false, true} {
 		var part []int
 		tx := store.Tx{Force: force}
-		for k := range idx {
+		for k := range jobs {
 			if errs[k] == nil && works[k].force == force {
 				part = append(part, k)
 				tx.AddFiles(works[k].files...)
@@ -338,12 +412,12 @@ func (b *batch) sshChunk(plans []sshPlan, idx []int) {
 			}
 		}
 	}
-	for k, i := range idx {
+	for k, job := range jobs {
 		if errs[k] != nil {
-			b.rep.ssh(i, plans[i].fail(errs[k]), nil)
+			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
 			continue
 		}
-		b.rep.ssh(i, plans[i], works[k].cert)
+		b.rep.ssh(job.ref, job.pl, works[k].cert)
 	}
 }
 

@@ -1,14 +1,16 @@
 package main
 
-// The manifest of `keywright batch FILE` (README "Many at once: batch"): read whole,
-// checked whole, before anything is written. This file has the types and
-// the error that lists every problem as FILE:LINE; manifest_check.go the
-// checks of an entry, which YAML (manifest_yaml.go) and CSV
-// (manifest_csv.go) share. Whether a CA it names exists is left to the
-// batch command (Manifest.CAs, Manifest.SSHCAs). A checked entry takes
-// about 450 bytes (10,000: 4.5 MiB); YAML's node tree, about 1.7 KiB an
-// entry, is built a chunk of entries at a time (manifest_yaml_chunks.go);
-// CSV is read a record at a time.
+// The manifest of `keywright batch FILE` (README "Many at once: batch"):
+// checked whole before anything is written, then read again, entry by
+// entry, for the work (Manifest.forEachEntry), so that no pass holds every entry:
+// a batch keeps the file's bytes (at most store.MaxFileSize), the names
+// seen (for duplicates) and the entries of the chunk in hand. This file has
+// the types and the error that lists every problem as FILE:LINE;
+// manifest_check.go the checks of an entry, which YAML (manifest_yaml.go)
+// and CSV (manifest_csv.go) share. Whether a CA it names exists is left to
+// the batch command (Manifest.CAs, Manifest.SSHCAs). YAML's node tree,
+// about 1.7 KiB an entry, is built a chunk of entries at a time
+// (manifest_yaml_chunks.go); CSV is read a record at a time.
 //
 // Rules beyond README "Many at once: batch", for the README when batch lands:
 //   - Names are compared without case for duplicates ("web1" and "WEB1" are
@@ -51,7 +53,9 @@ const maxManifestProblems = 100
 // sshCertDefaultDays is ssh sign's --days default.
 const sshCertDefaultDays = 90
 
-// Manifest is a batch manifest, read and checked whole.
+// Manifest is a batch manifest, checked whole. Its entries are kept only
+// when it was read with keepEntries (tests, small tools); a batch reads
+// them again with forEachEntry.
 type Manifest struct {
 	File   string // as given; "stdin" for "-"
 	Kind   string // manifestYAML or manifestCSV
@@ -59,6 +63,46 @@ type Manifest struct {
 	SSH    []SSHEntry
 	CAs    []CARef // the CAs certificate entries name, in order of first mention
 	SSHCAs []CARef // the SSH CAs ssh certificates name, likewise
+
+	NCerts, NSSH int // the entries that passed the check
+	NoCA         int // certificate entries that name no CA (with defaults applied)
+	NoCALine     int // the first of them
+
+	data  []byte // the file, for forEachEntry
+	whole bool   // a YAML document the chunked reader could not take
+}
+
+// manifestSink receives a manifest's checked entries in the order read; a
+// nil function drops that kind (and lets the chunked YAML reader skip its
+// list). pos counts the entries of its kind from 0.
+type manifestSink struct {
+	cert func(pos int, e *CertEntry)
+	ssh  func(pos int, e *SSHEntry)
+}
+
+// keepEntries is the sink that keeps every entry in the manifest.
+func keepEntries(m *Manifest) manifestSink {
+	return manifestSink{
+		cert: func(_ int, e *CertEntry) { m.Certs = append(m.Certs, *e) },
+		ssh:  func(_ int, e *SSHEntry) { m.SSH = append(m.SSH, *e) },
+	}
+}
+
+// forEachEntry reads the manifest again and passes every entry to sink, in the
+// order of the check. The manifest passed its check, so nothing is refused
+// now; the same reader (chunked or whole) reads it.
+func (m *Manifest) forEachEntry(sink manifestSink) {
+	again := &Manifest{File: m.File, Kind: m.Kind}
+	c := newManifestChecker(again, sink)
+	c.reread = true
+	switch {
+	case m.Kind == manifestCSV:
+		readCSVManifest(c, m.data)
+	case m.whole:
+		readYAMLManifest(c, m.data)
+	default:
+		readYAMLChunked(c, m.data)
+	}
 }
 
 // CARef is a CA a manifest names and the first line that names it (for a
@@ -163,6 +207,14 @@ func (e *manifestError) add(p manifestProblem) {
 	e.Problems = append(e.Problems, p)
 }
 
+// merge adds o's problems to e's.
+func (e *manifestError) merge(o *manifestError) {
+	for _, p := range o.Problems {
+		e.add(p)
+	}
+	e.More += o.More
+}
+
 // orNil is e, sorted by line, or nil when there is no problem.
 func (e *manifestError) orNil() error {
 	if len(e.Problems) == 0 {
@@ -173,15 +225,20 @@ func (e *manifestError) orNil() error {
 }
 
 // readManifest reads FILE ("-": stdin, at most store.MaxFileSize) and
-// checks all of it. The kind comes from the extension (.yaml, .yml, .csv),
-// else from the content (sniffManifest). Every problem is in the returned
+// checks all of it, keeping its bytes but not its entries (forEachEntry reads
+// them). The kind comes from the extension (.yaml, .yml, .csv), else from
+// the content (sniffManifest). Every problem is in the returned
 // *manifestError; a file that cannot be read is store's error.
+//
+// With problems, the manifest is returned too (nil only when the file could
+// not be read): what it names can still be checked against the store, so
+// that every problem is reported in one run.
 func readManifest(e *Env, file string) (*Manifest, error) {
 	data, err := store.ReadFile(file, e.Stdin)
 	if err != nil {
 		return nil, err
 	}
-	return parseManifest(displayPath(file), manifestKindOf(file), data)
+	return checkManifest(displayPath(file), manifestKindOf(file), data, nil)
 }
 
 // manifestKindOf is the kind a file's extension says, or "" for none.
@@ -220,28 +277,42 @@ func sniffManifest(data []byte) string {
 const utf8BOM = "\uFEFF"
 
 // parseManifest checks data, the manifest called name in messages, as kind
-// ("": by content).
+// ("": by content), and keeps its entries.
 func parseManifest(name, kind string, data []byte) (*Manifest, error) {
+	m, err := checkManifest(name, kind, data, keepEntries)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkManifest checks data; sink, when not nil, makes the sink that
+// receives the entries of the manifest being checked.
+func checkManifest(name, kind string, data []byte, sink func(*Manifest) manifestSink) (*Manifest, error) {
 	if kind == "" {
 		kind = sniffManifest(data)
 	}
-	m := &Manifest{File: name, Kind: kind}
-	c := newManifestChecker(m)
+	start := func() (*Manifest, *manifestChecker) {
+		m := &Manifest{File: name, Kind: kind, data: data}
+		var s manifestSink
+		if sink != nil {
+			s = sink(m)
+		}
+		return m, newManifestChecker(m, s)
+	}
+	m, c := start()
 	switch {
 	case kind == manifestCSV:
 		readCSVManifest(c, data)
 	case !readYAMLChunked(c, data):
-		m = &Manifest{File: name, Kind: kind} // start again, whole
-		c = newManifestChecker(m)
+		m, c = start() // again, whole
+		m.whole = true
 		readYAMLManifest(c, data)
 	}
-	if len(c.errs.Problems) == 0 && len(m.Certs)+len(m.SSH) == 0 {
+	if len(c.errs.Problems) == 0 && m.NCerts+m.NSSH == 0 {
 		c.errs.addf(0, "no entries: a manifest lists certificates or ssh keys")
 	}
-	if err := c.errs.orNil(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m, c.errs.orNil()
 }
 
 // Fields as written, each with its line (0: not given). bad marks a value
@@ -302,10 +373,12 @@ type nameSeen struct {
 	name string
 }
 
-// manifestChecker checks entries as the readers find them and adds the
-// good ones to the manifest.
+// manifestChecker checks entries as the readers find them, counts the good
+// ones in the manifest and passes them to the sink.
 type manifestChecker struct {
 	m         *Manifest
+	sink      manifestSink
+	reread    bool // forEachEntry: the check passed, and a list the sink drops need not be read
 	errs      *manifestError
 	defaults  certFields // checked: a field that failed is left out
 	certNames map[string]nameSeen
@@ -314,10 +387,22 @@ type manifestChecker struct {
 	sshCASeen map[string]bool
 }
 
-func newManifestChecker(m *Manifest) *manifestChecker {
-	return &manifestChecker{m: m, errs: &manifestError{File: m.File},
+func newManifestChecker(m *Manifest, sink manifestSink) *manifestChecker {
+	return &manifestChecker{m: m, sink: sink, errs: &manifestError{File: m.File},
 		certNames: map[string]nameSeen{}, sshNames: map[string]nameSeen{},
 		caSeen: map[string]bool{}, sshCASeen: map[string]bool{}}
+}
+
+// skips reports whether the list called key (certificates, ssh) need not
+// be read: a manifest read again for a sink that drops its entries.
+func (c *manifestChecker) skips(key string) bool {
+	if !c.reread {
+		return false
+	}
+	if key == "certificates" {
+		return c.sink.cert == nil
+	}
+	return c.sink.ssh == nil
 }
 
 // fieldPath names a field in messages: "certificates[2].sans" in YAML,

@@ -42,17 +42,27 @@ func (c *manifestChecker) checkDefaults(d certFields) {
 	c.defaults = d
 }
 
-// cert checks a certificate entry, applies the defaults and adds it to the
-// manifest when it passes.
+// cert checks a certificate entry, applies the defaults and passes it to
+// the sink when it passes.
 func (c *manifestChecker) cert(f certFields, where string) {
 	e := CertEntry{Line: f.line}
 	name, ok := c.name(f.name, f.line, where, c.certNames)
 	e.Name = name
 	ok = c.sansAndCN(f, where, &e) && ok
 	ok = c.certSettings(f, where, &e) && ok
-	if ok {
-		c.m.Certs = append(c.m.Certs, e)
+	if !ok {
+		return
 	}
+	if e.CA == "" {
+		if c.m.NoCA == 0 {
+			c.m.NoCALine = e.Line
+		}
+		c.m.NoCA++
+	}
+	if c.sink.cert != nil {
+		c.sink.cert(c.m.NCerts, &e)
+	}
+	c.m.NCerts++
 }
 
 // sansAndCN checks the SANs as issue checks --san, and the CN as issue
@@ -238,9 +248,13 @@ func (c *manifestChecker) ssh(f sshFields, where string) {
 		cert, good := c.sshCert(*f.cert, fieldPath(where, "certificate"))
 		e.Cert, ok = cert, ok && good
 	}
-	if ok {
-		c.m.SSH = append(c.m.SSH, e)
+	if !ok {
+		return
 	}
+	if c.sink.ssh != nil {
+		c.sink.ssh(c.m.NSSH, &e)
+	}
+	c.m.NSSH++
 }
 
 // sshCert checks an SSH certificate's fields as ssh sign checks its flags:

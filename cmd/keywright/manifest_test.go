@@ -59,11 +59,20 @@ func viewSSH(m *Manifest) []sshView {
 
 func manifestEnv(stdin io.Reader) *Env { return &Env{Stdin: stdin} }
 
+// mustRead reads file as batch does, then its entries again (forEachEntry), which
+// must come as many as the check counted.
 func mustRead(t *testing.T, file string) *Manifest {
 	t.Helper()
 	m, err := readManifest(manifestEnv(strings.NewReader("")), file)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
+	}
+	if len(m.Certs)+len(m.SSH) != 0 {
+		t.Fatalf("%s: readManifest kept %d entries; batch reads them again with forEachEntry", file, len(m.Certs)+len(m.SSH))
+	}
+	m.forEachEntry(keepEntries(m))
+	if len(m.Certs) != m.NCerts || len(m.SSH) != m.NSSH {
+		t.Fatalf("%s: each read %d+%d entries, the check counted %d+%d", file, len(m.Certs), len(m.SSH), m.NCerts, m.NSSH)
 	}
 	return m
 }

@@ -77,6 +77,9 @@ func readYAMLChunked(c *manifestChecker, data []byte) bool {
 		c.checkDefaults(w.certFields(defaults, "defaults"))
 	}
 	for _, key := range []string{"certificates", "ssh"} {
+		if c.skips(key) {
+			continue
+		}
 		if s := sections[key]; s != nil && !readSectionChunks(c, w, data, s) {
 			return false
 		}
