@@ -33,19 +33,28 @@ func (c *BatchCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	m, err := readManifest(e, c.File)
+	var sv *batchSurvey
+	var sink *manifestSink
+	if !c.DryRun {
+		sv = newSurvey(e, window)
+		sink = &sv.entries
+	}
+	m, err := readManifest(e, c.File, sink)
 	if m == nil {
 		return err
 	}
 	cas, caErr := resolveCAs(e, m)
 	if err != nil || caErr != nil {
+		if sv != nil {
+			sv.p.close()
+		}
 		return joinManifestErrors(err, caErr)
 	}
 	b := newBatch(e, c, m, cas, window, start)
 	if c.DryRun {
 		return b.dryRun()
 	}
-	return b.run()
+	return b.run(sv)
 }
 
 // check validates the flags before anything is read.

@@ -19,11 +19,11 @@ import (
 // after it (memory stays flat however long the manifest).
 const batchChunk = 128
 
-// batch is one run of a manifest. It reads the manifest's entries again
-// for each pass (Manifest.forEachEntry) and holds no more than a chunk of them at
-// once: a survey decides which CAs and keys the work needs, then the
-// certificate entries are planned and done chunk by chunk, then the SSH
-// entries.
+// batch is one run of a manifest. It holds no more than a chunk of its
+// entries at once: a survey made while the manifest is checked says which
+// CAs and keys the work needs; then the manifest is read again
+// (Manifest.forEachEntry), the certificate entries planned and done chunk
+// by chunk, then the SSH entries.
 type batch struct {
 	e      *Env
 	c      *BatchCmd
@@ -60,49 +60,74 @@ type batchNeeds struct {
 	keys        bool
 }
 
-// survey plans every entry, keeping only what the work needs. A record
-// that cannot be read stops the batch before anything is written.
-func (b *batch) survey() (batchNeeds, error) {
-	var need batchNeeds
-	seen := map[*[]string]map[string]bool{&need.cas: {}, &need.sshCAs: {}}
-	note := func(list *[]string, name string) {
-		if !seen[list][name] {
-			seen[list][name] = true
-			*list = append(*list, name)
-		}
-	}
-	p := b.planner()
-	defer p.close()
-	b.m.forEachEntry(manifestSink{
-		cert: func(_ int, ent *CertEntry) {
-			if pl := p.cert(ent); p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
-				need.keys = true
-				note(&need.cas, pl.ca)
-			}
-		},
-		ssh: func(_ int, ent *SSHEntry) {
-			pl := p.ssh(ent)
-			need.keys = need.keys || pl.genKey || pl.pubOnly
-			if pl.sign && ent.Cert != nil {
-				note(&need.sshCAs, ent.Cert.CA)
-			}
-		},
-	})
-	if p.dbErr != nil {
-		return need, busyHint(p.dbErr)
-	}
-	return need, nil
+// batchSurvey plans each entry as the manifest's check passes it, keeping only
+// what the work needs (batchNeeds), so the manifest is read once for the
+// check and the survey and once more for the work. It plans against the
+// store's only CA for entries that name none (when the store has one:
+// otherwise resolveCAs reports it).
+type batchSurvey struct {
+	p       *planner
+	need    batchNeeds
+	seen    map[string]bool
+	onlyCA  func() string
+	entries manifestSink
 }
 
-// run surveys the manifest, asks every passphrase the work needs, then
-// works chunk by chunk until done or interrupted (Ctrl-C: the chunk in
-// flight is finished, no new one started, exit 130).
-func (b *batch) run() error {
+func newSurvey(e *Env, window time.Duration) *batchSurvey {
+	now := e.Now()
+	sv := &batchSurvey{seen: map[string]bool{}}
+	sv.p = &planner{e: e, st: e.Store(), now: now, renewBy: now.Add(window), force: e.Globals.Force}
+	sv.onlyCA = sync.OnceValue(func() string { name, _ := onlyCA(e); return name })
+	sv.entries = manifestSink{cert: sv.cert, ssh: sv.ssh}
+	return sv
+}
+
+func (sv *batchSurvey) note(list *[]string, kind, name string) {
+	if !sv.seen[kind+name] {
+		sv.seen[kind+name] = true
+		*list = append(*list, name)
+	}
+}
+
+func (sv *batchSurvey) cert(_ int, ent *CertEntry) {
+	if ent.CA == "" && sv.p.cas.defaultCA == "" {
+		sv.p.cas.defaultCA = sv.onlyCA()
+	}
+	if pl := sv.p.cert(ent); sv.p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
+		sv.need.keys = true
+		sv.note(&sv.need.cas, "ca ", pl.ca)
+	}
+}
+
+func (sv *batchSurvey) ssh(_ int, ent *SSHEntry) {
+	pl := sv.p.ssh(ent)
+	sv.need.keys = sv.need.keys || pl.genKey || pl.pubOnly
+	if pl.sign && ent.Cert != nil {
+		sv.note(&sv.need.sshCAs, "ssh ", ent.Cert.CA)
+	}
+}
+
+// done closes the survey's planner and returns what the work needs; a
+// record that could not be read stops the batch before anything is
+// written.
+func (sv *batchSurvey) done() (batchNeeds, error) {
+	sv.p.close()
+	if sv.p.dbErr != nil {
+		return sv.need, busyHint(sv.p.dbErr)
+	}
+	return sv.need, nil
+}
+
+// run asks every passphrase the work needs (sv: the survey made while
+// the manifest was checked), then works chunk by chunk until done or
+// interrupted (Ctrl-C: the chunk in flight is finished, no new one
+// started, exit 130).
+func (b *batch) run(sv *batchSurvey) error {
 	runtime.GOMAXPROCS(*b.c.Jobs)
 	onFinishing.Store(func(w io.Writer) {
 		fmt.Fprintln(w, "keywright: interrupted: finishing the entries in flight, starting no new one (interrupt again to stop at once)")
 	})
-	need, err := b.survey()
+	need, err := sv.done()
 	if err != nil {
 		return err
 	}

@@ -233,12 +233,19 @@ func (e *manifestError) orNil() error {
 // With problems, the manifest is returned too (nil only when the file could
 // not be read): what it names can still be checked against the store, so
 // that every problem is reported in one run.
-func readManifest(e *Env, file string) (*Manifest, error) {
+//
+// sink, when not nil, gets every entry that passes its check, as it passes
+// (the entries are not kept): a batch plans them as they come.
+func readManifest(e *Env, file string, sink *manifestSink) (*Manifest, error) {
 	data, err := store.ReadFile(file, e.Stdin)
 	if err != nil {
 		return nil, err
 	}
-	return checkManifest(displayPath(file), manifestKindOf(file), data, nil)
+	var sinkOf func(*Manifest) manifestSink
+	if sink != nil {
+		sinkOf = func(*Manifest) manifestSink { return *sink }
+	}
+	return checkManifest(displayPath(file), manifestKindOf(file), data, sinkOf)
 }
 
 // manifestKindOf is the kind a file's extension says, or "" for none.

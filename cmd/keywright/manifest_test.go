@@ -63,7 +63,7 @@ func manifestEnv(stdin io.Reader) *Env { return &Env{Stdin: stdin} }
 // must come as many as the check counted.
 func mustRead(t *testing.T, file string) *Manifest {
 	t.Helper()
-	m, err := readManifest(manifestEnv(strings.NewReader("")), file)
+	m, err := readManifest(manifestEnv(strings.NewReader("")), file, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -174,12 +174,12 @@ func TestManifestKindByContent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err = readManifest(manifestEnv(strings.NewReader(string(data))), "-")
+		m, err = readManifest(manifestEnv(strings.NewReader(string(data))), "-", nil)
 		if err != nil || m.Kind != tc.kind || m.File != "stdin" {
 			t.Errorf("stdin %s: %v %+v", tc.file, err, m)
 		}
 	}
-	_, err := readManifest(manifestEnv(strings.NewReader("name,sans\nweb1,web..example\n")), "-")
+	_, err := readManifest(manifestEnv(strings.NewReader("name,sans\nweb1,web..example\n")), "-", nil)
 	if err == nil || err.Error() != `stdin:2: sans: invalid subject alternative name "web..example": a DNS name must not have an empty label` {
 		t.Errorf("stdin: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestManifestKindByContent(t *testing.T) {
 // manifestLines are the problems of reading file, one line each.
 func manifestLines(t *testing.T, file string) []string {
 	t.Helper()
-	_, err := readManifest(manifestEnv(strings.NewReader("")), file)
+	_, err := readManifest(manifestEnv(strings.NewReader("")), file, nil)
 	var me *manifestError
 	if !errors.As(err, &me) {
 		t.Fatalf("%s: error %v (%T), want a *manifestError", file, err, err)
@@ -320,7 +320,7 @@ func TestManifestProblemCap(t *testing.T) {
 
 // The UI prints each problem as its own error line (README "Output and exit codes"), exit 1.
 func TestManifestErrorReport(t *testing.T) {
-	_, err := readManifest(manifestEnv(nil), filepath.Join(manifestDir, "five_problems.yaml"))
+	_, err := readManifest(manifestEnv(nil), filepath.Join(manifestDir, "five_problems.yaml"), nil)
 	var b strings.Builder
 	reportError(&b, fmt.Errorf("batch: %w", err))
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -368,18 +368,18 @@ func TestManifestTooLarge(t *testing.T) {
 	if err := os.WriteFile(big, []byte(strings.Repeat("#", store.MaxFileSize+1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readManifest(manifestEnv(nil), big); !errors.Is(err, store.ErrTooLarge) {
+	if _, err := readManifest(manifestEnv(nil), big, nil); !errors.Is(err, store.ErrTooLarge) {
 		t.Errorf("file: %v", err)
 	}
 	in := &endless{}
-	_, err := readManifest(manifestEnv(in), "-")
+	_, err := readManifest(manifestEnv(in), "-", nil)
 	if !errors.Is(err, store.ErrTooLarge) || !strings.HasPrefix(fault.Text(err), "stdin: ") {
 		t.Errorf("stdin: %v", err)
 	}
 	if in.n > store.MaxFileSize+1<<20 {
 		t.Errorf("read %d bytes of stdin", in.n)
 	}
-	if _, err := readManifest(manifestEnv(nil), filepath.Join(t.TempDir(), "none.yaml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := readManifest(manifestEnv(nil), filepath.Join(t.TempDir(), "none.yaml"), nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
