@@ -27,6 +27,39 @@ func (db *DB) deletePending(ctx context.Context, tx *sql.Tx, pending []store.Pen
 		func(i int) []any { return []any{db.rel(pending[i].File)} })
 }
 
+// execer runs a statement: a *sql.Tx, or a stmtCache over one.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// stmtCache is a transaction whose statements are each compiled once: a
+// group commit records a hundred certificates with the same two statements.
+type stmtCache struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *sql.Tx) *stmtCache { return &stmtCache{tx: tx, stmts: map[string]*sql.Stmt{}} }
+
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := c.stmts[query]
+	if !ok {
+		var err error
+		if st, err = c.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		c.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// Close closes the statements (the transaction stays open).
+func (c *stmtCache) Close() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+}
+
 // eachRow runs query n times in tx with args(i), prepared once (a group
 // commit's thousand rows would otherwise each compile it).
 func eachRow(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {

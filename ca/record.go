@@ -240,8 +240,10 @@ func (r *Record) issuedEvents(ctx context.Context, evs []Event, newCA *Stored, p
 		if r.id == 0 { // a root's own record, registered just now
 			r.id = caID
 		}
+		stmts := newStmtCache(tx)
+		defer stmts.Close()
 		for _, ev := range evs {
-			if err := r.insertIssued(ctx, tx, ev); err != nil {
+			if err := r.insertIssued(ctx, stmts, ev); err != nil {
 				return err
 			}
 		}
@@ -268,7 +270,7 @@ func (r *Record) issuedEvents(ctx context.Context, evs []Event, newCA *Stored, p
 	}), nil
 }
 
-func (r *Record) insertIssued(ctx context.Context, tx *sql.Tx, ev Event) error {
+func (r *Record) insertIssued(ctx context.Context, tx execer, ev Event) error {
 	sans, err := json.Marshal(ev.SANs)
 	if err != nil {
 		return err

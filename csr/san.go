@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -73,13 +74,21 @@ func (s SANs) Empty() bool { return s.Len() == 0 }
 // ParseSAN accepts) is one of the names.
 func (s SANs) Contains(name string) bool {
 	kind, canon, err := ParseSAN(name)
-	if err != nil {
-		return false
-	}
-	for _, v := range s.Values() {
-		if v == kind+":"+canon {
-			return true
-		}
+	return err == nil && s.has(kind, canon)
+}
+
+// has reports whether s has the name ParseSAN gave as kind and canon,
+// comparing the forms Values gives, without making them all.
+func (s SANs) has(kind, canon string) bool {
+	switch kind {
+	case KindDNS:
+		return slices.Contains(s.DNS, canon)
+	case KindEmail:
+		return slices.Contains(s.Emails, canon)
+	case KindIP:
+		return slices.ContainsFunc(s.IPs, func(ip net.IP) bool { return ip.String() == canon })
+	case KindURI:
+		return slices.ContainsFunc(s.URIs, func(u *url.URL) bool { return u.String() == canon })
 	}
 	return false
 }

@@ -166,7 +166,7 @@ func AddCommonName(subject pkix.Name, sans SANs) (SANs, error) {
 		case canon != cn:
 			return SANs{}, errorf("CN %q must be written as its SAN is: %q", cn, canon)
 		}
-		if !sans.Contains(kind + ":" + canon) {
+		if !sans.has(kind, canon) {
 			// The CN first: it is the name people think of.
 			var first SANs
 			first.add(kind, canon)

@@ -443,6 +443,9 @@ func (c *manifestChecker) name(f textField, entryLine int, where string, names m
 		c.errs.addErr(f.line, fieldPath(where, "name"), err)
 		return "", false
 	}
+	if c.reread {
+		return f.v, true // the check found no duplicate: no need to keep every name again
+	}
 	key := strings.ToLower(f.v)
 	if first, dup := names[key]; dup {
 		as := ""
