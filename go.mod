@@ -3,6 +3,7 @@ module github.com/keywright/keywright
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/AlecAivazis/survey/v2 v2.3.7
 	github.com/Netflix/go-expect v0.0.0-20220104043353-73e0943537d2
 	github.com/alecthomas/kong v1.17.0
@@ -14,7 +15,7 @@ require (
 	github.com/muesli/roff v0.1.0
 	github.com/posener/complete v1.2.3
 	github.com/rogpeppe/go-internal v1.16.0
-	github.com/schollz/progressbar/v3 v3.19.1
+	github.com/schollz/progressbar/v3 v3.15.0 // not later: v3.18 and up import net/http (StartHTTPServer), 1.3 MB and 20 packages in every command
 	github.com/smallstep/truststore v0.13.0
 	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340
 	github.com/zmap/zlint/v3 v3.7.3
@@ -28,7 +29,6 @@ require (
 )
 
 require (
-	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
