@@ -108,7 +108,7 @@ func (a *Authority) signAll(ctx context.Context, reqs []IssueRequest, out []Grou
 // commitGroup writes the files of the requests in group as one store.Tx
 // whose Record step records all their certificates in one transaction.
 func (a *Authority) commitGroup(ctx context.Context, rec *Record, reqs []IssueRequest, signed []*Signed, group []int, out []GroupResult) error {
-	tx := &store.Tx{Force: reqs[group[0]].Force}
+	tx := &store.Tx{Force: reqs[group[0]].Force, Checked: true} // signAll ran CheckFree
 	evs := make([]Event, 0, len(group))
 	for _, i := range group {
 		r := reqs[i]

@@ -70,7 +70,7 @@ func (a *Authority) issueLocked(ctx context.Context, rec *Record, r IssueRequest
 	for attempt := 1; ; attempt++ {
 		ev := issuedEvent(s.Cert, r.Sign.Profile.Name, r.CertPath, r.Sign.Now)
 		ev.Renews = r.Renews
-		tx := &store.Tx{Force: r.Force}
+		tx := &store.Tx{Force: r.Force, Checked: true} // Issue and IssueGroup ran CheckFree
 		tx.AddFiles(issueFiles(r, s)...)
 		err := commitRecorded(rec.db, tx, func(p []store.Pending) (func() error, error) { return rec.Issued(ctx, ev, nil, p) })
 		if err == nil {

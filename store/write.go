@@ -40,7 +40,11 @@ type Tx struct {
 	// Placed, when set, runs once every file is in place and synced (ca
 	// drops the pending names it recorded).
 	Placed func()
-	files  []File
+	// Checked: the caller ran CheckFree on every target before it did its
+	// work (ca, before signing), so Commit checks them once more only under
+	// the lock, not also before taking it.
+	Checked bool
+	files   []File
 }
 
 // Add queues a file. Nothing touches the disk until Commit.
@@ -81,8 +85,10 @@ func (tx *Tx) Commit() error {
 		return err
 	}
 	// Refused before a directory or lock file is made.
-	if err := tx.checkTargets(); err != nil {
-		return err
+	if !tx.Checked {
+		if err := tx.checkTargets(); err != nil {
+			return err
+		}
 	}
 	return Critical(func() error {
 		dirs := tx.dirs()

@@ -93,9 +93,9 @@ func (sv *batchSurvey) cert(_ int, ent *CertEntry) {
 	if ent.CA == "" && sv.p.cas.defaultCA == "" {
 		sv.p.cas.defaultCA = sv.onlyCA()
 	}
-	if pl := sv.p.cert(ent); sv.p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
+	if ca, work := sv.p.mayWork(ent); sv.p.dbErr == nil && work {
 		sv.need.keys = true
-		sv.note(&sv.need.cas, "ca ", pl.ca)
+		sv.note(&sv.need.cas, "ca ", ca)
 	}
 }
 
