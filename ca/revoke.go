@@ -56,7 +56,7 @@ func ParseReason(s string) (string, error) {
 			return name, nil
 		}
 	}
-	return "", errorf("unknown revocation reason %q: use one of %s", s, strings.Join(ReasonNames(), ", "))
+	return "", errorf("%q is not a revocation reason: use one of %s", s, strings.Join(ReasonNames(), ", "))
 }
 
 // ReasonCode is the RFC 5280 CRLReason code of a reason name.

@@ -119,6 +119,8 @@ func caHints(err error) []string {
 		return []string{"check this machine's clock (date -u): the CA's validity starts later"}
 	case errors.Is(err, ca.ErrReplacesCA):
 		return []string{"choose another NAME: only 'keywright ca init NAME --force' remakes a CA"}
+	case errors.Is(err, ca.ErrOutlivesIssuer):
+		return []string{"--days sets the lifetime: give at most the days above, or leave --days out and the certificate ends with its CA"}
 	case errors.Is(err, ca.ErrCAKey):
 		return []string{"make the request with a new key of its own (keywright csr new NAME, or issue NAME)"}
 	}

@@ -19,7 +19,7 @@ type CARevokeCmd struct {
 
 func (c *CARevokeCmd) Run(e *Env) error {
 	if _, err := ca.ParseReason(c.Reason); err != nil {
-		return &usageError{err}
+		return usagef("--reason: %s", message(err))
 	}
 	a, err := loadCACert(e, c.CA)
 	if err != nil {
