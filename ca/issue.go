@@ -110,6 +110,7 @@ func commitRecorded(db *DB, tx *store.Tx, record func(pending []store.Pending) (
 		return record(p)
 	}
 	tx.Placed = func() { db.dropPending(recorded) }
+	tx.RecordDir = db.dir // finishPending sweeps it
 	return tx.Commit()
 }
 

@@ -13,13 +13,17 @@ import (
 // never end with its files recorded but not in place: a process killed
 // between the record's commit and the last link would leave a certificate
 // the CA signed and recorded that nobody received, and a re-run would sign
-// another. So such a Tx stages its files under pending names, which the
-// sweep of dead writers' temporary files leaves alone, and Record stores
-// the pending names with the record in one transaction. Whoever opens the
-// record next finishes what a killed writer left (FinishPending); the
-// pending rows are then dropped. A pending file no record names (its
-// writer was killed before the Record step committed) is removed by
-// SweepPending.
+// another. So before the Record step every staged file has a pending name,
+// which the sweep of dead writers' temporary files leaves alone, and Record
+// stores the pending names with the record in one transaction. Whoever
+// opens the record next finishes what a killed writer left
+// (FinishPending); the pending rows are then dropped. A pending file no
+// record names (its writer was killed before the Record step committed) is
+// removed by SweepPending, which the record's owner runs on its own
+// directory (Tx.RecordDir): files staged there get their pending name when
+// they are created; files elsewhere are staged under temporary names (which
+// the next writer of their directory sweeps) and renamed just before the
+// Record step.
 
 // pendingPrefix marks a staged file whose Record step may have committed.
 const pendingPrefix = ".keywright-pending-"
@@ -35,13 +39,19 @@ type Pending struct {
 // file is alive (it holds its flock): it is placing the file itself.
 var ErrPendingBusy = newError("the writer of a pending file is still running")
 
-// pendingOf lists the files staged under pending names and syncs their
-// directories, so the names are on disk before the Record step stores them.
-func pendingOf(files []*staged, force bool) ([]Pending, error) {
+// markPending gives each staged file still under a temporary name its
+// pending name (the flock held on it stays) and syncs the directories, so
+// the names are on disk before the Record step stores them.
+func markPending(files []*staged, force bool) ([]Pending, error) {
 	out := make([]Pending, 0, len(files))
 	for _, f := range files {
-		if !strings.HasPrefix(filepath.Base(f.temp), pendingPrefix) {
-			return nil, errorf("%s: staged under a temporary name, not a pending one", f.temp)
+		dir, base := filepath.Split(f.temp)
+		if strings.HasPrefix(base, tempPrefix) {
+			name := filepath.Join(dir, pendingPrefix+strings.TrimPrefix(base, tempPrefix))
+			if err := os.Rename(f.temp, name); err != nil {
+				return nil, errorf("%w", err)
+			}
+			f.temp = name
 		}
 		out = append(out, Pending{File: f.temp, Target: f.Path, Force: force})
 	}

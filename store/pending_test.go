@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -59,5 +60,48 @@ func TestFinishPending(t *testing.T) {
 	}
 	if _, err := FinishPending(Pending{File: filepath.Join(dir, "x"), Target: filepath.Join(dir, "y")}); err == nil {
 		t.Error("a file without the pending prefix was accepted")
+	}
+}
+
+// A Tx with a Record step stages the files of its RecordDir under their
+// pending names at once and the others under temporary names, renamed
+// pending before the Record step: every name Record sees is pending, and
+// nothing is left over in either directory.
+func TestRecordDirStagesPending(t *testing.T) {
+	recDir, other := t.TempDir(), t.TempDir()
+	tx := &Tx{RecordDir: recDir}
+	tx.Add(filepath.Join(recDir, "a.crt"), []byte("a"), 0o644)
+	tx.Add(filepath.Join(other, "b.crt"), []byte("b"), 0o644)
+	var seen []Pending
+	tx.Record = func(p []Pending) (func() error, error) {
+		seen = p
+		for _, q := range p {
+			if !Exists(q.File) || filepath.Dir(q.File) != filepath.Dir(q.Target) || !strings.HasPrefix(filepath.Base(q.File), pendingPrefix) {
+				t.Errorf("at the Record step: %+v is not a pending file beside its target", q)
+			}
+		}
+		return func() error { return nil }, nil
+	}
+	files := tx.files
+	if !tx.stagesPending(files[0]) || tx.stagesPending(files[1]) {
+		t.Fatalf("stagesPending: %v for the record's directory, %v for another; want true, false",
+			tx.stagesPending(files[0]), tx.stagesPending(files[1]))
+	}
+	if (&Tx{RecordDir: recDir}).stagesPending(files[0]) {
+		t.Fatal("a Tx without a Record step stages under a pending name")
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 {
+		t.Fatalf("Record saw %d pending files, want 2", len(seen))
+	}
+	for _, dir := range []string{recDir, other} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if n := e.Name(); n != "a.crt" && n != "b.crt" && n != DirLockName {
+				t.Errorf("%s: %s left over", dir, n)
+			}
+		}
 	}
 }

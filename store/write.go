@@ -40,6 +40,12 @@ type Tx struct {
 	// Placed, when set, runs once every file is in place and synced (ca
 	// drops the pending names it recorded).
 	Placed func()
+	// RecordDir is the directory whose dead writers' pending files the
+	// Record step's owner sweeps (package ca: the store of the record,
+	// pending.go). A file of a Tx with a Record step that goes there is
+	// written under its pending name at once; elsewhere under a temporary
+	// name, renamed pending just before the Record step.
+	RecordDir string
 	// Checked: the caller ran CheckFree on every target before it did its
 	// work (ca, before signing), so Commit checks them once more only under
 	// the lock, not also before taking it.
@@ -125,14 +131,14 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 			finishDir(l, clean)
 		}
 	}()
-	files, err := stageAll(tx.files, tx.Record != nil)
+	files, err := stageAll(tx.files, tx.stagesPending)
 	if err != nil {
 		return err
 	}
 	undo := func() error { return nil }
 	var j *journal
 	if tx.Record != nil {
-		pending, err := pendingOf(files, tx.Force)
+		pending, err := markPending(files, tx.Force)
 		if err != nil {
 			return err
 		}
@@ -157,6 +163,12 @@ func (tx *Tx) commitLocked(locks []*Lock) error {
 		tx.Placed()
 	}
 	return err
+}
+
+// stagesPending reports whether f is staged under its pending name at once
+// (see RecordDir).
+func (tx *Tx) stagesPending(f File) bool {
+	return tx.Record != nil && tx.RecordDir != "" && filepath.Dir(f.Path) == filepath.Clean(tx.RecordDir)
 }
 
 // undone takes the record back after err and returns err.
@@ -234,14 +246,15 @@ func CheckFree(force bool, paths ...string) error {
 // journals together, instead of one after another.
 const stageParallel = 16
 
-// stageAll stages every file, several at once (under pending names with
-// pending), and returns them in order (nil entries for files never staged).
-// On an error the files staged so far are returned too, for cleanup.
-func stageAll(files []File, pending bool) ([]*staged, error) {
+// stageAll stages every file, several at once (under its pending name when
+// pending says so), and returns them in order (nil entries for files never
+// staged). On an error the files staged so far are returned too, for
+// cleanup.
+func stageAll(files []File, pending func(File) bool) ([]*staged, error) {
 	out := make([]*staged, len(files))
 	errs := make([]error, len(files))
 	if len(files) == 1 {
-		out[0], errs[0] = stage(files[0], pending)
+		out[0], errs[0] = stage(files[0], pending(files[0]))
 	} else {
 		sem := make(chan struct{}, stageParallel)
 		var wg sync.WaitGroup
@@ -249,7 +262,7 @@ func stageAll(files []File, pending bool) ([]*staged, error) {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				out[i], errs[i] = stage(f, pending)
+				out[i], errs[i] = stage(f, pending(f))
 			})
 		}
 		wg.Wait()
