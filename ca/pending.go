@@ -147,10 +147,21 @@ func (db *DB) finishPending(ctx context.Context) error {
 	}
 	// A writer killed after naming its files pending but before the record
 	// committed left files no row names: they go (one stat when none).
+	// Whether a row names a file is asked again under the directory's lock
+	// (SweepPending holds it): a writer that recorded its files after the
+	// rows above were read, and was killed, has rows the list lacks.
 	if store.Dirty(db.dir) {
-		return store.SweepPending(db.dir, func(p string) bool { return named[p] })
+		return store.SweepPending(db.dir, func(p string) bool { return named[p] || db.namesPending(ctx, p) })
 	}
 	return nil
+}
+
+// namesPending reports whether a pending row names file; when the record
+// cannot say, it does (the file is kept).
+func (db *DB) namesPending(ctx context.Context, file string) bool {
+	var n int
+	err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM pending WHERE file = ?", db.rel(file)).Scan(&n)
+	return err != nil || n > 0
 }
 
 // pendingRows lists the pending files the record names.

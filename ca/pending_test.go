@@ -116,3 +116,43 @@ func TestPendingOrphanRemoved(t *testing.T) {
 		t.Error("the mark stayed set with nothing left to sweep")
 	}
 }
+
+// The sweep asks the record again, under the directory's lock, whether a
+// row names a pending file: a file recorded after finishPending read its
+// rows (its writer killed meanwhile) is kept for the next open to place,
+// while a file no row names goes.
+func TestSweepAsksTheRecordUnderTheLock(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	recorded, target, _ := crashAfterRecord(t, st, root, "late")
+	orphan := filepath.Join(st.Dir, ".keywright-pending-999999-orphan")
+	if err := os.WriteFile(orphan, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(st.Dir, store.DirLockName), []byte{1}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openReadOnly(st.Dir) // no finishPending: as if its rows were read before the writer recorded
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !db.namesPending(context.Background(), recorded) || db.namesPending(context.Background(), orphan) {
+		t.Fatal("namesPending does not tell the recorded file from the orphan")
+	}
+	if err := store.SweepPending(st.Dir, func(p string) bool { return db.namesPending(context.Background(), p) }); err != nil {
+		t.Fatal(err)
+	}
+	if !store.Exists(recorded) {
+		t.Fatal("the sweep removed a pending file the record names: its certificate would never be placed")
+	}
+	if store.Exists(orphan) {
+		t.Error("the orphan stayed")
+	}
+	if _, err := CAs(context.Background(), st); err != nil { // the next command places it
+		t.Fatal(err)
+	}
+	if !store.Exists(target) || store.Exists(recorded) {
+		t.Error("the recorded pending file was not placed by the next open")
+	}
+}

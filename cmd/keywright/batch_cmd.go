@@ -35,8 +35,9 @@ func (c *BatchCmd) Run(e *Env) error {
 	}
 	var sv *batchSurvey
 	var sink *manifestSink
+	now := e.Now()
 	if !c.DryRun {
-		sv = newSurvey(e, window)
+		sv = newSurvey(e, now, window)
 		sink = &sv.entries
 	}
 	m, err := readManifest(e, c.File, sink)
@@ -50,7 +51,7 @@ func (c *BatchCmd) Run(e *Env) error {
 		}
 		return joinManifestErrors(err, caErr)
 	}
-	b := newBatch(e, c, m, cas, window, start)
+	b := newBatch(e, c, m, cas, window, now, start)
 	if c.DryRun {
 		return b.dryRun()
 	}

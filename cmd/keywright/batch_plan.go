@@ -130,25 +130,6 @@ func (p *planner) cert(ent *CertEntry) certPlan {
 	return pl
 }
 
-// mayWork is what a survey needs of an entry's plan: the CA that would
-// sign it and whether it may need a key and a signature. An entry whose
-// NAME.crt does not exist may (its other files, which may make it fail,
-// are not looked at); one whose certificate exists is planned in full.
-func (p *planner) mayWork(ent *CertEntry) (string, bool) {
-	paths, err := certFiles(p.st, ent.Name)
-	if err != nil {
-		return "", false
-	}
-	if !store.Exists(paths.Cert) {
-		if ent.CA != "" {
-			return ent.CA, true
-		}
-		return p.cas.defaultCA, true
-	}
-	pl := p.cert(ent)
-	return pl.ca, pl.action == actIssued || pl.action == actRenewed
-}
-
 // missing plans an entry whose NAME.crt does not exist. Its other files
 // may: the key and request of an issue that was killed before its
 // certificate was placed (the record names NAME's certificate, whose file

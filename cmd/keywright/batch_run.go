@@ -30,6 +30,7 @@ type batch struct {
 	m      *Manifest
 	cas    batchCAs
 	window time.Duration
+	now    time.Time // when the batch started: the survey and every plan use it
 	rep    *batchReport
 	auth   *renewer // loads each CA once (its key's passphrase asked once)
 	caErrs map[string]error
@@ -38,18 +39,22 @@ type batch struct {
 	pass   []byte // --passout
 }
 
-func newBatch(e *Env, c *BatchCmd, m *Manifest, cas batchCAs, window time.Duration, start time.Time) *batch {
-	return &batch{e: e, c: c, m: m, cas: cas, window: window,
+func newBatch(e *Env, c *BatchCmd, m *Manifest, cas batchCAs, window time.Duration, now, start time.Time) *batch {
+	return &batch{e: e, c: c, m: m, cas: cas, window: window, now: now,
 		rep:    newBatchReport(e, m, start, c.DryRun),
 		auth:   newRenewer(e, renewOptions{CAKeys: c.CAKeyFlags}),
 		caErrs: map[string]error{},
 		sshCAs: map[string]crypto.Signer{}, sshErr: map[string]error{}}
 }
 
-// planner is a planner of the store as it is now; close it after use.
+// planner is a planner of the store at the batch's time, as the survey's
+// was; close it after use.
 func (b *batch) planner() *planner {
-	now := b.e.Now()
-	return &planner{e: b.e, st: b.e.Store(), cas: b.cas, now: now, renewBy: now.Add(b.window), force: b.e.Globals.Force}
+	return newPlanner(b.e, b.cas, b.now, b.window)
+}
+
+func newPlanner(e *Env, cas batchCAs, now time.Time, window time.Duration) *planner {
+	return &planner{e: e, st: e.Store(), cas: cas, now: now, renewBy: now.Add(window), force: e.Globals.Force}
 }
 
 // batchNeeds is what the work of a manifest needs before it starts: the
@@ -73,10 +78,9 @@ type batchSurvey struct {
 	entries manifestSink
 }
 
-func newSurvey(e *Env, window time.Duration) *batchSurvey {
-	now := e.Now()
+func newSurvey(e *Env, now time.Time, window time.Duration) *batchSurvey {
 	sv := &batchSurvey{seen: map[string]bool{}}
-	sv.p = &planner{e: e, st: e.Store(), now: now, renewBy: now.Add(window), force: e.Globals.Force}
+	sv.p = newPlanner(e, batchCAs{}, now, window)
 	sv.onlyCA = sync.OnceValue(func() string { name, _ := onlyCA(e); return name })
 	sv.entries = manifestSink{cert: sv.cert, ssh: sv.ssh}
 	return sv
@@ -93,9 +97,9 @@ func (sv *batchSurvey) cert(_ int, ent *CertEntry) {
 	if ent.CA == "" && sv.p.cas.defaultCA == "" {
 		sv.p.cas.defaultCA = sv.onlyCA()
 	}
-	if ca, work := sv.p.mayWork(ent); sv.p.dbErr == nil && work {
+	if pl := sv.p.cert(ent); sv.p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
 		sv.need.keys = true
-		sv.note(&sv.need.cas, "ca ", ca)
+		sv.note(&sv.need.cas, "ca ", pl.ca)
 	}
 }
 
@@ -168,6 +172,16 @@ func (b *batch) authority(name string) (*ca.Authority, error) {
 		return nil, b.caErrs[name]
 	}
 	return a, nil
+}
+
+// passoutRead refuses to write a key when --passout was given but not read
+// (the survey found no key to write: the store changed while batch ran),
+// rather than write it unencrypted.
+func (b *batch) passoutRead() error {
+	if b.c.Passout != "" && b.pass == nil {
+		return errorf("--passout was not read: the store changed while batch ran (the survey found no key to write); run batch again")
+	}
+	return nil
 }
 
 // sshCA loads SSH CA name's key, once.
@@ -261,14 +275,14 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 			stopped = true
 		}
 	}
-	b.m.forEachEntry(manifestSink{cert: func(pos int, ent *CertEntry) {
-		if stopped {
-			return
-		}
+	b.m.forEachEntry(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
 		ref := certRef(pos, ent)
 		pl := p.cert(ent)
 		if p.dbErr != nil {
 			pl = pl.fail(busyHint(p.dbErr))
+		}
+		if err := b.caErrs[pl.ca]; err != nil && pl.action != actSkipped {
+			pl = pl.fail(err) // a CA that could not be loaded
 		}
 		if pl.action == actSkipped || pl.action == actFailed {
 			b.rep.cert(ref, pl, nil, nil)
@@ -310,6 +324,9 @@ func (b *batch) prepareGroup(name string, jobs []certJob) certGroup {
 // request makes an entry's key and request and the IssueRequest, as issue
 // does (renew's when the entry renews a certificate).
 func (b *batch) request(ent *CertEntry, pl certPlan) (ca.IssueRequest, error) {
+	if err := b.passoutRead(); err != nil {
+		return ca.IssueRequest{}, err
+	}
 	paths, err := certFiles(b.e.Store(), ent.Name)
 	if err != nil {
 		return ca.IssueRequest{}, err
@@ -378,10 +395,7 @@ func (b *batch) runSSH() bool {
 	defer p.close()
 	var chunk []sshJob
 	stopped := false
-	b.m.forEachEntry(manifestSink{ssh: func(pos int, ent *SSHEntry) {
-		if stopped {
-			return
-		}
+	b.m.forEachEntry(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, ssh: func(pos int, ent *SSHEntry) {
 		ref, pl := b.sshRef(pos, ent), p.ssh(ent)
 		if c := ent.Cert; pl.sign && c != nil && pl.action != actFailed {
 			if err := b.sshCA(c.CA); err != nil {
@@ -413,6 +427,11 @@ func (b *batch) sshChunk(jobs []sshJob) {
 		var caKey crypto.Signer
 		if c := jobs[k].ent.Cert; c != nil {
 			caKey = b.sshCAs[c.CA]
+		}
+		if jobs[k].pl.genKey {
+			if errs[k] = b.passoutRead(); errs[k] != nil {
+				return
+			}
 		}
 		works[k], errs[k] = prepareSSH(&jobs[k].ent, jobs[k].pl, b.pass, caKey, b.e.Now())
 	})

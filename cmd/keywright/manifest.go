@@ -78,6 +78,7 @@ type Manifest struct {
 type manifestSink struct {
 	cert func(pos int, e *CertEntry)
 	ssh  func(pos int, e *SSHEntry)
+	stop func() bool // when it says so, the rest is not read (Ctrl-C)
 }
 
 // keepEntries is the sink that keeps every entry in the manifest.
@@ -411,6 +412,9 @@ func (c *manifestChecker) skips(key string) bool {
 	}
 	return c.sink.ssh == nil
 }
+
+// stopped reports whether the sink wants no more entries.
+func (c *manifestChecker) stopped() bool { return c.sink.stop != nil && c.sink.stop() }
 
 // fieldPath names a field in messages: "certificates[2].sans" in YAML,
 // "sans" in CSV (where is "").

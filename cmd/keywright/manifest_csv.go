@@ -47,7 +47,7 @@ func readCSVManifest(c *manifestChecker, data []byte) {
 	if !ok {
 		return
 	}
-	for {
+	for !c.stopped() {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return

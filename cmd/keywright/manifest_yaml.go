@@ -61,12 +61,20 @@ func readYAMLManifest(c *manifestChecker, data []byte) {
 			c.checkDefaults(w.certFields(d, "defaults"))
 		}
 	}
-	w.items(sections[1], "certificates", func(n *yaml.Node, where string) {
-		c.cert(w.certFields(n, where), where)
-	})
-	w.items(sections[2], "ssh", func(n *yaml.Node, where string) {
-		c.ssh(w.sshFields(n, where), where)
-	})
+	if !c.skips("certificates") {
+		w.items(sections[1], "certificates", func(n *yaml.Node, where string) {
+			if !c.stopped() {
+				c.cert(w.certFields(n, where), where)
+			}
+		})
+	}
+	if !c.skips("ssh") {
+		w.items(sections[2], "ssh", func(n *yaml.Node, where string) {
+			if !c.stopped() {
+				c.ssh(w.sshFields(n, where), where)
+			}
+		})
+	}
 }
 
 // yamlLine finds the line in the parser's errors ("yaml: line 3: ...").

@@ -90,7 +90,7 @@ func readYAMLChunked(c *manifestChecker, data []byte) bool {
 // readSectionChunks parses a section's items a chunk at a time and checks
 // each entry, as the whole-document reader's items would.
 func readSectionChunks(c *manifestChecker, w yamlWalker, data []byte, s *yamlSection) bool {
-	for base := 0; base < len(s.starts); base += yamlChunkEntries {
+	for base := 0; base < len(s.starts) && !c.stopped(); base += yamlChunkEntries {
 		end := min(base+yamlChunkEntries, len(s.starts))
 		from, to := s.span(base, end)
 		seq, err := parseChunk(data[from:to], s.lines[base]-1)
