@@ -2,9 +2,10 @@ package main
 
 // The manifest of `keywright batch FILE` (README "Many at once: batch"):
 // checked whole before anything is written, then read again, entry by
-// entry, for the work (Manifest.forEachEntry), so that no pass holds every entry:
-// a batch keeps the file's bytes (at most store.MaxFileSize), the names
-// seen (for duplicates) and the entries of the chunk in hand. This file has
+// entry, for the work (Manifest.forEachEntry), so that no pass holds
+// every entry: a batch keeps the file's bytes (at most store.MaxFileSize),
+// the names seen while it checks (for duplicates) and the entries of the
+// chunk in hand. This file has
 // the types and the error that lists every problem as FILE:LINE;
 // manifest_check.go the checks of an entry, which YAML (manifest_yaml.go)
 // and CSV (manifest_csv.go) share. Whether a CA it names exists is left to
@@ -54,8 +55,8 @@ const maxManifestProblems = 100
 const sshCertDefaultDays = 90
 
 // Manifest is a batch manifest, checked whole. Its entries are kept only
-// when it was read with keepEntries (tests, small tools); a batch reads
-// them again with forEachEntry.
+// when it was read with keepEntries (parseManifest, for tests); a batch
+// reads them again with forEachEntry.
 type Manifest struct {
 	File   string // as given; "stdin" for "-"
 	Kind   string // manifestYAML or manifestCSV
@@ -89,9 +90,10 @@ func keepEntries(m *Manifest) manifestSink {
 	}
 }
 
-// forEachEntry reads the manifest again and passes every entry to sink, in the
-// order of the check. The manifest passed its check, so nothing is refused
-// now; the same reader (chunked or whole) reads it.
+// forEachEntry reads the manifest again and passes every entry to sink,
+// in the order of the check. Only a manifest that passed its check is read
+// again, so nothing is refused now; the same reader (chunked or whole)
+// reads it.
 func (m *Manifest) forEachEntry(sink manifestSink) {
 	again := &Manifest{File: m.File, Kind: m.Kind}
 	c := newManifestChecker(again, sink)
