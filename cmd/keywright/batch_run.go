@@ -2,9 +2,11 @@ package main
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -301,13 +303,57 @@ func (b *batch) commitGroup(g certGroup) {
 	if len(reqs) == 0 {
 		return
 	}
-	for k, res := range g.a.IssueGroup(b.e.Ctx, reqs, b.c.LockTimeout) {
+	results := g.a.IssueGroup(b.e.Ctx, reqs, b.c.LockTimeout)
+	issuedMeanwhile := b.replanner(g.a, results)
+	defer issuedMeanwhile.close()
+	for k, res := range results {
 		job := ready[k]
-		if res.Err != nil {
+		switch {
+		case res.Err == nil:
+			b.rep.cert(job.ref, job.pl, res.Issued, res.Issued.Warnings)
+		case errors.Is(res.Err, store.ErrExists):
+			b.rep.cert(job.ref, issuedMeanwhile.cert(job, res.Err), nil, nil)
+		default:
 			b.rep.cert(job.ref, job.pl.fail(busyHint(res.Err)), nil, nil)
-			continue
 		}
-		b.rep.cert(job.ref, job.pl, res.Issued, res.Issued.Warnings)
+	}
+}
+
+// replan decides again, after the fact, the entries whose files appeared
+// after they were planned: another keywright (a second batch of the same
+// manifest, say) issued them meanwhile. An entry whose certificate is now
+// what the manifest asks for is skipped, as a later run would skip it;
+// any other keeps its failure.
+type replan struct {
+	p    *planner
+	lock *store.Lock
+}
+
+// replanner makes a replan for a group's results when some found their
+// files taken: it holds the CA's lock meanwhile, so that the other
+// writer's group, which holds it until its files are in place, is whole.
+func (b *batch) replanner(a *ca.Authority, results []ca.GroupResult) *replan {
+	if !slices.ContainsFunc(results, func(r ca.GroupResult) bool { return errors.Is(r.Err, store.ErrExists) }) {
+		return &replan{}
+	}
+	r := &replan{p: b.planner()}
+	r.lock, _ = a.LockCA(b.e.Ctx, b.c.LockTimeout) // without it, a plan may find the other's files half placed: that entry keeps its failure
+	return r
+}
+
+func (r *replan) cert(job certJob, err error) certPlan {
+	if pl := r.p.cert(&job.ent); pl.action == actSkipped {
+		return pl
+	}
+	return job.pl.fail(err)
+}
+
+func (r *replan) close() {
+	if r.p != nil {
+		r.p.close()
+	}
+	if r.lock != nil {
+		r.lock.Unlock()
 	}
 }
 
