@@ -437,12 +437,28 @@ func (b *batch) sshChunk(jobs []sshJob) {
 			}
 		}
 	}
-	for k, job := range jobs {
-		if errs[k] != nil {
-			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
-			continue
+	var again *planner // for entries another keywright wrote meanwhile (see replan)
+	defer func() {
+		if again != nil {
+			again.close()
 		}
-		b.rep.ssh(job.ref, job.pl, works[k].cert)
+	}()
+	for k, job := range jobs {
+		switch {
+		case errs[k] == nil:
+			b.rep.ssh(job.ref, job.pl, works[k].cert)
+		case errors.Is(errs[k], store.ErrExists):
+			if again == nil {
+				again = b.planner()
+			}
+			if pl := again.ssh(&job.ent); pl.action == actSkipped {
+				b.rep.ssh(job.ref, pl, nil)
+				continue
+			}
+			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
+		default:
+			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
+		}
 	}
 }
 
