@@ -322,8 +322,8 @@ func (b *batch) commitGroup(g certGroup) {
 // replan decides again, after the fact, the entries whose files appeared
 // after they were planned: another keywright (a second batch of the same
 // manifest, say) issued them meanwhile. An entry whose certificate is now
-// what the manifest asks for is skipped, as a later run would skip it;
-// any other keeps its failure.
+// what the manifest asks for is skipped, as a later run would skip it; one
+// whose certificate differs fails for that, as a later run would say.
 type replan struct {
 	p    *planner
 	lock *store.Lock
@@ -341,8 +341,11 @@ func (b *batch) replanner(a *ca.Authority, results []ca.GroupResult) *replan {
 	return r
 }
 
+// cert is job's plan now: skipped, or failed for what is in place now
+// (another CA, other SANs); an entry still to be issued (the other
+// writer's files half placed) keeps err.
 func (r *replan) cert(job certJob, err error) certPlan {
-	if pl := r.p.cert(&job.ent); pl.action == actSkipped {
+	if pl := r.p.cert(&job.ent); pl.action == actSkipped || pl.action == actFailed {
 		return pl
 	}
 	return job.pl.fail(err)
@@ -451,7 +454,7 @@ func (b *batch) sshChunk(jobs []sshJob) {
 			if again == nil {
 				again = b.planner()
 			}
-			if pl := again.ssh(&job.ent); pl.action == actSkipped {
+			if pl := again.ssh(&job.ent); pl.action == actSkipped || pl.action == actFailed {
 				b.rep.ssh(job.ref, pl, nil)
 				continue
 			}
