@@ -38,10 +38,9 @@ func TestTwoBatchesOfOneManifestAtOnce(t *testing.T) {
 		if out, err := kwCommand(exe, "--store", dir, "ca", "init", "fleet", "--no-passphrase").CombinedOutput(); err != nil {
 			t.Fatalf("ca init: %v\n%s", err, out)
 		}
-		cmds := []*exec.Cmd{kwCommand(exe, "--store", dir, "batch", manifest), kwCommand(exe, "--store", dir, "batch", manifest)}
+		cmds := []*exec.Cmd{kwLoud(exe, "--store", dir, "batch", manifest), kwLoud(exe, "--store", dir, "batch", manifest)}
 		outs := make([]strings.Builder, len(cmds))
 		for i, c := range cmds {
-			c.Args = withoutQuiet(c.Args) // the summary line is wanted
 			c.Stdout, c.Stderr = &outs[i], &outs[i]
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
@@ -74,15 +73,4 @@ func TestTwoBatchesOfOneManifestAtOnce(t *testing.T) {
 			t.Fatalf("round %d: store check: %v\n%s", round, err, out)
 		}
 	}
-}
-
-// withoutQuiet drops the -q kwCommand adds.
-func withoutQuiet(args []string) []string {
-	out := args[:1]
-	for _, a := range args[1:] {
-		if a != "-q" {
-			out = append(out, a)
-		}
-	}
-	return out
 }

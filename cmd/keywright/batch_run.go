@@ -321,31 +321,43 @@ func (b *batch) commitGroup(g certGroup) {
 
 // replan decides again, after the fact, the entries whose files appeared
 // after they were planned: another keywright (a second batch of the same
-// manifest, say) issued them meanwhile. An entry whose certificate is now
-// what the manifest asks for is skipped, as a later run would skip it; one
-// whose certificate differs fails for that, as a later run would say.
+// manifest, say) issued them meanwhile. An entry whose certificate or key
+// is now what the manifest asks for is skipped, as a later run would skip
+// it; one whose files differ fails for that, as a later run would say; one
+// still to be done (the other writer's files half placed) keeps err.
 type replan struct {
-	p    *planner
+	b    *batch
+	p    *planner // made on first need
 	lock *store.Lock
 }
 
-// replanner makes a replan for a group's results when some found their
-// files taken: it holds the CA's lock meanwhile, so that the other
+// replanner makes a replan for a group's results. When some found their
+// files taken, it holds the CA's lock meanwhile, so that the other
 // writer's group, which holds it until its files are in place, is whole.
 func (b *batch) replanner(a *ca.Authority, results []ca.GroupResult) *replan {
-	if !slices.ContainsFunc(results, func(r ca.GroupResult) bool { return errors.Is(r.Err, store.ErrExists) }) {
-		return &replan{}
+	r := &replan{b: b}
+	if slices.ContainsFunc(results, func(r ca.GroupResult) bool { return errors.Is(r.Err, store.ErrExists) }) {
+		r.lock, _ = a.LockCA(b.e.Ctx, b.c.LockTimeout) // without it, a plan may find the other's files half placed: that entry keeps its failure
 	}
-	r := &replan{p: b.planner()}
-	r.lock, _ = a.LockCA(b.e.Ctx, b.c.LockTimeout) // without it, a plan may find the other's files half placed: that entry keeps its failure
 	return r
 }
 
-// cert is job's plan now: skipped, or failed for what is in place now
-// (another CA, other SANs); an entry still to be issued (the other
-// writer's files half placed) keeps err.
+func (r *replan) planner() *planner {
+	if r.p == nil {
+		r.p = r.b.planner()
+	}
+	return r.p
+}
+
 func (r *replan) cert(job certJob, err error) certPlan {
-	if pl := r.p.cert(&job.ent); pl.action == actSkipped || pl.action == actFailed {
+	if pl := r.planner().cert(&job.ent); pl.action == actSkipped || pl.action == actFailed {
+		return pl
+	}
+	return job.pl.fail(err)
+}
+
+func (r *replan) ssh(job sshJob, err error) sshPlan {
+	if pl := r.planner().ssh(&job.ent); pl.action == actSkipped || pl.action == actFailed {
 		return pl
 	}
 	return job.pl.fail(err)
@@ -440,25 +452,14 @@ func (b *batch) sshChunk(jobs []sshJob) {
 			}
 		}
 	}
-	var again *planner // for entries another keywright wrote meanwhile (see replan)
-	defer func() {
-		if again != nil {
-			again.close()
-		}
-	}()
+	issuedMeanwhile := &replan{b: b} // SSH entries take no CA lock
+	defer issuedMeanwhile.close()
 	for k, job := range jobs {
 		switch {
 		case errs[k] == nil:
 			b.rep.ssh(job.ref, job.pl, works[k].cert)
 		case errors.Is(errs[k], store.ErrExists):
-			if again == nil {
-				again = b.planner()
-			}
-			if pl := again.ssh(&job.ent); pl.action == actSkipped || pl.action == actFailed {
-				b.rep.ssh(job.ref, pl, nil)
-				continue
-			}
-			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
+			b.rep.ssh(job.ref, issuedMeanwhile.ssh(job, errs[k]), nil)
 		default:
 			b.rep.ssh(job.ref, job.pl.fail(errs[k]), nil)
 		}

@@ -8,6 +8,7 @@ package main
 // entries.
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,22 +29,21 @@ type batchNeeds struct {
 type batchSurvey struct {
 	p       *planner
 	need    batchNeeds
-	seen    map[string]bool
 	onlyCA  func() string
 	entries manifestSink
 }
 
 func newSurvey(e *Env, now time.Time, window time.Duration) *batchSurvey {
-	sv := &batchSurvey{seen: map[string]bool{}}
+	sv := &batchSurvey{}
 	sv.p = newPlanner(e, batchCAs{}, now, window)
 	sv.onlyCA = sync.OnceValue(func() string { name, _ := onlyCA(e); return name })
 	sv.entries = manifestSink{cert: sv.cert, ssh: sv.ssh}
 	return sv
 }
 
-func (sv *batchSurvey) note(list *[]string, kind, name string) {
-	if !sv.seen[kind+name] {
-		sv.seen[kind+name] = true
+// note adds name to list once (a manifest names a few CAs).
+func note(list *[]string, name string) {
+	if !slices.Contains(*list, name) {
 		*list = append(*list, name)
 	}
 }
@@ -54,7 +54,7 @@ func (sv *batchSurvey) cert(_ int, ent *CertEntry) {
 	}
 	if pl := sv.p.cert(ent); sv.p.dbErr == nil && (pl.action == actIssued || pl.action == actRenewed) {
 		sv.need.keys = true
-		sv.note(&sv.need.cas, "ca ", pl.ca)
+		note(&sv.need.cas, pl.ca)
 	}
 }
 
@@ -62,7 +62,7 @@ func (sv *batchSurvey) ssh(_ int, ent *SSHEntry) {
 	pl := sv.p.ssh(ent)
 	sv.need.keys = sv.need.keys || pl.genKey || pl.pubOnly
 	if pl.sign && ent.Cert != nil {
-		sv.note(&sv.need.sshCAs, "ssh ", ent.Cert.CA)
+		note(&sv.need.sshCAs, ent.Cert.CA)
 	}
 }
 

@@ -82,8 +82,14 @@ func noTemps(t *testing.T, dir string) {
 	}
 }
 
+// kwCommand is keywright with -q: only errors and warnings are printed.
 func kwCommand(exe string, args ...string) *exec.Cmd {
-	cmd := exec.Command(exe, append([]string{"-q"}, args...)...)
+	return kwLoud(exe, append([]string{"-q"}, args...)...)
+}
+
+// kwLoud is keywright with its informational lines (batch's summary).
+func kwLoud(exe string, args ...string) *exec.Cmd {
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "KEYWRIGHT_TEST_ITERATIONS=2048")
 	return cmd
 }
