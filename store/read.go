@@ -36,6 +36,27 @@ func ReadFile(path string, stdin io.Reader) ([]byte, error) {
 	return readCapped(r, path, size)
 }
 
+// Open opens path ("-" is not taken) for reading, with ReadFile's wording
+// of an error, and says how large it is when it is a regular file (-1
+// otherwise: a pipe, a device).
+func Open(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, errorf("%s: %w", path, bareErr(err))
+	}
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return f, size, nil
+}
+
+// ReadFrom reads r, the content of path ("-": stdin), up to MaxFileSize, as
+// ReadFile does.
+func ReadFrom(r io.Reader, path string) ([]byte, error) {
+	return readCapped(r, path, 0)
+}
+
 // readCapped reads r, the content of path, up to MaxFileSize. A regular
 // file's size (0 when unknown) sizes the buffer, so a large file is read
 // into one allocation instead of doubling its way there.

@@ -44,6 +44,7 @@ func (c *BatchCmd) Run(e *Env) error {
 	if m == nil {
 		return err
 	}
+	defer m.Close()
 	cas, caErr := resolveCAs(e, m)
 	if err != nil || caErr != nil {
 		if sv != nil {

@@ -133,9 +133,10 @@ func dryRunLine(fe fleetEntry, err error) string {
 }
 
 // finish ends the progress bar and prints the summary line (and the JSON
-// document). The error makes the exit code: 130 when interrupted, 1 when
-// an entry failed.
-func (r *batchReport) finish(interrupted bool) error {
+// document). The error makes the exit code: stop's when the batch stopped
+// early (130 when interrupted, 1 when the manifest changed), else 1 when an
+// entry failed.
+func (r *batchReport) finish(stop error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.prog.finish()
@@ -155,8 +156,8 @@ func (r *batchReport) finish(interrupted bool) error {
 		}
 	}
 	switch {
-	case interrupted:
-		return errBatchInterrupted
+	case stop != nil:
+		return stop
 	case d.Failed > 0:
 		return &batchFailed{n: d.Failed, of: d.Issued + d.Renewed + d.Skipped + d.Failed}
 	}

@@ -39,6 +39,9 @@ type batch struct {
 	sshCAs map[string]crypto.Signer
 	sshErr map[string]error
 	pass   []byte // --passout
+	// readErr: the manifest could not be read again (changed meanwhile);
+	// no entry after it was done.
+	readErr error
 }
 
 func newBatch(e *Env, c *BatchCmd, m *Manifest, cas batchCAs, window time.Duration, now, start time.Time) *batch {
@@ -77,7 +80,25 @@ func (b *batch) run(sv *batchSurvey) error {
 	}
 	b.rep.startProgress(b.m.NCerts + b.m.NSSH)
 	stopped := b.runCerts() || b.runSSH()
-	return b.rep.finish(stopped)
+	return b.rep.finish(b.stopErr(stopped))
+}
+
+// stopErr is why the batch stopped before its end, or nil.
+func (b *batch) stopErr(interrupted bool) error {
+	switch {
+	case b.readErr != nil:
+		return withHint(b.readErr, "the entries before the change were done and the rest were not; run batch again")
+	case interrupted:
+		return errBatchInterrupted
+	}
+	return nil
+}
+
+// readEntries reads the manifest again into sink, keeping a failure.
+func (b *batch) readEntries(sink manifestSink) {
+	if err := b.m.forEachEntry(sink); err != nil && b.readErr == nil {
+		b.readErr = err
+	}
 }
 
 // secrets asks, before any progress is drawn, for each CA key's passphrase
@@ -139,7 +160,7 @@ func (b *batch) sshCA(name string) error {
 func (b *batch) dryRun() error {
 	p := b.planner()
 	defer p.close()
-	b.m.forEachEntry(manifestSink{cert: func(pos int, ent *CertEntry) {
+	b.readEntries(manifestSink{cert: func(pos int, ent *CertEntry) {
 		if p.dbErr == nil {
 			b.rep.cert(certRef(pos, ent), p.cert(ent), nil, nil)
 		}
@@ -147,10 +168,10 @@ func (b *batch) dryRun() error {
 	if p.dbErr != nil {
 		return busyHint(p.dbErr)
 	}
-	b.m.forEachEntry(manifestSink{ssh: func(pos int, ent *SSHEntry) {
+	b.readEntries(manifestSink{ssh: func(pos int, ent *SSHEntry) {
 		b.rep.ssh(b.sshRef(pos, ent), p.ssh(ent), nil)
 	}})
-	return b.rep.finish(false)
+	return b.rep.finish(b.stopErr(false))
 }
 
 // certJob is a certificate entry to issue or renew, and its plan.
@@ -212,7 +233,7 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 			stopped = true
 		}
 	}
-	b.m.forEachEntry(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
+	b.readEntries(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
 		ref := certRef(pos, ent)
 		pl := p.cert(ent)
 		if p.dbErr != nil {
@@ -391,7 +412,7 @@ func (b *batch) runSSH() bool {
 	defer p.close()
 	var chunk []sshJob
 	stopped := false
-	b.m.forEachEntry(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, ssh: func(pos int, ent *SSHEntry) {
+	b.readEntries(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, ssh: func(pos int, ent *SSHEntry) {
 		ref, pl := b.sshRef(pos, ent), p.ssh(ent)
 		if c := ent.Cert; pl.sign && c != nil && pl.action != actFailed {
 			if err := b.sshCA(c.CA); err != nil {

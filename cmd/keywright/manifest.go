@@ -3,9 +3,9 @@ package main
 // The manifest of `keywright batch FILE` (README "Many at once: batch"):
 // checked whole before anything is written, then read again, entry by
 // entry, for the work (Manifest.forEachEntry), so that no pass holds
-// every entry: a batch keeps the file's bytes (at most store.MaxFileSize),
-// the names seen while it checks (for duplicates) and the entries of the
-// chunk in hand. This file has
+// every entry: a batch keeps the names seen while it checks (for
+// duplicates) and the entries of the chunk in hand, and reads the file's
+// bytes from disk as it needs them (manifest_source.go). This file has
 // the types and the error that lists every problem as FILE:LINE;
 // manifest_check.go the checks of an entry, which YAML (manifest_yaml.go)
 // and CSV (manifest_csv.go) share. Whether a CA it names exists is left to
@@ -32,6 +32,7 @@ import (
 	"bytes"
 	"crypto/x509/pkix"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 
@@ -69,9 +70,13 @@ type Manifest struct {
 	NoCA         int // certificate entries that name no CA (with defaults applied)
 	NoCALine     int // the first of them
 
-	data  []byte // the file, for forEachEntry
-	whole bool   // a YAML document the chunked reader could not take
+	src   *manifestSource // the file, for forEachEntry
+	split *yamlSplit      // where the chunked YAML reader found the items
+	whole bool            // a YAML document the chunked reader could not take
 }
+
+// Close closes the manifest's file.
+func (m *Manifest) Close() error { return m.src.Close() }
 
 // manifestSink receives a manifest's checked entries in the order read; a
 // nil function drops that kind (and lets the chunked YAML reader skip its
@@ -93,19 +98,23 @@ func keepEntries(m *Manifest) manifestSink {
 // forEachEntry reads the manifest again and passes every entry to sink,
 // in the order of the check. Only a manifest that passed its check is read
 // again, so nothing is refused now; the same reader (chunked or whole)
-// reads it.
-func (m *Manifest) forEachEntry(sink manifestSink) {
-	again := &Manifest{File: m.File, Kind: m.Kind}
+// reads it. The error is the file's: it could not be read again, or it was
+// changed (errManifestChanged), and the sink got no entry after that.
+func (m *Manifest) forEachEntry(sink manifestSink) error {
+	again := &Manifest{File: m.File, Kind: m.Kind, src: m.src, split: m.split}
 	c := newManifestChecker(again, sink)
 	c.reread = true
 	switch {
 	case m.Kind == manifestCSV:
-		readCSVManifest(c, m.data)
+		readCSVManifest(c, m.src.reader())
 	case m.whole:
-		readYAMLManifest(c, m.data)
+		if data, err := m.src.whole(); err == nil {
+			readYAMLManifest(c, data)
+		}
 	default:
-		readYAMLChunked(c, m.data)
+		readYAMLChunked(c, m.src)
 	}
+	return m.src.err
 }
 
 // CARef is a CA a manifest names and the first line that names it (for a
@@ -227,9 +236,10 @@ func (e *manifestError) orNil() error {
 	return e
 }
 
-// readManifest reads FILE ("-": stdin, at most store.MaxFileSize) and
-// checks all of it, keeping its bytes but not its entries (forEachEntry reads
-// them). The kind comes from the extension (.yaml, .yml, .csv), else from
+// readManifest opens FILE ("-": stdin, at most store.MaxFileSize; a regular
+// file up to maxManifestFile) and checks all of it, keeping neither its
+// bytes nor its entries (forEachEntry reads them); close the manifest
+// returned. The kind comes from the extension (.yaml, .yml, .csv), else from
 // the content (sniffManifest). Every problem is in the returned
 // *manifestError; a file that cannot be read is store's error.
 //
@@ -240,7 +250,7 @@ func (e *manifestError) orNil() error {
 // sink, when not nil, gets every entry that passes its check, as it passes
 // (the entries are not kept): a batch plans them as they come.
 func readManifest(e *Env, file string, sink *manifestSink) (*Manifest, error) {
-	data, err := store.ReadFile(file, e.Stdin)
+	src, err := openManifest(e, file)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +258,11 @@ func readManifest(e *Env, file string, sink *manifestSink) (*Manifest, error) {
 	if sink != nil {
 		sinkOf = func(*Manifest) manifestSink { return *sink }
 	}
-	return checkManifest(displayPath(file), manifestKindOf(file), data, sinkOf)
+	m, err := checkManifest(manifestKindOf(file), src, sinkOf)
+	if m == nil {
+		src.Close()
+	}
+	return m, err
 }
 
 // manifestKindOf is the kind a file's extension says, or "" for none.
@@ -263,9 +277,10 @@ func manifestKindOf(file string) string {
 	return ""
 }
 
-// sniffManifest tells CSV from YAML by content: CSV when the first line
-// that is neither blank nor a # comment has a comma and no colon (a CSV
-// header, "name,sans,..."); YAML otherwise ("certificates:", "---").
+// sniffManifest tells CSV from YAML by content (its first sniffBytes): CSV
+// when the first line that is neither blank nor a # comment has a comma and
+// no colon (a CSV header, "name,sans,..."); YAML otherwise ("certificates:",
+// "---").
 func sniffManifest(data []byte) string {
 	rest := bytes.TrimPrefix(data, []byte(utf8BOM))
 	for len(rest) > 0 {
@@ -283,27 +298,36 @@ func sniffManifest(data []byte) string {
 	return manifestYAML
 }
 
+// sniffBytes is how much of a manifest sniffManifest reads.
+const sniffBytes = 64 << 10
+
 // utf8BOM starts some files that spreadsheets save.
 const utf8BOM = "\uFEFF"
 
 // parseManifest checks data, the manifest called name in messages, as kind
 // ("": by content), and keeps its entries.
 func parseManifest(name, kind string, data []byte) (*Manifest, error) {
-	m, err := checkManifest(name, kind, data, keepEntries)
+	m, err := checkManifest(kind, memManifest(name, data), keepEntries)
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// checkManifest checks data; sink, when not nil, makes the sink that
-// receives the entries of the manifest being checked.
-func checkManifest(name, kind string, data []byte, sink func(*Manifest) manifestSink) (*Manifest, error) {
+// checkManifest checks src; sink, when not nil, makes the sink that
+// receives the entries of the manifest being checked. A file that cannot be
+// read (or read whole, when the chunked reader cannot take it) returns no
+// manifest.
+func checkManifest(kind string, src *manifestSource, sink func(*Manifest) manifestSink) (*Manifest, error) {
 	if kind == "" {
-		kind = sniffManifest(data)
+		head, err := src.prefix(sniffBytes)
+		if err != nil {
+			return nil, err
+		}
+		kind = sniffManifest(head)
 	}
 	start := func() (*Manifest, *manifestChecker) {
-		m := &Manifest{File: name, Kind: kind, data: data}
+		m := &Manifest{File: src.name, Kind: kind, src: src}
 		var s manifestSink
 		if sink != nil {
 			s = sink(m)
@@ -313,11 +337,18 @@ func checkManifest(name, kind string, data []byte, sink func(*Manifest) manifest
 	m, c := start()
 	switch {
 	case kind == manifestCSV:
-		readCSVManifest(c, data)
-	case !readYAMLChunked(c, data):
+		readCSVManifest(c, src.reader())
+	case !readYAMLChunked(c, src):
+		data, err := src.whole()
+		if err != nil {
+			return nil, err
+		}
 		m, c = start() // again, whole
 		m.whole = true
 		readYAMLManifest(c, data)
+	}
+	if err := src.settled(); err != nil {
+		return nil, err
 	}
 	if len(c.errs.Problems) == 0 && m.NCerts+m.NSSH == 0 {
 		c.errs.addf(0, "no entries: a manifest lists certificates or ssh keys")
@@ -383,6 +414,40 @@ type nameSeen struct {
 	name string
 }
 
+// nameSet is the names entries gave, compared without case. Each is kept
+// as a 128-bit hash of its lowercase form (two seeded maphashes: no
+// collision in any manifest that fits in a file) and its line, and only a
+// name spelled with capitals as its string too, so that a large manifest's
+// check holds a small key per entry rather than every name.
+type nameSet struct {
+	seeds [2]maphash.Seed
+	lines map[[2]uint64]int
+	spelt map[[2]uint64]string
+}
+
+func newNameSet() *nameSet {
+	return &nameSet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		lines: map[[2]uint64]int{}, spelt: map[[2]uint64]string{}}
+}
+
+// add notes name at line, or returns where it was first given.
+func (s *nameSet) add(name string, line int) (nameSeen, bool) {
+	lower := strings.ToLower(name)
+	key := [2]uint64{maphash.String(s.seeds[0], lower), maphash.String(s.seeds[1], lower)}
+	if first, dup := s.lines[key]; dup {
+		spelt, ok := s.spelt[key]
+		if !ok {
+			spelt = lower
+		}
+		return nameSeen{line: first, name: spelt}, true
+	}
+	s.lines[key] = line
+	if lower != name {
+		s.spelt[key] = name
+	}
+	return nameSeen{}, false
+}
+
 // manifestChecker checks entries as the readers find them, counts the good
 // ones in the manifest and passes them to the sink.
 type manifestChecker struct {
@@ -391,15 +456,15 @@ type manifestChecker struct {
 	reread    bool // forEachEntry: the check passed, and a list the sink drops need not be read
 	errs      *manifestError
 	defaults  certFields // checked: a field that failed is left out
-	certNames map[string]nameSeen
-	sshNames  map[string]nameSeen
+	certNames *nameSet
+	sshNames  *nameSet
 	caSeen    map[string]bool
 	sshCASeen map[string]bool
 }
 
 func newManifestChecker(m *Manifest, sink manifestSink) *manifestChecker {
 	return &manifestChecker{m: m, sink: sink, errs: &manifestError{File: m.File},
-		certNames: map[string]nameSeen{}, sshNames: map[string]nameSeen{},
+		certNames: newNameSet(), sshNames: newNameSet(),
 		caSeen: map[string]bool{}, sshCASeen: map[string]bool{}}
 }
 
@@ -415,8 +480,11 @@ func (c *manifestChecker) skips(key string) bool {
 	return c.sink.ssh == nil
 }
 
-// stopped reports whether the sink wants no more entries.
-func (c *manifestChecker) stopped() bool { return c.sink.stop != nil && c.sink.stop() }
+// stopped reports whether the sink wants no more entries, or the file
+// could not be read.
+func (c *manifestChecker) stopped() bool {
+	return c.m.src.failed() || (c.sink.stop != nil && c.sink.stop())
+}
 
 // fieldPath names a field in messages: "certificates[2].sans" in YAML,
 // "sans" in CSV (where is "").
@@ -437,7 +505,7 @@ func entryMsg(where, msg string) string {
 }
 
 // name checks a NAME and that no earlier entry of names has it.
-func (c *manifestChecker) name(f textField, entryLine int, where string, names map[string]nameSeen) (string, bool) {
+func (c *manifestChecker) name(f textField, entryLine int, where string, names *nameSet) (string, bool) {
 	switch {
 	case f.bad:
 		return "", false
@@ -452,8 +520,7 @@ func (c *manifestChecker) name(f textField, entryLine int, where string, names m
 	if c.reread {
 		return f.v, true // the check found no duplicate: no need to keep every name again
 	}
-	key := strings.ToLower(f.v)
-	if first, dup := names[key]; dup {
+	if first, dup := names.add(f.v, f.line); dup {
 		as := ""
 		if first.name != f.v {
 			as = fmt.Sprintf(" as %q; names that differ only in case are one file on macOS and Windows", first.name)
@@ -461,7 +528,6 @@ func (c *manifestChecker) name(f textField, entryLine int, where string, names m
 		c.errs.addf(f.line, "%s", entryMsg(where, fmt.Sprintf("duplicate name %q (first on line %d%s)", f.v, first.line, as)))
 		return "", false
 	}
-	names[key] = nameSeen{line: f.line, name: f.v}
 	return f.v, true
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -46,28 +48,57 @@ func TestManifestChunkedMatchesWhole(t *testing.T) {
 		"duplicate key":    "certificates:\n  - name: a\n    sans: [a.example.test]\ncertificates:\n  - name: b\n",
 	}
 	for name, doc := range cases {
-		t.Run(name, func(t *testing.T) {
-			got, gotErr := parseManifest("m.yaml", manifestYAML, []byte(doc))
-			want, wantErr := wholeManifest([]byte(doc))
-			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-				t.Fatalf("problems differ:\nchunked: %v\nwhole:   %v", gotErr, wantErr)
-			}
-			if got != nil && want != nil {
-				got.data, want.data, got.whole, want.whole = nil, nil, false, false
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("entries differ")
-			}
-		})
+		for _, from := range []string{"memory", "file"} {
+			t.Run(name+" from "+from, func(t *testing.T) {
+				var got *Manifest
+				var gotErr error
+				if from == "memory" {
+					got, gotErr = parseManifest("m.yaml", manifestYAML, []byte(doc))
+				} else {
+					got, gotErr = parseManifestFile(t, doc)
+				}
+				want, wantErr := wholeManifest([]byte(doc))
+				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+					t.Fatalf("problems differ:\nchunked: %v\nwhole:   %v", gotErr, wantErr)
+				}
+				if got != nil && want != nil {
+					got.src, got.split, got.whole, want.whole = nil, nil, false, false
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("entries differ")
+				}
+			})
+		}
 	}
 	m, err := parseManifest("m.yaml", manifestYAML, []byte(good))
 	if err != nil || len(m.Certs) != 3*yamlChunkEntries+7 || len(m.SSH) != 2 {
 		t.Fatalf("good fleet: %v, %d certs", err, len(m.Certs))
 	}
-	if _, sections, err := splitYAML([]byte(good)); err != nil || len(sections["certificates"].starts) != len(m.Certs) {
+	if split, err := splitYAML(memManifest("m.yaml", []byte(good))); err != nil || split.sections["certificates"].items != len(m.Certs) {
 		t.Fatalf("the good fleet was not read in chunks: %v", err)
 	}
 	if _, err := parseManifest("m.yaml", manifestYAML, []byte(bad)); err == nil || !strings.Contains(err.Error(), "m.yaml:") {
 		t.Fatalf("problems lost their FILE:LINE: %v", err)
 	}
+}
+
+// parseManifestFile writes doc to m.yaml and checks it from there, keeping
+// its entries, as parseManifest does from memory.
+func parseManifestFile(t *testing.T, doc string) (*Manifest, error) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := openManifest(manifestEnv(nil), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	src.name = "m.yaml"
+	m, err := checkManifest(manifestYAML, src, keepEntries)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -10,7 +10,7 @@ package main
 // (encoding/csv, FieldPos for the line of each field).
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -26,9 +26,14 @@ import (
 // no such column).
 type csvColumns []int
 
-// readCSVManifest parses data and checks its records with c.
-func readCSVManifest(c *manifestChecker, data []byte) {
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM))))
+// readCSVManifest parses in and checks its records with c. A failed read
+// of the file stops c (c.m.src.err).
+func readCSVManifest(c *manifestChecker, in io.Reader) {
+	br := bufio.NewReader(in)
+	if head, _ := br.Peek(len(utf8BOM)); string(head) == utf8BOM {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	r := csv.NewReader(br)
 	r.Comment = '#'
 	r.FieldsPerRecord = -1 // checked here, so every short or long record is reported
 	r.TrimLeadingSpace = true
@@ -39,7 +44,9 @@ func readCSVManifest(c *manifestChecker, data []byte) {
 		return
 	}
 	if err != nil {
-		csvProblem(c.errs, err)
+		if !c.stopped() {
+			csvProblem(c.errs, err)
+		}
 		return
 	}
 	headerLine, _ := r.FieldPos(0)
@@ -53,7 +60,9 @@ func readCSVManifest(c *manifestChecker, data []byte) {
 			return
 		}
 		if err != nil {
-			csvProblem(c.errs, err) // the reader cannot be trusted after a syntax error
+			if !c.stopped() {
+				csvProblem(c.errs, err) // the reader cannot be trusted after a syntax error
+			}
 			return
 		}
 		line, _ := r.FieldPos(0)

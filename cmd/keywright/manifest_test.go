@@ -361,14 +361,18 @@ func (r *endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// An input over store.MaxFileSize is refused before it is parsed, and no
-// more of it is read than the cap.
+// A file over maxManifestFile, and stdin over store.MaxFileSize, are
+// refused before they are parsed, and no more of stdin is read than the
+// cap.
 func TestManifestTooLarge(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "big.yaml")
-	if err := os.WriteFile(big, []byte(strings.Repeat("#", store.MaxFileSize+1)), 0o644); err != nil {
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readManifest(manifestEnv(nil), big, nil); !errors.Is(err, store.ErrTooLarge) {
+	if err := os.Truncate(big, maxManifestFile+1); err != nil { // sparse: nothing written
+		t.Fatal(err)
+	}
+	if _, err := readManifest(manifestEnv(nil), big, nil); !errors.Is(err, store.ErrTooLarge) || !strings.Contains(err.Error(), "over 64 MiB") {
 		t.Errorf("file: %v", err)
 	}
 	in := &endless{}

@@ -11,6 +11,7 @@ package main
 // as before.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -26,34 +27,43 @@ const yamlChunkEntries = 256
 // needs; read it whole.
 var errNotChunkable = newError("not chunkable")
 
-// yamlSection is a top-level list (certificates:, ssh:) in block style:
-// where each item starts, and where the list ends.
+// yamlSplit is a document split for the chunked reader: the skeleton (the
+// document with the items of its lists blanked, line numbers kept) and
+// where the items of each list are. It is small (a byte for each line of
+// an item), so the check keeps it for the work's reading.
+type yamlSplit struct {
+	skeleton []byte
+	sections map[string]*yamlSection
+}
+
+// yamlSection is a top-level list (certificates:, ssh:) in block style, as
+// chunks of items.
 type yamlSection struct {
 	key    string
-	starts []int // byte offset of each item's "-" line
-	lines  []int // 1-based line of each
-	end    int   // byte offset where the list ends
+	chunks []yamlChunk
+	items  int
 }
 
-// item is the bytes of items [from, to).
-func (s *yamlSection) span(from, to int) (int, int) {
-	end := s.end
-	if to < len(s.starts) {
-		end = s.starts[to]
-	}
-	return s.starts[from], end
+// yamlChunk is yamlChunkEntries items of a list at most (fewer at its end).
+type yamlChunk struct {
+	from, to int64 // their bytes in the file
+	line     int   // the first item's "-" line, from 1
+	n        int   // how many
 }
 
-// readYAMLChunked reads data in chunks into c, or returns false (with c
-// untouched but for what it read, to be thrown away) when data needs the
-// whole-document reader.
-func readYAMLChunked(c *manifestChecker, data []byte) bool {
-	skeleton, sections, err := splitYAML(data)
-	if err != nil || len(sections) == 0 {
-		return false
+// readYAMLChunked reads src in chunks into c, or returns false (with c
+// untouched but for what it read, to be thrown away) when src needs the
+// whole-document reader. A failed read of src stops c (c.src.err).
+func readYAMLChunked(c *manifestChecker, src *manifestSource) bool {
+	split := c.m.split
+	if split == nil {
+		var err error
+		if split, err = splitYAML(src); err != nil || len(split.sections) == 0 {
+			return src.err != nil
+		}
 	}
 	w := yamlWalker{errs: c.errs}
-	root := w.document(skeleton)
+	root := w.document(split.skeleton)
 	if root == nil {
 		return false
 	}
@@ -63,7 +73,7 @@ func readYAMLChunked(c *manifestChecker, data []byte) bool {
 		switch {
 		case key == "defaults":
 			defaults = v
-		case sections[key] != nil && !isNull(v):
+		case split.sections[key] != nil && !isNull(v):
 			ok = false // both a list in the skeleton and item lines: not what splitYAML expects
 		}
 	})
@@ -80,21 +90,28 @@ func readYAMLChunked(c *manifestChecker, data []byte) bool {
 		if c.skips(key) {
 			continue
 		}
-		if s := sections[key]; s != nil && !readSectionChunks(c, w, data, s) {
+		if s := split.sections[key]; s != nil && !readSectionChunks(c, w, src, s) {
 			return false
 		}
 	}
+	c.m.split = split
 	return true
 }
 
 // readSectionChunks parses a section's items a chunk at a time and checks
 // each entry, as the whole-document reader's items would.
-func readSectionChunks(c *manifestChecker, w yamlWalker, data []byte, s *yamlSection) bool {
-	for base := 0; base < len(s.starts) && !c.stopped(); base += yamlChunkEntries {
-		end := min(base+yamlChunkEntries, len(s.starts))
-		from, to := s.span(base, end)
-		seq, err := parseChunk(data[from:to], s.lines[base]-1)
-		if err != nil || len(seq.Content) != end-base {
+func readSectionChunks(c *manifestChecker, w yamlWalker, src *manifestSource, s *yamlSection) bool {
+	base := 0
+	for _, ch := range s.chunks {
+		if c.stopped() {
+			break
+		}
+		text, err := src.slice(ch.from, ch.to)
+		if err != nil {
+			return true // c is stopped
+		}
+		seq, err := parseChunk(text, ch.line-1)
+		if err != nil || len(seq.Content) != ch.n {
 			return false
 		}
 		for k, item := range seq.Content {
@@ -108,6 +125,7 @@ func readSectionChunks(c *manifestChecker, w yamlWalker, data []byte, s *yamlSec
 				c.ssh(w.sshFields(item, where), where)
 			}
 		}
+		base += ch.n
 	}
 	return true
 }
@@ -152,58 +170,68 @@ func shiftLines(n *yaml.Node, offset int) {
 	}
 }
 
-// splitYAML finds the items of the top-level certificates: and ssh: lists
-// written in block style, and returns the document with those lists
-// blanked (each line kept as an empty line, so line numbers stay) for the
-// rest to be parsed whole.
-func splitYAML(data []byte) ([]byte, map[string]*yamlSection, error) {
-	if bytes.ContainsAny(data, "\t\r") || bytes.HasPrefix(data, []byte(utf8BOM)) {
-		return nil, nil, errNotChunkable
-	}
-	sp := yamlSplitter{data: data, sections: map[string]*yamlSection{}}
-	for off, n := 0, 1; off < len(data); n++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		if end < 0 {
-			end = len(data)
+// splitYAML reads src line by line for the items of the top-level
+// certificates: and ssh: lists written in block style. A line longer than
+// yamlMaxLine is not in that style.
+func splitYAML(src *manifestSource) (*yamlSplit, error) {
+	sp := yamlSplitter{sections: map[string]*yamlSection{}}
+	r := bufio.NewReaderSize(src.reader(), yamlMaxLine)
+	var off int64
+	for n := 1; ; n++ {
+		line, err := r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			return nil, errNotChunkable
+		case err != nil && !errors.Is(err, io.EOF):
+			return nil, err
+		case len(line) == 0:
+			sp.endSection(off)
+			return &yamlSplit{skeleton: sp.skeleton, sections: sp.sections}, nil
+		}
+		text := bytes.TrimSuffix(line, []byte("\n"))
+		if bytes.ContainsAny(text, "\t\r") || (n == 1 && bytes.HasPrefix(text, []byte(utf8BOM))) {
+			return nil, errNotChunkable
+		}
+		inItems, lerr := sp.line(off, n, text)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if inItems {
+			sp.skeleton = append(sp.skeleton, '\n')
 		} else {
-			end += off + 1
+			sp.skeleton = append(sp.skeleton, line...)
 		}
-		if err := sp.line(off, n); err != nil {
-			return nil, nil, err
-		}
-		off = end
+		off += int64(len(line))
 	}
-	sp.endSection(len(data))
-	return sp.skeleton(), sp.sections, nil
 }
+
+// yamlMaxLine is the longest line the chunked reader takes.
+const yamlMaxLine = 64 << 10
 
 // yamlSplitter walks the lines of a document.
 type yamlSplitter struct {
-	data     []byte
 	sections map[string]*yamlSection
+	skeleton []byte
 	cur      *yamlSection // the list being read, or nil
 	indent   int          // of its items' "-"; -1 until the first item
 	started  bool         // a line other than blank, comment or "---" was seen
 }
 
-// line reads the line that starts at byte start, line n.
-func (sp *yamlSplitter) line(start, n int) error {
-	text := sp.data[start:]
-	if i := bytes.IndexByte(text, '\n'); i >= 0 {
-		text = text[:i]
-	}
+// line reads text, the line that starts at byte start, line n, and says
+// whether it is part of a list's items (blanked in the skeleton).
+func (sp *yamlSplitter) line(start int64, n int, text []byte) (bool, error) {
 	trimmed := bytes.TrimLeft(text, " ")
 	indent := len(text) - len(trimmed)
 	switch {
 	case len(trimmed) == 0 || trimmed[0] == '#':
-		return nil // blank or comment: goes with whatever it is in
+		return sp.inItems(), nil // blank or comment: goes with whatever it is in
 	case indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("..."))):
 		if sp.started {
-			return errNotChunkable // a second document, or an end marker
+			return false, errNotChunkable // a second document, or an end marker
 		}
-		return nil
+		return false, nil
 	case indent == 0 && text[0] == '%':
-		return errNotChunkable // a directive
+		return false, errNotChunkable // a directive
 	}
 	sp.started = true
 	isItem := trimmed[0] == '-' && (len(trimmed) == 1 || trimmed[1] == ' ')
@@ -213,17 +241,32 @@ func (sp *yamlSplitter) line(start, n int) error {
 		}
 		switch {
 		case isItem && indent == sp.indent:
-			sp.cur.starts = append(sp.cur.starts, start)
-			sp.cur.lines = append(sp.cur.lines, n)
-			return nil
+			sp.item(start, n)
+			return true, nil
 		case sp.indent >= 0 && indent > sp.indent:
-			return nil // inside the open item
+			return true, nil // inside the open item
 		case indent > 0:
-			return errNotChunkable // a line that belongs to no item
+			return false, errNotChunkable // a line that belongs to no item
 		}
 		sp.endSection(start)
 	}
-	return sp.topLevel(text)
+	return false, sp.topLevel(text)
+}
+
+// inItems reports whether the open list has an item yet.
+func (sp *yamlSplitter) inItems() bool { return sp.cur != nil && sp.cur.items > 0 }
+
+// item notes an item of the open list starting at byte start, line n.
+func (sp *yamlSplitter) item(start int64, n int) {
+	s := sp.cur
+	if s.items%yamlChunkEntries == 0 {
+		if k := len(s.chunks); k > 0 {
+			s.chunks[k-1].to = start
+		}
+		s.chunks = append(s.chunks, yamlChunk{from: start, line: n})
+	}
+	s.chunks[len(s.chunks)-1].n++
+	s.items++
 }
 
 // topLevel reads a line at column 0: a key; certificates: and ssh: with
@@ -248,26 +291,11 @@ func (sp *yamlSplitter) topLevel(text []byte) error {
 }
 
 // endSection closes the open list where the current line starts.
-func (sp *yamlSplitter) endSection(at int) {
-	if sp.cur != nil {
-		sp.cur.end = at
+func (sp *yamlSplitter) endSection(at int64) {
+	if s := sp.cur; s != nil {
+		if k := len(s.chunks); k > 0 {
+			s.chunks[k-1].to = at
+		}
 		sp.cur = nil
 	}
-}
-
-// skeleton is the document with every list's items blanked but their
-// newlines.
-func (sp *yamlSplitter) skeleton() []byte {
-	out := bytes.Clone(sp.data)
-	for _, s := range sp.sections {
-		if len(s.starts) == 0 {
-			continue
-		}
-		for i := s.starts[0]; i < s.end; i++ {
-			if out[i] != '\n' {
-				out[i] = ' '
-			}
-		}
-	}
-	return out
 }
