@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,8 +14,8 @@ import (
 // batchReport counts and reports a batch's entries as they are done: a
 // failure as an error line on stderr when it happens (FILE:LINE: NAME:
 // why), the progress bar on a terminal, and at the end the summary line
-// (always the last line) and, with --json, the document on stdout. Safe
-// for concurrent use.
+// (always the last line) and, with --json, the document on stdout, its
+// entries as they are done (batch_json.go). Safe for concurrent use.
 type batchReport struct {
 	e      *Env
 	m      *Manifest
@@ -24,15 +23,18 @@ type batchReport struct {
 	dryRun bool
 
 	mu      sync.Mutex
-	doc     fleetReport
-	order   []int // the manifest position of each entry of doc
+	doc     fleetReport // the counts; its entries go to json
+	json    *jsonStream // nil without --json
 	prog    progress
 	printed map[error]bool // failures of a shared cause (a CA that cannot sign), printed once
 }
 
 func newBatchReport(e *Env, m *Manifest, start time.Time, dryRun bool) *batchReport {
-	return &batchReport{e: e, m: m, start: start, dryRun: dryRun, doc: fleetReport{Entries: []fleetEntry{}},
-		prog: noProgress{}, printed: map[error]bool{}}
+	r := &batchReport{e: e, m: m, start: start, dryRun: dryRun, prog: noProgress{}, printed: map[error]bool{}}
+	if e.Globals.JSON {
+		r.json = newJSONStream(e.Stdout)
+	}
+	return r
 }
 
 // startProgress draws the progress bar of n entries, on a terminal only.
@@ -96,9 +98,8 @@ func (r *batchReport) add(ref entryRef, fe fleetEntry, err error, warnings []str
 		r.doc.Failed++
 		fe.Error = message(err)
 	}
-	if r.e.Globals.JSON {
-		r.doc.Entries = append(r.doc.Entries, fe)
-		r.order = append(r.order, pos)
+	if r.json != nil {
+		r.json.add(pos, fe)
 	}
 	printErr := err != nil && !r.dryRun && !r.printed[err]
 	printPlan := r.dryRun && !r.e.Globals.JSON
@@ -149,10 +150,9 @@ func (r *batchReport) finish(stop error) error {
 		fmt.Fprintf(r.e.Stderr, "keywright: batch: %d issued, %d renewed, %d skipped, %d failed (%s)\n",
 			d.Issued, d.Renewed, d.Skipped, d.Failed, took)
 	}
-	if r.e.Globals.JSON {
-		r.sortEntries()
-		if err := writeJSON(r.e, r.doc); err != nil {
-			return err
+	if r.json != nil {
+		if err := r.json.finish(d); err != nil {
+			return errorf("writing the JSON report: %w", err)
 		}
 	}
 	switch {
@@ -162,21 +162,6 @@ func (r *batchReport) finish(stop error) error {
 		return &batchFailed{n: d.Failed, of: d.Issued + d.Renewed + d.Skipped + d.Failed}
 	}
 	return nil
-}
-
-// sortEntries puts the JSON entries in manifest order (certificates, then
-// SSH keys), whatever order they were done in.
-func (r *batchReport) sortEntries() {
-	idx := make([]int, len(r.order))
-	for k := range idx {
-		idx[k] = k
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return r.order[a] - r.order[b] })
-	sorted := make([]fleetEntry, len(idx))
-	for k, j := range idx {
-		sorted[k] = r.doc.Entries[j]
-	}
-	r.doc.Entries = sorted
 }
 
 // batchFailed: some entries failed (exit 1). Each was reported as an error

@@ -21,6 +21,10 @@ import (
 // after it (memory stays flat however long the manifest).
 const batchChunk = 128
 
+// batchLag is how far behind the manifest a CA's unfinished group may fall
+// (prepareGroups).
+const batchLag = 4 * batchChunk
+
 // batch is one run of a manifest. It holds no more than a chunk of its
 // entries at once: a survey made while the manifest is checked says which
 // CAs and keys the work needs; then the manifest is read again
@@ -217,7 +221,9 @@ func (b *batch) runCerts() bool {
 
 // prepareGroups plans the certificate entries in manifest order, reports
 // those with nothing to write, and sends the others as groups of one CA,
-// at most batchChunk each. After quit it plans nothing more.
+// at most batchChunk each; a CA's group that falls batchLag entries behind
+// the manifest is sent as it is, so that the --json report, which waits for
+// the earliest entry not done, holds few. After quit it plans nothing more.
 func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 	p := b.planner()
 	defer p.close()
@@ -252,6 +258,13 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 		pending[pl.ca] = append(pending[pl.ca], certJob{ref: ref, ent: *ent, pl: pl})
 		if len(pending[pl.ca]) == batchChunk {
 			send(pl.ca)
+		}
+		if pos%batchChunk == 0 {
+			for _, name := range order {
+				if jobs := pending[name]; len(jobs) > 0 && jobs[0].ref.pos < pos-batchLag && !stopped {
+					send(name)
+				}
+			}
 		}
 	}})
 	for _, name := range order {

@@ -211,12 +211,24 @@ func (e *manifestError) addErr(line int, path string, err error) {
 	e.add(manifestProblem{Line: line, Msg: path + ": " + fault.Text(err), Err: err})
 }
 
+// add keeps p when it is among the first maxManifestProblems by line (a
+// problem found later, such as an unknown CA merged after the check, may
+// come before those kept); the others are counted.
 func (e *manifestError) add(p manifestProblem) {
-	if len(e.Problems) >= maxManifestProblems {
-		e.More++
+	if len(e.Problems) < maxManifestProblems {
+		e.Problems = append(e.Problems, p)
 		return
 	}
-	e.Problems = append(e.Problems, p)
+	e.More++
+	last := 0
+	for i, q := range e.Problems {
+		if q.Line >= e.Problems[last].Line {
+			last = i
+		}
+	}
+	if p.Line < e.Problems[last].Line {
+		e.Problems[last] = p
+	}
 }
 
 // merge adds o's problems to e's.

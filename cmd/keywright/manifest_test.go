@@ -316,6 +316,13 @@ func TestManifestProblemCap(t *testing.T) {
 		!strings.HasPrefix(lines[0], `many.csv:2: name: invalid name "bad/0"`) {
 		t.Errorf("%d lines: first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
 	}
+	// A problem merged later (an unknown CA, found after the check) but
+	// earlier in the file is among those listed.
+	me.merge(&manifestError{File: "many.csv", Problems: []manifestProblem{{Line: 1, Msg: "ca: no CA \"x\""}}})
+	lines = me.orNil().(*manifestError).ErrorLines()
+	if len(lines) != maxManifestProblems+1 || lines[0] != `many.csv:1: ca: no CA "x"` || lines[len(lines)-1] != "many.csv: ... and 26 more" {
+		t.Errorf("after a merge, %d lines: first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
 }
 
 // The UI prints each problem as its own error line (README "Output and exit codes"), exit 1.
