@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -186,7 +185,7 @@ func (s *manifestSource) settled() error {
 		return s.fail(err)
 	}
 	if fi.Size() != s.size {
-		return s.fail(fmt.Errorf("%w (%d bytes, then %d)", errManifestChanged, s.size, fi.Size()))
+		return s.fail(errorf("%w (%d bytes, then %d)", errManifestChanged, s.size, fi.Size()))
 	}
 	return nil
 }
