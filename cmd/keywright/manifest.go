@@ -347,17 +347,22 @@ func checkManifest(kind string, src *manifestSource, sink func(*Manifest) manife
 		return m, newManifestChecker(m, s)
 	}
 	m, c := start()
-	switch {
-	case kind == manifestCSV:
+	if kind == manifestCSV {
 		readCSVManifest(c, src.reader())
-	case !readYAMLChunked(c, src):
-		data, err := src.whole()
-		if err != nil {
-			return nil, err
+	} else if nc := readYAMLChunked(c, src); nc != nil {
+		if src.size > store.MaxFileSize { // too large to read whole: say why not in parts
+			if !nc.reported {
+				c.errs.add(nc.problem())
+			}
+		} else {
+			data, err := src.whole()
+			if err != nil {
+				return nil, err
+			}
+			m, c = start() // again, whole
+			m.whole = true
+			readYAMLManifest(c, data)
 		}
-		m, c = start() // again, whole
-		m.whole = true
-		readYAMLManifest(c, data)
 	}
 	if err := src.settled(); err != nil {
 		return nil, err

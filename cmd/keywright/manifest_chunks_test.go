@@ -46,6 +46,10 @@ func TestManifestChunkedMatchesWhole(t *testing.T) {
 		"odd indentation":  "certificates:\n    - name: a\n      sans: [a.example.test]\n  - name: b\n",
 		"syntax error":     "certificates:\n  - name: a\n    sans: [a.example.test\n  - name: b\n",
 		"duplicate key":    "certificates:\n  - name: a\n    sans: [a.example.test]\ncertificates:\n  - name: b\n",
+		"CRLF":             strings.ReplaceAll(good, "\n", "\r\n"),
+		"CRLF, problems":   strings.ReplaceAll(bad, "\n", "\r\n"),
+		"byte order mark":  utf8BOM + good,
+		"lone CR":          strings.Replace(good, "\n", "\r", 1),
 	}
 	for name, doc := range cases {
 		for _, from := range []string{"memory", "file"} {
@@ -74,8 +78,10 @@ func TestManifestChunkedMatchesWhole(t *testing.T) {
 	if err != nil || len(m.Certs) != 3*yamlChunkEntries+7 || len(m.SSH) != 2 {
 		t.Fatalf("good fleet: %v, %d certs", err, len(m.Certs))
 	}
-	if split, err := splitYAML(memManifest("m.yaml", []byte(good))); err != nil || split.sections["certificates"].items != len(m.Certs) {
-		t.Fatalf("the good fleet was not read in chunks: %v", err)
+	for _, doc := range []string{good, strings.ReplaceAll(good, "\n", "\r\n"), utf8BOM + good} {
+		if split, err := splitYAML(memManifest("m.yaml", []byte(doc))); err != nil || split.sections["certificates"].items != len(m.Certs) {
+			t.Fatalf("the good fleet was not read in chunks: %v", err)
+		}
 	}
 	if _, err := parseManifest("m.yaml", manifestYAML, []byte(bad)); err == nil || !strings.Contains(err.Error(), "m.yaml:") {
 		t.Fatalf("problems lost their FILE:LINE: %v", err)

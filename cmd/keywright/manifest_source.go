@@ -175,11 +175,13 @@ func (s *manifestSource) reader() io.Reader {
 }
 
 // settled checks, after the first reading, that the file has the size it
-// had when opened (a block appended meanwhile would not have been read).
+// had when opened (a block appended meanwhile would not have been read),
+// and forgets the block in hand.
 func (s *manifestSource) settled() error {
 	if s.f == nil || s.err != nil {
 		return s.err
 	}
+	s.last = -1 // the work reads every block from the file again, even a file of one
 	fi, err := s.f.Stat()
 	if err != nil {
 		return s.fail(err)

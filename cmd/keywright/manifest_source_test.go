@@ -13,11 +13,19 @@ import (
 
 // fleetYAML is a block-style manifest of n certificates, about 60 bytes
 // each.
-func fleetYAML(n int) string {
+func fleetYAML(n int) string { return paddedFleetYAML(n, 0) }
+
+// paddedFleetYAML is fleetYAML with a comment of pad bytes on each entry's
+// first line (a large file of few entries).
+func paddedFleetYAML(n, pad int) string {
 	var b strings.Builder
+	comment := ""
+	if pad > 0 {
+		comment = "  # " + strings.Repeat("x", pad)
+	}
 	b.WriteString("defaults:\n  ca: fleet\ncertificates:\n")
 	for i := range n {
-		fmt.Fprintf(&b, "  - name: h%d\n    sans: [h%d.example.test, 10.%d.%d.%d]\n", i, i, i>>16, i>>8&255, i&255)
+		fmt.Fprintf(&b, "  - name: h%d%s\n    sans: [h%d.example.test, 10.%d.%d.%d]\n", i, comment, i, i>>16, i>>8&255, i&255)
 	}
 	return b.String()
 }
@@ -60,9 +68,10 @@ func TestManifestLargerThanReadWhole(t *testing.T) {
 		fmt.Fprintf(&flow, "  {name: h%d, sans: [h%d.example.test, 10.%d.%d.%d], ca: fleet},\n", i, i, i>>16, i>>8&255, i&255)
 	}
 	flow.WriteString("]\n")
-	_, err := readManifest(manifestEnv(nil), writeManifest(t, "flow.yaml", flow.String()), nil)
-	if !errors.Is(err, store.ErrTooLarge) || !strings.Contains(err.Error(), "block style") {
-		t.Fatalf("a large manifest that must be read whole: %v", err)
+	flowFile := writeManifest(t, "flow.yaml", flow.String())
+	_, err := readManifest(manifestEnv(nil), flowFile, nil)
+	if want := flowFile + ":1: a manifest over 4 MiB is read in parts, which needs CSV or YAML in block style"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("a large manifest that must be read whole: %v\nwant %s...", err, want)
 	}
 }
 
@@ -131,9 +140,22 @@ func TestManifestChangedBetweenReadings(t *testing.T) {
 			}
 		})
 	}
+	// A file of one block is read from disk again too.
+	small := writeManifest(t, "small.yaml", fleetYAML(3))
+	m, err := readManifest(manifestEnv(nil), small, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := os.WriteFile(small, []byte(strings.Replace(fleetYAML(3), "h2.", "x2.", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.forEachEntry(manifestSink{cert: func(int, *CertEntry) {}}); !errors.Is(err, errManifestChanged) {
+		t.Fatalf("a one-block file edited between the readings: %v", err)
+	}
 	// Replaced by another file (rename): the batch reads the file it opened.
 	file := writeManifest(t, "fleet.yaml", doc)
-	m, err := readManifest(manifestEnv(nil), file, nil)
+	m, err = readManifest(manifestEnv(nil), file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,5 +192,37 @@ func TestManifestGrowsWhileChecked(t *testing.T) {
 	_, err := readManifest(manifestEnv(nil), file, &sink)
 	if !grown || !errors.Is(err, errManifestChanged) {
 		t.Fatalf("a manifest appended to while checked: %v", err)
+	}
+}
+
+// A manifest too large to read whole that is not all in block style gets
+// the problem at its line, not "too large": a syntax error in one entry
+// (as the same error in a small file would read), a tab; CRLF line ends
+// and a byte order mark are read in parts.
+func TestLargeManifestProblemsAtTheirLine(t *testing.T) {
+	const n = 20000
+	doc := paddedFleetYAML(n, 200)
+	if len(doc) <= store.MaxFileSize {
+		t.Fatalf("the manifest is %d bytes: not over %d", len(doc), store.MaxFileSize)
+	}
+	entryLine := func(i int) int { return 4 + 2*i } // its "- name:" line
+	for _, tc := range []struct{ name, doc, want string }{
+		{"syntax error", strings.Replace(doc, "10.0.58.152]", "10.0.58.152", 1),
+			fmt.Sprintf(":%d: not valid YAML: ", entryLine(15000)+1)},
+		{"tab", strings.Replace(doc, "  - name: h12000 ", "  - name: h12000\t", 1),
+			fmt.Sprintf(":%d: a manifest over 4 MiB is read in parts, which needs CSV or YAML in block style (\"certificates:\" then one \"- name: ...\" item per entry): a tab", entryLine(12000))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := writeManifest(t, "big.yaml", tc.doc)
+			_, err := readManifest(manifestEnv(nil), file, nil)
+			if err == nil || !strings.Contains(err.Error(), file+tc.want) {
+				t.Fatalf("got %v\nwant %s%s...", err, file, tc.want)
+			}
+		})
+	}
+	for name, doc := range map[string]string{"CRLF": strings.ReplaceAll(doc, "\n", "\r\n"), "byte order mark": utf8BOM + doc} {
+		if m := mustRead(t, writeManifest(t, "big.yaml", doc)); m.NCerts != n {
+			t.Fatalf("%s: %d entries, want %d", name, m.NCerts, n)
+		}
 	}
 }
