@@ -53,6 +53,7 @@ func (c *BatchCmd) Run(e *Env) error {
 		return joinManifestErrors(err, caErr)
 	}
 	b := newBatch(e, c, m, cas, window, now, start)
+	onStopping.Store(b.rep.closeJSON)
 	if c.DryRun {
 		return b.dryRun()
 	}

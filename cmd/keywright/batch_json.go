@@ -26,7 +26,8 @@ type jsonStream struct {
 	held    map[int]fleetEntry // entries done before next
 	written int
 	maxHeld int   // the most entries held at once
-	err     error // the first failed write
+	err     error // the first failed write: nothing more is written
+	done    bool  // finished
 }
 
 // testHookJSONHeld, when set, gets a finished stream's maxHeld.
@@ -53,6 +54,9 @@ func (j *jsonStream) add(pos int, fe fleetEntry) {
 
 // write writes one entry of the list.
 func (j *jsonStream) write(fe fleetEntry) {
+	if j.err != nil {
+		return
+	}
 	var buf bytes.Buffer
 	if j.written == 0 {
 		buf.WriteString("{\n  \"entries\": [\n    ")
@@ -80,8 +84,12 @@ func (j *jsonStream) fail(err error) {
 }
 
 // finish writes what is held (a batch that stopped early leaves gaps:
-// the entries it did not reach), the end of the list and the counts.
+// the entries it did not reach), the end of the list and the counts, once.
 func (j *jsonStream) finish(doc fleetReport) error {
+	if j.done {
+		return j.err
+	}
+	j.done = true
 	for len(j.held) > 0 {
 		if _, ok := j.held[j.next]; !ok {
 			j.next++
@@ -89,15 +97,17 @@ func (j *jsonStream) finish(doc fleetReport) error {
 		}
 		j.add(j.next, j.held[j.next])
 	}
-	if j.written == 0 {
-		fmt.Fprint(j.w, "{\n  \"entries\": [],\n")
-	} else {
-		fmt.Fprint(j.w, "\n  ],\n")
-	}
-	fmt.Fprintf(j.w, "  \"issued\": %d,\n  \"renewed\": %d,\n  \"skipped\": %d,\n  \"failed\": %d\n}\n",
-		doc.Issued, doc.Renewed, doc.Skipped, doc.Failed)
-	if err := j.w.Flush(); err != nil {
-		j.fail(err)
+	if j.err == nil {
+		if j.written == 0 {
+			fmt.Fprint(j.w, "{\n  \"entries\": [],\n")
+		} else {
+			fmt.Fprint(j.w, "\n  ],\n")
+		}
+		fmt.Fprintf(j.w, "  \"issued\": %d,\n  \"renewed\": %d,\n  \"skipped\": %d,\n  \"failed\": %d\n}\n",
+			doc.Issued, doc.Renewed, doc.Skipped, doc.Failed)
+		if err := j.w.Flush(); err != nil {
+			j.fail(err)
+		}
 	}
 	if testHookJSONHeld != nil {
 		testHookJSONHeld(j.maxHeld)

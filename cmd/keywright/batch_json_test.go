@@ -46,37 +46,73 @@ func TestJSONStreamOrder(t *testing.T) {
 }
 
 // batch --json holds few entries however the CAs of a manifest
-// interleave: a CA named once at the top does not keep every later entry
+// interleave and whatever is already done: a CA named once at the top, or
+// one new SSH key before many done, does not keep every later entry
 // waiting until the end of the manifest.
 func TestBatchJSONHoldsAWindow(t *testing.T) {
+	defer func(lag int) { batchLag = lag }(batchLag)
+	batchLag = 2 * batchChunk
+	limit := batchLag + 3*batchChunk
+	const n = 1000
+	if n <= limit {
+		t.Fatalf("%d entries cannot show a window of %d", n, limit)
+	}
 	dir := filepath.Join(t.TempDir(), "pki")
 	for _, name := range []string{"rare", "main"} {
 		if code, _, errOut := runInProcess(t, "", nil, "--store", dir, "-q", "ca", "init", name, "--no-passphrase"); code != 0 {
 			t.Fatalf("ca init %s: %s", name, errOut)
 		}
 	}
-	const n = 2000
-	var m strings.Builder
-	m.WriteString("certificates:\n  - name: r0\n    sans: [r0.example.test]\n    ca: rare\n")
+	manifest := func(certs, ssh []string) string {
+		var m strings.Builder
+		m.WriteString("certificates:\n")
+		for _, c := range certs {
+			name, ca, _ := strings.Cut(c, "@")
+			fmt.Fprintf(&m, "  - name: %s\n    sans: [%s.example.test]\n    ca: %s\n", name, name, ca)
+		}
+		if len(ssh) > 0 {
+			m.WriteString("ssh:\n")
+			for _, name := range ssh {
+				fmt.Fprintf(&m, "  - name: %s\n", name)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "fleet.yaml")
+		if err := os.WriteFile(file, []byte(m.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	var certs, keys []string
 	for i := range n {
-		fmt.Fprintf(&m, "  - name: m%d\n    sans: [m%d.example.test]\n    ca: main\n", i, i)
+		certs = append(certs, fmt.Sprintf("m%d@main", i))
+		keys = append(keys, fmt.Sprintf("s%d", i))
 	}
-	manifest := filepath.Join(t.TempDir(), "fleet.yaml")
-	if err := os.WriteFile(manifest, []byte(m.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	held := -1
-	testHookJSONHeld = func(n int) { held = n }
-	defer func() { testHookJSONHeld = nil }()
-	code, out, errOut := runInProcess(t, "", map[string]string{"KEYWRIGHT_TEST_ITERATIONS": "2048"}, "--store", dir, "--json", "batch", manifest)
-	if code != 0 {
-		t.Fatalf("batch: exit %d\n%s", code, errOut)
-	}
-	var doc fleetReport
-	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Entries) != n+1 || doc.Entries[0].Name != "r0" || doc.Entries[n].Name != fmt.Sprintf("m%d", n-1) {
-		t.Fatalf("the JSON document: %v, %d entries", err, len(doc.Entries))
-	}
-	if limit := batchLag + 3*batchChunk; held < 0 || held > limit {
-		t.Fatalf("%d entries held at once for the JSON report, want at most %d", held, limit)
+	for _, tc := range []struct {
+		name        string
+		certs, keys []string
+		first       string
+	}{
+		{"all new, a rare CA first", append([]string{"r0@rare"}, certs...), keys, "r0"},
+		{"one new entry of a rare CA, then entries done", append([]string{"r1@rare"}, certs...), append([]string{"snew"}, keys...), "r1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			held := -1
+			testHookJSONHeld = func(n int) { held = n }
+			defer func() { testHookJSONHeld = nil }()
+			code, out, errOut := runInProcess(t, "", map[string]string{"KEYWRIGHT_TEST_ITERATIONS": "2048"},
+				"--store", dir, "--json", "batch", manifest(tc.certs, tc.keys))
+			if code != 0 {
+				t.Fatalf("batch: exit %d\n%s", code, errOut)
+			}
+			var doc fleetReport
+			all := len(tc.certs) + len(tc.keys)
+			if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Entries) != all || doc.Entries[0].Name != tc.first ||
+				doc.Entries[all-1].Name != tc.keys[len(tc.keys)-1] {
+				t.Fatalf("the JSON document: %v, %d entries", err, len(doc.Entries))
+			}
+			if held < 0 || held > limit {
+				t.Fatalf("%d entries held at once for the JSON report, want at most %d", held, limit)
+			}
+		})
 	}
 }

@@ -141,6 +141,15 @@ func (r *batchReport) finish(stop error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.prog.finish()
+	if r.json != nil {
+		if err := r.json.finish(r.doc); err != nil && stop == nil {
+			stop = errorf("the JSON report could not be written: %w", err)
+		}
+	}
+	if stop != nil && !interrupted(stop) {
+		reportError(r.e.Stderr, stop) // before the summary, which stays the last line
+		stop = reportedError{stop}
+	}
 	d := r.doc
 	took := fmt.Sprintf("%.1fs", time.Since(r.start).Seconds())
 	if r.dryRun {
@@ -150,11 +159,6 @@ func (r *batchReport) finish(stop error) error {
 		fmt.Fprintf(r.e.Stderr, "keywright: batch: %d issued, %d renewed, %d skipped, %d failed (%s)\n",
 			d.Issued, d.Renewed, d.Skipped, d.Failed, took)
 	}
-	if r.json != nil {
-		if err := r.json.finish(d); err != nil {
-			return errorf("writing the JSON report: %w", err)
-		}
-	}
 	switch {
 	case stop != nil:
 		return stop
@@ -163,6 +167,24 @@ func (r *batchReport) finish(stop error) error {
 	}
 	return nil
 }
+
+// closeJSON ends the --json document of a batch the signal handler is
+// stopping at once, so that what was printed is whole; unless a write
+// holds the report (a reader that stopped reading), which leaves it cut.
+func (r *batchReport) closeJSON() {
+	if r.json == nil || !r.mu.TryLock() {
+		return
+	}
+	defer r.mu.Unlock()
+	_ = r.json.finish(r.doc)
+}
+
+// reportedError is an error finish has printed already: nothing more is
+// printed, and the exit code is 1.
+type reportedError struct{ err error }
+
+func (e reportedError) Error() string        { return e.err.Error() }
+func (e reportedError) ErrorLines() []string { return nil }
 
 // batchFailed: some entries failed (exit 1). Each was reported as an error
 // line when it failed and the summary says how many: nothing more is

@@ -22,8 +22,9 @@ import (
 const batchChunk = 128
 
 // batchLag is how far behind the manifest a CA's unfinished group may fall
-// (prepareGroups).
-const batchLag = 4 * batchChunk
+// (groupQueue): at most about that many entries wait for the --json report.
+// A variable for tests.
+var batchLag = 32 * batchChunk
 
 // batch is one run of a manifest. It holds no more than a chunk of its
 // entries at once: a survey made while the manifest is checked says which
@@ -75,6 +76,7 @@ func (b *batch) run(sv *batchSurvey) error {
 	onFinishing.Store(func(w io.Writer) {
 		fmt.Fprintln(w, "keywright: interrupted: finishing the entries in flight, starting no new one (interrupt again to stop at once)")
 	})
+	keepGoingOnBrokenPipe()
 	need, err := sv.done()
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func (b *batch) dryRun() error {
 		}
 	}})
 	if p.dbErr != nil {
-		return busyHint(p.dbErr)
+		return b.rep.finish(busyHint(p.dbErr))
 	}
 	b.readEntries(manifestSink{ssh: func(pos int, ent *SSHEntry) {
 		b.rep.ssh(b.sshRef(pos, ent), p.ssh(ent), nil)
@@ -220,26 +222,14 @@ func (b *batch) runCerts() bool {
 }
 
 // prepareGroups plans the certificate entries in manifest order, reports
-// those with nothing to write, and sends the others as groups of one CA,
-// at most batchChunk each; a CA's group that falls batchLag entries behind
-// the manifest is sent as it is, so that the --json report, which waits for
-// the earliest entry not done, holds few. After quit it plans nothing more.
+// those with nothing to write, and sends the others as groups of one CA
+// (groupQueue). After quit it plans nothing more.
 func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 	p := b.planner()
 	defer p.close()
-	pending := map[string][]certJob{}
-	var order []string
-	stopped := false
-	send := func(name string) {
-		jobs := pending[name]
-		delete(pending, name)
-		select {
-		case out <- b.prepareGroup(name, jobs):
-		case <-quit:
-			stopped = true
-		}
-	}
-	b.readEntries(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
+	q := &groupQueue{b: b, out: out, quit: quit, pending: map[string][]certJob{}}
+	b.readEntries(manifestSink{stop: func() bool { return q.stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
+		q.sendLagging(pos)
 		ref := certRef(pos, ent)
 		pl := p.cert(ent)
 		if p.dbErr != nil {
@@ -252,24 +242,65 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 			b.rep.cert(ref, pl, nil, nil)
 			return
 		}
-		if _, ok := pending[pl.ca]; !ok {
-			order = append(order, pl.ca)
-		}
-		pending[pl.ca] = append(pending[pl.ca], certJob{ref: ref, ent: *ent, pl: pl})
-		if len(pending[pl.ca]) == batchChunk {
-			send(pl.ca)
-		}
-		if pos%batchChunk == 0 {
-			for _, name := range order {
-				if jobs := pending[name]; len(jobs) > 0 && jobs[0].ref.pos < pos-batchLag && !stopped {
-					send(name)
-				}
-			}
-		}
+		q.add(certJob{ref: ref, ent: *ent, pl: pl})
 	}})
-	for _, name := range order {
-		if len(pending[name]) > 0 && !stopped {
-			send(name)
+	q.sendAll()
+}
+
+// groupQueue fills a group per CA and sends each when it has batchChunk
+// entries, or when its first entry falls batchLag entries behind the
+// manifest (so that the --json report, which waits for the earliest entry
+// not done, holds few), or at the end.
+type groupQueue struct {
+	b       *batch
+	out     chan<- certGroup
+	quit    <-chan struct{}
+	pending map[string][]certJob
+	order   []string // the CAs, each once, in order of first mention
+	stopped bool     // quit: nothing more is sent
+}
+
+func (q *groupQueue) add(job certJob) {
+	name := job.pl.ca
+	if _, ok := q.pending[name]; !ok {
+		q.order = append(q.order, name)
+	}
+	q.pending[name] = append(q.pending[name], job)
+	if len(q.pending[name]) == batchChunk {
+		q.send(name)
+	}
+}
+
+func (q *groupQueue) send(name string) {
+	jobs := q.pending[name]
+	q.pending[name] = nil // the CA keeps its place in order
+	if q.stopped {
+		return
+	}
+	select {
+	case q.out <- q.b.prepareGroup(name, jobs):
+	case <-q.quit:
+		q.stopped = true
+	}
+}
+
+// sendLagging sends, at every batchChunk-th entry, the groups that fell
+// behind entry pos.
+func (q *groupQueue) sendLagging(pos int) {
+	if pos%batchChunk != 0 {
+		return
+	}
+	for _, name := range q.order {
+		if jobs := q.pending[name]; len(jobs) > 0 && jobs[0].ref.pos < pos-batchLag {
+			q.send(name)
+		}
+	}
+}
+
+func (q *groupQueue) sendAll() {
+	for _, name := range q.order {
+		if len(q.pending[name]) > 0 {
+			q.send(name)
 		}
 	}
 }
@@ -425,8 +456,18 @@ func (b *batch) runSSH() bool {
 	defer p.close()
 	var chunk []sshJob
 	stopped := false
+	flush := func() {
+		if stopped = stopped || store.Interrupted(); !stopped && len(chunk) > 0 {
+			b.sshChunk(chunk)
+			chunk = chunk[:0]
+		}
+	}
 	b.readEntries(manifestSink{stop: func() bool { return stopped || store.Interrupted() }, ssh: func(pos int, ent *SSHEntry) {
-		ref, pl := b.sshRef(pos, ent), p.ssh(ent)
+		ref := b.sshRef(pos, ent)
+		if len(chunk) > 0 && chunk[0].ref.pos < ref.pos-batchLag {
+			flush() // the --json report waits for it (groupQueue)
+		}
+		pl := p.ssh(ent)
 		if c := ent.Cert; pl.sign && c != nil && pl.action != actFailed {
 			if err := b.sshCA(c.CA); err != nil {
 				pl = pl.fail(err)
@@ -437,15 +478,10 @@ func (b *batch) runSSH() bool {
 			return
 		}
 		if chunk = append(chunk, sshJob{ref: ref, ent: *ent, pl: pl}); len(chunk) == batchChunk {
-			if stopped = store.Interrupted(); !stopped {
-				b.sshChunk(chunk)
-				chunk = chunk[:0]
-			}
+			flush()
 		}
 	}})
-	if len(chunk) > 0 && !stopped && !store.Interrupted() {
-		b.sshChunk(chunk)
-	}
+	flush()
 	return stopped || store.Interrupted()
 }
 

@@ -51,6 +51,9 @@ func handleSignals() context.Context {
 			signals.stop()
 		}
 		cancel()
+		if end, _ := onStopping.Load().(func()); end != nil {
+			end()
+		}
 		reportInterrupted(os.Stderr)
 		os.Exit(signalExitCode(sig))
 	}()
@@ -67,6 +70,19 @@ var finishInFlight atomic.Bool
 // reportFinishing: batch, interrupted, finishes the entries in flight and
 // starts no new one, instead of finishing the whole command.
 var onFinishing atomic.Value
+
+// onStopping, when a command stores a func() in it, is called before the
+// handler stops the process: batch ends its --json document there, so
+// what it printed is whole.
+var onStopping atomic.Value
+
+// keepGoingOnBrokenPipe makes a write to a closed pipe on stdout or stderr
+// fail with EPIPE instead of killing the process (Go's default for fd 1
+// and 2): batch, whose --json report is written as it works, finishes its
+// work when the reader of its output has gone.
+func keepGoingOnBrokenPipe() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
 
 // signals is what the handler has decided, for settle.
 var signals = signalState{decided: make(chan struct{})}
