@@ -34,7 +34,7 @@ func (c *RenewCmd) Run(e *Env) error {
 		return err
 	}
 	r := newRenewer(e, renewOptions{Days: intOr0(c.Days), ReuseKey: c.ReuseKey, Passin: c.Passin, Passout: c.Passout, CAKeys: c.CAKeyFlags})
-	out := &renewReport{e: e, doc: fleetReport{Entries: []fleetEntry{}}}
+	out := newRenewReport(e)
 	if c.Expiring != "" {
 		err = c.renewExpiring(e, r, out, window)
 	} else {
@@ -89,7 +89,7 @@ func (c *RenewCmd) renewExpiring(e *Env, r *renewer, out *renewReport, window ti
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		out.add(r.renewGroup(groups[name])...)
 	}
-	if err == nil && len(out.doc.Entries) == 0 {
+	if err == nil && out.doc.Renewed+out.doc.Failed == 0 {
 		e.UI.Infof("no certificate of the store's CAs ends within %s", c.Expiring)
 	}
 	return err
@@ -118,11 +118,30 @@ type fleetEntry struct {
 // renewReport prints renew's outcomes as they come: a line per renewed
 // certificate on stdout (or the JSON document at the end), warnings and
 // errors on stderr. The last error is the command's (printed by run); the
-// earlier ones are printed as they happen.
+// earlier ones are printed as they happen. The JSON document's entries are
+// written as they come (jsonStream), so that renewing a whole fleet holds
+// no list of it.
 type renewReport struct {
 	e       *Env
-	doc     fleetReport
+	doc     fleetReport // the counts
+	json    *jsonStream // with --json
 	pending error
+}
+
+func newRenewReport(e *Env) *renewReport {
+	o := &renewReport{e: e}
+	if e.Globals.JSON {
+		o.json = newJSONStream(e.Stdout)
+		keepGoingOnBrokenPipe() // a reader that goes away does not stop the renewals
+	}
+	return o
+}
+
+// entry adds fe to the JSON document.
+func (o *renewReport) entry(fe fleetEntry) {
+	if o.json != nil {
+		o.json.add(o.doc.Renewed+o.doc.Failed-1, fe)
+	}
 }
 
 func (o *renewReport) add(outs ...renewOutcome) {
@@ -134,7 +153,7 @@ func (o *renewReport) add(outs ...renewOutcome) {
 		}
 		o.doc.Renewed++
 		is := out.Issued
-		o.doc.Entries = append(o.doc.Entries, fleetEntry{Name: out.Name, Kind: "certificate", Action: "renewed",
+		o.entry(fleetEntry{Name: out.Name, Kind: "certificate", Action: "renewed",
 			Serial: is.Entry.Serial, NotAfter: is.Cert.NotAfter.UTC()})
 		if !o.e.Globals.JSON {
 			fmt.Fprintf(o.e.Stdout, "%s: renewed (serial %s, renews %s, valid until %s)\n",
@@ -145,8 +164,7 @@ func (o *renewReport) add(outs ...renewOutcome) {
 
 func (o *renewReport) failed(out renewOutcome) {
 	o.doc.Failed++
-	o.doc.Entries = append(o.doc.Entries, fleetEntry{Name: out.Name, Kind: "certificate", Action: "failed",
-		Error: message(out.Err)})
+	o.entry(fleetEntry{Name: out.Name, Kind: "certificate", Action: "failed", Error: message(out.Err)})
 	if o.pending != nil {
 		reportError(o.e.Stderr, o.pending)
 	}
@@ -156,9 +174,9 @@ func (o *renewReport) failed(out renewOutcome) {
 // finish prints the JSON document and returns the command's error: err,
 // else the last failure (exit 1 if any certificate failed).
 func (o *renewReport) finish(err error) error {
-	if o.e.Globals.JSON {
-		if jerr := writeJSON(o.e, o.doc); jerr != nil && err == nil {
-			err = jerr
+	if o.json != nil {
+		if jerr := o.json.finish(o.doc); jerr != nil && err == nil {
+			err = errorf("the JSON report could not be written: %w", jerr)
 		}
 	}
 	switch {
