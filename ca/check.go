@@ -81,33 +81,58 @@ func (db *DB) integrity(ctx context.Context) ([]store.Finding, error) {
 
 // missingFiles: the newest entry of each file whose file is gone (an older
 // entry of a file that was issued again is history, not a problem), and
-// every entry that cannot be read completely.
+// every entry that cannot be read completely. The entries come by NAME
+// (its index: no sort), so only the entries of one NAME are held, not the
+// record of a fleet.
 func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
-	newest := map[string]*Entry{}
-	var order []string
 	var out []store.Finding
+	var group []*Entry // the entries of one NAME, in the order recorded
+	flush := func() {
+		for i, e := range group {
+			if v.newestOfFile(group, i) {
+				out = append(out, v.missingFile(e)...)
+			}
+		}
+		group = group[:0]
+	}
 	err := v.db.scanEntries(ctx, true, func(e *Entry) error {
 		if e.Damaged != nil {
 			out = append(out, store.Finding{Kind: store.FindingRecord, Path: v.db.Path, Detail: fault.Text(e.Damaged)})
 		}
-		if newest[e.File] == nil {
-			order = append(order, e.File)
+		if len(group) > 0 && group[0].Name != e.Name {
+			flush()
 		}
-		newest[e.File] = e
+		group = append(group, e)
 		return nil
-	}, "ORDER BY c.id")
-	for _, file := range order {
-		e := newest[file]
-		if p := v.db.PathOf(e); !store.Exists(p) {
-			who := "CA " + e.CA
-			if e.CA == "" {
-				who = "the store (self-signed)"
-			}
-			out = append(out, store.Finding{Kind: store.FindingMissing, Path: p,
-				Detail: fmt.Sprintf("%s recorded serial %s (%s) here, and the file is gone", who, e.Serial, e.Subject)})
-		}
+	}, "ORDER BY c.name, c.id")
+	if err == nil {
+		flush()
 	}
 	return out, err
+}
+
+// newestOfFile reports whether no entry after group[i] has its file.
+func (v *storeView) newestOfFile(group []*Entry, i int) bool {
+	for _, later := range group[i+1:] {
+		if later.File == group[i].File {
+			return false
+		}
+	}
+	return true
+}
+
+// missingFile is the finding about e when its file is gone.
+func (v *storeView) missingFile(e *Entry) []store.Finding {
+	p := v.db.PathOf(e)
+	if store.Exists(p) {
+		return nil
+	}
+	who := "CA " + e.CA
+	if e.CA == "" {
+		who = "the store (self-signed)"
+	}
+	return []store.Finding{{Kind: store.FindingMissing, Path: p,
+		Detail: fmt.Sprintf("%s recorded serial %s (%s) here, and the file is gone", who, e.Serial, e.Subject)}}
 }
 
 // checkItem checks one certificate file against its record entry and CA.

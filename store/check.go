@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -94,31 +96,52 @@ func checkDirMode(dir string, mode fs.FileMode, fix bool) []Finding {
 }
 
 // checkKeyModes finds private keys (NAME.key, NAME.p12, and in ssh/ every
-// file that is not a .pub) that group or others can read.
+// file that is not a .pub) that group or others can read. The directory is
+// read a chunk of entries at a time (a fleet's store holds four files per
+// certificate); the findings are sorted by path.
 func checkKeyModes(dir string, sshDir, fix bool) ([]Finding, error) {
-	entries, err := os.ReadDir(dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		return nil, errorf("%w", err)
 	}
+	defer d.Close()
 	var out []Finding
-	for _, e := range entries {
-		name := e.Name()
-		if !isPrivateFile(name, sshDir) || !e.Type().IsRegular() {
-			continue
+	for {
+		entries, err := d.ReadDir(1024)
+		for _, e := range entries {
+			if f, ok := keyModeFinding(dir, e, sshDir, fix); ok {
+				out = append(out, f)
+			}
 		}
-		fi, err := e.Info()
-		if err != nil || fi.Mode().Perm()&0o077 == 0 {
-			continue
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		p := filepath.Join(dir, name)
-		f := Finding{Kind: FindingMode, Path: p,
-			Detail: fmt.Sprintf("private key mode %04o lets group or others read it; want 0600", uint32(fi.Mode().Perm()))}
-		if fix {
-			f.Fixed = os.Chmod(p, Key.Mode) == nil
+		if err != nil {
+			return nil, errorf("%w", err)
 		}
-		out = append(out, f)
 	}
+	slices.SortFunc(out, func(a, b Finding) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// keyModeFinding is the finding about entry e of dir, if it is a private
+// key that group or others can read.
+func keyModeFinding(dir string, e fs.DirEntry, sshDir, fix bool) (Finding, bool) {
+	name := e.Name()
+	if !isPrivateFile(name, sshDir) || !e.Type().IsRegular() {
+		return Finding{}, false
+	}
+	fi, err := e.Info()
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return Finding{}, false
+	}
+	p := filepath.Join(dir, name)
+	f := Finding{Kind: FindingMode, Path: p,
+		Detail: fmt.Sprintf("private key mode %04o lets group or others read it; want 0600", uint32(fi.Mode().Perm()))}
+	if fix {
+		f.Fixed = os.Chmod(p, Key.Mode) == nil
+	}
+	return f, true
 }
 
 func isPrivateFile(name string, sshDir bool) bool {
