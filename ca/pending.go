@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/keywright/keywright/store"
 )
@@ -120,6 +121,25 @@ func (db *DB) dropPending(pending []store.Pending) {
 		return
 	}
 	_ = tx.Commit()
+}
+
+func init() { store.SetPendingFinisher(finishPendingIn) }
+
+// finishPendingTimeout bounds finishPendingIn's wait for the record.
+const finishPendingTimeout = 30 * time.Second
+
+// finishPendingIn opens dir's record, if it has one: opening it puts in
+// place what a killed writer recorded (finishPending), before a write of
+// another kind goes into dir (store.Tx).
+func finishPendingIn(dir string) error {
+	if !ExistsDB(dir) {
+		return nil
+	}
+	db, err := OpenDB(context.Background(), dir, finishPendingTimeout)
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }
 
 // finishPending puts in place the files a killed command recorded but did

@@ -4,6 +4,7 @@ package ca
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"os"
 	"path/filepath"
@@ -154,5 +155,29 @@ func TestSweepAsksTheRecordUnderTheLock(t *testing.T) {
 	}
 	if !store.Exists(target) || store.Exists(recorded) {
 		t.Error("the recorded pending file was not placed by the next open")
+	}
+}
+
+// A write no record covers (key new, csr new, a forced self-signed
+// certificate) into a directory a killed writer left recorded files in has
+// them put in place first, so it never takes the name one of them waits
+// for: here it finds the recorded certificate in place and says so.
+func TestOtherWriteFinishesRecordedFirst(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	pending, target, want := crashAfterRecord(t, st, root, "n1")
+	// The killed writer's mark: the directory lock file not empty.
+	if err := os.WriteFile(filepath.Join(st.Dir, store.DirLockName), []byte{1}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := store.WriteFile(target, []byte("another certificate\n"), store.Cert.Mode, false)
+	if !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a write over a name a recorded file waits for: %v, want ErrExists", err)
+	}
+	if got, err := os.ReadFile(target); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the recorded certificate is not the one in place: %v", err)
+	}
+	if store.Exists(pending) {
+		t.Error("the pending file is still there")
 	}
 }

@@ -152,6 +152,31 @@ func RemovePending(path string) error {
 	return nil
 }
 
+// pendingFinisher is set by the package that keeps the record (ca): it puts
+// in place, in dir, the files a killed writer recorded but did not place.
+var pendingFinisher func(dir string) error
+
+// SetPendingFinisher registers f: package ca, at init.
+func SetPendingFinisher(f func(dir string) error) { pendingFinisher = f }
+
+// finishRecorded has the record put in place what a killed writer left
+// recorded in dirs (those the mark says a writer may have left files in),
+// before a write that no record covers (key new, csr new) takes a name a
+// recorded file is waiting for.
+func finishRecorded(dirs []string) error {
+	if pendingFinisher == nil {
+		return nil
+	}
+	for _, d := range uniqueCleaned(dirs) {
+		if Dirty(d) {
+			if err := pendingFinisher(d); err != nil {
+				return errorf("%s: what a killed keywright recorded here could not be put in place first: %w", d, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Dirty reports whether a writer into dir may have died leaving files (the
 // mark of its lock file), without taking the lock: one stat.
 func Dirty(dir string) bool {

@@ -82,6 +82,10 @@ func WriteFile(path string, data []byte, mode os.FileMode, force bool) error {
 // forced replace of several files writes a journal first, so that a kill
 // between its renames is finished by the next writer (journal.go).
 //
+// A Tx without a Record step first has the record put in place what a
+// killed writer recorded in its directories (finishRecorded), so it never
+// takes a name a recorded file is waiting for.
+//
 // Every writer holds the directory lock, so a forced replace never races
 // another keywright edit of the same file (Update), and a file replaced
 // meanwhile by anyone else is simply replaced: nothing depends on a link to
@@ -89,6 +93,11 @@ func WriteFile(path string, data []byte, mode os.FileMode, force bool) error {
 func (tx *Tx) Commit() error {
 	if err := tx.checkNames(); err != nil {
 		return err
+	}
+	if tx.Record == nil { // a Tx with a Record step: its owner has done so
+		if err := finishRecorded(tx.dirs()); err != nil {
+			return err
+		}
 	}
 	// Refused before a directory or lock file is made.
 	if !tx.Checked {
