@@ -47,6 +47,9 @@ func (a *Authority) IssueGroup(ctx context.Context, reqs []IssueRequest, lockTim
 			out[i].Err = checkNotCA(ctx, rec.db, reqs[i])
 		}
 		if out[i].Err == nil {
+			out[i].Err = a.checkRenewable(ctx, rec.db, reqs[i])
+		}
+		if out[i].Err == nil {
 			group = append(group, i)
 		}
 	}

@@ -21,6 +21,11 @@ type IssueRequest struct {
 	Extra     []store.File // written in the same transaction (the key, the CSR)
 	Force     bool
 	Renews    string // the serial this certificate renews, for the record
+	// RenewsSHA256 is the fingerprint of the certificate Renews names: under
+	// the CA's lock, CertPath must still hold it and the record must not
+	// have it revoked (checkRenewable), so that two renewals of one
+	// certificate, or a renewal and a revocation, never both land.
+	RenewsSHA256 string
 	// LockTimeout bounds the wait for the CA's lock (then store.ErrBusy).
 	LockTimeout time.Duration
 }
@@ -56,6 +61,9 @@ func (a *Authority) Issue(ctx context.Context, r IssueRequest) (*Issued, error) 
 	}
 	defer done()
 	if err := checkNotCA(ctx, rec.db, r); err != nil {
+		return nil, err
+	}
+	if err := a.checkRenewable(ctx, rec.db, r); err != nil {
 		return nil, err
 	}
 	res := a.issueLocked(ctx, rec, r, s)

@@ -150,6 +150,40 @@ func lifetimeDays(c *x509.Certificate) int {
 	return max(days, 1)
 }
 
+// ErrRenewedMeanwhile: the certificate a renewal replaces is no longer in
+// its file (another keywright renewed or replaced it after the renewal was
+// planned). ErrRevokedMeanwhile: it was revoked meanwhile.
+var (
+	ErrRenewedMeanwhile = newError("renewed or replaced meanwhile")
+	ErrRevokedMeanwhile = newError("revoked meanwhile")
+)
+
+// checkRenewable checks, under the CA's lock, that a renewal (r.Renews
+// set) still replaces what it planned to: r.CertPath holds the certificate
+// it renews, which the record of a has not revoked. Two renewals of one
+// certificate at once, or a renewal and a revocation, then end as they
+// would one after the other.
+func (a *Authority) checkRenewable(ctx context.Context, db *DB, r IssueRequest) error {
+	if r.Renews == "" {
+		return nil
+	}
+	if r.RenewsSHA256 != "" {
+		if certs, err := ReadCerts(r.CertPath); err != nil || fingerprint(certs[0]) != r.RenewsSHA256 {
+			return errorf("%s: %w: it no longer holds serial %s, the certificate being renewed (another keywright renewed or replaced it)",
+				r.CertPath, ErrRenewedMeanwhile, r.Renews)
+		}
+	}
+	e, err := db.Lookup(ctx, a.Paths.Name, r.Renews)
+	if err != nil {
+		return err
+	}
+	if e != nil && e.Revoked {
+		return errorf("%s: %w: serial %s was revoked while it was being renewed; a revoked certificate is not renewed",
+			r.CertPath, ErrRevokedMeanwhile, r.Renews)
+	}
+	return nil
+}
+
 // KeySpec is the type and size of the renewed certificate's key, read from
 // the certificate (so no passphrase is needed to make a key like it).
 func (r *Renewal) KeySpec() (keygen.Spec, error) {
@@ -194,7 +228,7 @@ func (r *Renewal) Request(st *store.Store, a *Authority, q RenewRequest) (IssueR
 	}
 	return IssueRequest{
 		Store: st, CertPath: r.Paths.Cert, ChainPath: r.Paths.Chain, Extra: q.Extra, Force: true,
-		Renews: r.Entry.Serial, LockTimeout: q.LockTimeout,
+		Renews: r.Entry.Serial, RenewsSHA256: r.Entry.SHA256, LockTimeout: q.LockTimeout,
 		Sign: SignRequest{Subject: r.Subject(), SANs: r.SANs(), PublicKey: q.PublicKey, Profile: r.Profile,
 			Days: days, Now: q.Now},
 	}, warnings, nil

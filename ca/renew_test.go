@@ -2,10 +2,14 @@ package ca
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -59,5 +63,60 @@ func TestLifetimeDays(t *testing.T) {
 		if got := lifetimeDays(&x509.Certificate{NotBefore: tt.w.NotBefore, NotAfter: tt.w.NotAfter}); got != tt.want {
 			t.Errorf("%v to %v: %d days, want %d", tt.w.NotBefore, tt.w.NotAfter, got, tt.want)
 		}
+	}
+}
+
+// Two renewals planned from one certificate, or a renewal and a
+// revocation of it, end as they would one after the other: the second
+// renewal finds the certificate renewed (ErrRenewedMeanwhile), a renewal
+// after the revocation finds it revoked (ErrRevokedMeanwhile); neither
+// lands, so the record never holds two certificates renewing one serial, or
+// a renewal of a revoked one.
+func TestRenewalsMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	old := issueLeaf(t, st, root, "web")
+	request := func() IssueRequest {
+		t.Helper()
+		r, err := FindRenewal(ctx, st, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _, err := r.Request(st, root, RenewRequest{PublicKey: key.Public(), LockTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	first, second := request(), request()
+	renewed, err := root.Issue(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Issue(ctx, second); !errors.Is(err, ErrRenewedMeanwhile) {
+		t.Fatalf("a second renewal of serial %s: %v, want ErrRenewedMeanwhile", first.Renews, err)
+	}
+	if res := root.IssueGroup(ctx, []IssueRequest{second}, time.Second); !errors.Is(res[0].Err, ErrRenewedMeanwhile) {
+		t.Fatalf("a second renewal in a group: %v, want ErrRenewedMeanwhile", res[0].Err)
+	}
+	// Renewing the new one, planned before it is revoked.
+	third := request()
+	if third.Renews != renewed.Entry.Serial || third.Renews == old.Entry.Serial {
+		t.Fatalf("the renewal renews %s; the certificate in place is %s", third.Renews, renewed.Entry.Serial)
+	}
+	if _, err := root.Revoke(ctx, RevokeRequest{Serial: renewed.Cert.SerialNumber, Reason: "key-compromise", LockTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Issue(ctx, third); !errors.Is(err, ErrRevokedMeanwhile) {
+		t.Fatalf("a renewal of a certificate revoked meanwhile: %v, want ErrRevokedMeanwhile", err)
+	}
+	certs, err := ReadCerts(third.CertPath)
+	if err != nil || !certs[0].Equal(renewed.Cert) {
+		t.Fatalf("web.crt is not the one renewal that landed: %v", err)
 	}
 }

@@ -28,6 +28,7 @@ type certPlan struct {
 	force    bool      // the files exist and are replaced
 	ca       string    // the CA that signs (the entry's, or the store's only one)
 	renews   string    // actRenewed: the serial renewed
+	renewsFP string    // actRenewed: its fingerprint (ca.IssueRequest.RenewsSHA256)
 	serial   string    // actSkipped: the certificate kept
 	notAfter time.Time // actSkipped, actRenewed: when the certificate kept or renewed ends
 	err      error     // actFailed: why
@@ -123,7 +124,7 @@ func (p *planner) cert(ent *CertEntry) certPlan {
 	}
 	pl.notAfter = s.Cert.NotAfter.UTC()
 	if s.Cert.NotAfter.Before(p.renewBy) {
-		pl.action, pl.force, pl.renews = actRenewed, true, r.Entry.Serial
+		pl.action, pl.force, pl.renews, pl.renewsFP = actRenewed, true, r.Entry.Serial, r.Entry.SHA256
 		return pl
 	}
 	pl.action, pl.serial = actSkipped, r.Entry.Serial

@@ -344,7 +344,7 @@ func (b *batch) request(ent *CertEntry, pl certPlan) (ca.IssueRequest, error) {
 	}
 	return ca.IssueRequest{
 		Store: b.e.Store(), CertPath: paths.Cert, ChainPath: paths.Chain, Force: pl.force, Renews: pl.renews,
-		LockTimeout: b.c.LockTimeout,
+		RenewsSHA256: pl.renewsFP, LockTimeout: b.c.LockTimeout,
 		Sign: ca.SignRequest{Subject: subject, SANs: ent.SANs, PublicKey: key.Public(), Profile: profile,
 			Days: ent.Days, Now: b.e.Now()},
 		Extra: []store.File{{Path: paths.Key, Data: keyPEM, Mode: store.Key.Mode},
@@ -376,7 +376,7 @@ func (b *batch) commitGroup(g certGroup) {
 		switch {
 		case res.Err == nil:
 			b.rep.cert(job.ref, job.pl, res.Issued, res.Issued.Warnings)
-		case errors.Is(res.Err, store.ErrExists):
+		case writtenMeanwhile(res.Err):
 			b.rep.cert(job.ref, issuedMeanwhile.cert(job, res.Err), nil, nil)
 		default:
 			b.rep.cert(job.ref, job.pl.fail(busyHint(res.Err)), nil, nil)
@@ -384,8 +384,14 @@ func (b *batch) commitGroup(g certGroup) {
 	}
 }
 
+// writtenMeanwhile: an entry's files appeared, or the certificate it
+// renews was renewed, after it was planned (replan).
+func writtenMeanwhile(err error) bool {
+	return errors.Is(err, store.ErrExists) || errors.Is(err, ca.ErrRenewedMeanwhile)
+}
+
 // replan decides again, after the fact, the entries whose files appeared
-// after they were planned: another keywright (a second batch of the same
+// (or were renewed) after they were planned: another keywright (a second batch of the same
 // manifest, say) issued them meanwhile. An entry whose certificate or key
 // is now what the manifest asks for is skipped, as a later run would skip
 // it; one whose files differ fails for that, as a later run would say; one
@@ -401,7 +407,7 @@ type replan struct {
 // writer's group, which holds it until its files are in place, is whole.
 func (b *batch) replanner(a *ca.Authority, results []ca.GroupResult) *replan {
 	r := &replan{b: b}
-	if slices.ContainsFunc(results, func(r ca.GroupResult) bool { return errors.Is(r.Err, store.ErrExists) }) {
+	if slices.ContainsFunc(results, func(r ca.GroupResult) bool { return writtenMeanwhile(r.Err) }) {
 		r.lock, _ = a.LockCA(b.e.Ctx, b.c.LockTimeout) // without it, a plan may find the other's files half placed: that entry keeps its failure
 	}
 	return r

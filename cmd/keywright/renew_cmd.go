@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,6 +36,7 @@ func (c *RenewCmd) Run(e *Env) error {
 	}
 	r := newRenewer(e, renewOptions{Days: intOr0(c.Days), ReuseKey: c.ReuseKey, Passin: c.Passin, Passout: c.Passout, CAKeys: c.CAKeyFlags})
 	out := newRenewReport(e)
+	out.expiring = c.Expiring != ""
 	if c.Expiring != "" {
 		err = c.renewExpiring(e, r, out, window)
 	} else {
@@ -89,7 +91,7 @@ func (c *RenewCmd) renewExpiring(e *Env, r *renewer, out *renewReport, window ti
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		out.add(r.renewGroup(groups[name])...)
 	}
-	if err == nil && out.doc.Renewed+out.doc.Failed == 0 {
+	if err == nil && out.doc.Renewed+out.doc.Skipped+out.doc.Failed == 0 {
 		e.UI.Infof("no certificate of the store's CAs ends within %s", c.Expiring)
 	}
 	return err
@@ -126,6 +128,9 @@ type renewReport struct {
 	doc     fleetReport // the counts
 	json    *jsonStream // with --json
 	pending error
+	// expiring: renew --expiring, where a certificate another keywright
+	// renewed meanwhile is done, not failed (the two converge).
+	expiring bool
 }
 
 func newRenewReport(e *Env) *renewReport {
@@ -140,13 +145,19 @@ func newRenewReport(e *Env) *renewReport {
 // entry adds fe to the JSON document.
 func (o *renewReport) entry(fe fleetEntry) {
 	if o.json != nil {
-		o.json.add(o.doc.Renewed+o.doc.Failed-1, fe)
+		o.json.add(o.doc.Renewed+o.doc.Skipped+o.doc.Failed-1, fe)
 	}
 }
 
 func (o *renewReport) add(outs ...renewOutcome) {
 	for _, out := range outs {
 		warnAll(o.e, out.Warnings)
+		if o.expiring && errors.Is(out.Err, ca.ErrRenewedMeanwhile) {
+			o.doc.Skipped++
+			o.entry(fleetEntry{Name: out.Name, Kind: "certificate", Action: "skipped"})
+			o.e.UI.Infof("%s: skipped: another keywright renewed it meanwhile", out.Name)
+			continue
+		}
 		if out.Err != nil {
 			o.failed(out)
 			continue
