@@ -4,8 +4,8 @@ package ca
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"

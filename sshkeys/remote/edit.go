@@ -43,7 +43,8 @@ const (
 // lock as $2 (half the time left, so that a lock left behind by an edit
 // killed on the server is reported before --timeout). It prints a header line and the file
 // (a snapshot copied with cp -p, so the temporary file already has the
-// file's mode and, for root, owner), reads "keep", or "write SIZE" and the
+// file's mode and, for root, owner; copied again when another edit replaced
+// the file during the copy), reads "keep", or "write SIZE" and the
 // new file on stdin; a new file shorter than SIZE (the connection was cut on
 // the way: Ctrl-C, kill, a network drop) is never renamed into place. To
 // write, it takes a lock (mkdir, atomic on every file system) for the last
@@ -60,7 +61,10 @@ var remoteScript = strings.Join([]string{
 	`t=$d/.keywright-tmp.$$; l=$d/.keywright-lock; locked=; before=absent`,
 	`trap 'rm -f -- "$t"; if [ -n "$locked" ]; then rmdir -- "$l"; fi' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
 	`newtmp() { (set -C; : > "$t") 2>/dev/null || { echo "cannot create a temporary file in $d" >&2; exit 1; }; }`,
-	`if [ -f "$f" ]; then newtmp; cp -p -- "$f" "$t" || exit 1; before=$(cksum < "$t") || exit 1; ` +
+	// cp refuses a file another edit renamed over while it was copying it
+	// (GNU cp: "replaced while being copied"): copy again, a few times.
+	`if [ -f "$f" ]; then newtmp; n=0; until e=$(cp -p -- "$f" "$t" 2>&1); do n=$((n+1)); ` +
+		`[ "$n" -lt 5 ] || { echo "$e" >&2; exit 1; }; done; before=$(cksum < "$t") || exit 1; ` +
 		`printf '` + headerPrefix + `%s\n' "$(wc -c < "$t" | tr -d ' ')"; cat -- "$t" || exit 1; ` +
 		`else printf '` + headerPrefix + `absent\n'; fi`,
 	`read -r verb size || exit 1`,
