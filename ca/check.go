@@ -40,8 +40,11 @@ func CheckRecord(ctx context.Context, st *store.Store, now time.Time) ([]store.F
 		return out, err
 	}
 	for _, p := range pending {
+		if store.WriterAlive(p.File) {
+			continue // a write in progress, not a problem: its writer places it
+		}
 		out = append(out, store.Finding{Kind: store.FindingPending, Path: p.File,
-			Detail: "recorded for " + p.Target + " but not in place (its writer is running, or the target was made meanwhile)"})
+			Detail: "recorded for " + p.Target + " but not in place (the target was made meanwhile)"})
 	}
 	cas := map[string]*Stored{}
 	for _, list := range v.issuers.byKeyID {

@@ -181,3 +181,31 @@ func TestOtherWriteFinishesRecordedFirst(t *testing.T) {
 		t.Error("the pending file is still there")
 	}
 }
+
+// store check does not report the pending file of a write in progress
+// (its writer holds it): a check from cron while a batch runs is clean.
+func TestCheckRecordSkipsWritesInProgress(t *testing.T) {
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	alive, _, _ := crashAfterRecord(t, st, root, "busy")
+	holder, err := os.Open(alive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := syscall.Flock(int(holder.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	findings, err := CheckRecord(context.Background(), st, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		if f.Kind == store.FindingPending {
+			t.Fatalf("a write in progress reported: %+v", f)
+		}
+	}
+	if !store.Exists(alive) {
+		t.Fatal("the test lost its pending file: it checks nothing")
+	}
+}

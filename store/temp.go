@@ -190,6 +190,17 @@ func claimStale(p string) *os.File {
 	return f
 }
 
+// WriterAlive reports whether p, a pending or temporary file, is held by
+// the writer that made it, still running (its flock).
+func WriterAlive(p string) bool {
+	if f := claimStale(p); f != nil {
+		f.Close()
+		return false
+	}
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // tempNames lists the names in dir that start with tempPrefix.
 func tempNames(dir string) ([]string, error) { return namesWithPrefix(dir, tempPrefix) }
 
