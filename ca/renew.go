@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -169,8 +170,8 @@ func (a *Authority) checkRenewable(ctx context.Context, db *DB, r IssueRequest) 
 	}
 	if r.RenewsSHA256 != "" {
 		if certs, err := ReadCerts(r.CertPath); err != nil || fingerprint(certs[0]) != r.RenewsSHA256 {
-			return errorf("%s: %w: it no longer holds serial %s, the certificate being renewed (another keywright renewed or replaced it)",
-				r.CertPath, ErrRenewedMeanwhile, r.Renews)
+			return errorf("%w: %s no longer holds serial %s, the certificate being renewed (another keywright renewed or replaced it)",
+				ErrRenewedMeanwhile, filepath.Base(r.CertPath), r.Renews)
 		}
 	}
 	e, err := db.Lookup(ctx, a.Paths.Name, r.Renews)
@@ -178,8 +179,8 @@ func (a *Authority) checkRenewable(ctx context.Context, db *DB, r IssueRequest) 
 		return err
 	}
 	if e != nil && e.Revoked {
-		return errorf("%s: %w: serial %s was revoked while it was being renewed; a revoked certificate is not renewed",
-			r.CertPath, ErrRevokedMeanwhile, r.Renews)
+		return errorf("%w: serial %s was revoked while it was being renewed; a revoked certificate is not renewed",
+			ErrRevokedMeanwhile, r.Renews)
 	}
 	return nil
 }

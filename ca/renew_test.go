@@ -120,3 +120,36 @@ func TestRenewalsMeanwhile(t *testing.T) {
 		t.Fatalf("web.crt is not the one renewal that landed: %v", err)
 	}
 }
+
+// Revoking a NAME whose file was renewed between reading its serial and
+// taking the CA's lock revokes nothing and says so (ErrRenewedMeanwhile):
+// revoke after that renewal would have revoked the new certificate.
+func TestRevokeOfACertificateRenewedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	old := issueLeaf(t, st, root, "web")
+	r, err := FindRenewal(ctx, st, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := r.Request(st, root, RenewRequest{PublicKey: old.Cert.PublicKey, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Issue(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	_, err = root.Revoke(ctx, RevokeRequest{Serial: old.Cert.SerialNumber, File: req.CertPath, Reason: "key-compromise", LockTimeout: time.Second})
+	if !errors.Is(err, ErrRenewedMeanwhile) {
+		t.Fatalf("revoke of web after its renewal, by its old serial read from web.crt: %v, want ErrRenewedMeanwhile", err)
+	}
+	db, err := OpenDB(ctx, st.Dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if e, err := db.Lookup(ctx, "root", FormatSerial(old.Cert.SerialNumber)); err != nil || e == nil || e.Revoked {
+		t.Fatalf("the old certificate: %+v, %v; want it recorded and not revoked", e, err)
+	}
+}

@@ -70,7 +70,13 @@ func ReasonCode(name string) (int, error) {
 
 // RevokeRequest names the certificate to revoke by serial.
 type RevokeRequest struct {
-	Serial      *big.Int
+	Serial *big.Int
+	// File, when the serial was read from a certificate file (revoke NAME),
+	// is that file: under the CA's lock it must still hold Serial, else the
+	// certificate was renewed or replaced meanwhile and nothing is revoked
+	// (ErrRenewedMeanwhile), as revoke after that renewal would have revoked
+	// the new one.
+	File        string
 	Reason      string // as ParseReason returns it
 	Now         time.Time
 	LockTimeout time.Duration
@@ -91,6 +97,12 @@ func (a *Authority) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error)
 		return nil, err
 	}
 	defer done()
+	if r.File != "" {
+		if certs, err := ReadCerts(r.File); err != nil || certs[0].SerialNumber.Cmp(r.Serial) != 0 {
+			return nil, errorf("%s: %w: it no longer holds serial %s; nothing was revoked (run revoke again for the certificate now in place)",
+				r.File, ErrRenewedMeanwhile, FormatSerial(r.Serial))
+		}
+	}
 	var e *Entry
 	err = store.Critical(func() (err error) {
 		e, err = rec.Revoked(ctx, FormatSerial(r.Serial), reason, r.Now.UTC().Truncate(time.Second))

@@ -25,11 +25,11 @@ func (c *CARevokeCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	serial, err := c.serial(e, a)
+	serial, file, err := c.serial(e, a)
 	if err != nil {
 		return err
 	}
-	entry, err := a.Revoke(e.Ctx, ca.RevokeRequest{Serial: serial, Reason: c.Reason, Now: e.Now(), LockTimeout: c.LockTimeout})
+	entry, err := a.Revoke(e.Ctx, ca.RevokeRequest{Serial: serial, File: file, Reason: c.Reason, Now: e.Now(), LockTimeout: c.LockTimeout})
 	if err != nil {
 		return busyHint(err)
 	}
@@ -40,25 +40,25 @@ func (c *CARevokeCmd) Run(e *Env) error {
 	return nil
 }
 
-// serial is the serial of certificate file NAME when there is one, else
-// Ref read as a serial number.
-func (c *CARevokeCmd) serial(e *Env, a *ca.Authority) (*big.Int, error) {
+// serial is the serial of certificate file NAME, and that file, when there
+// is one; else Ref read as a serial number.
+func (c *CARevokeCmd) serial(e *Env, a *ca.Authority) (*big.Int, string, error) {
 	path, err := e.Store().Resolve(c.Ref, store.Cert)
 	if err == nil && store.Exists(path) {
 		certs, err := ca.ReadCerts(path)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !bytes.Equal(certs[0].RawIssuer, a.Cert.RawSubject) || certs[0].CheckSignatureFrom(a.Cert) != nil {
-			return nil, errorf("%s was not issued by CA %s", path, a.Paths.Name)
+			return nil, "", errorf("%s was not issued by CA %s", path, a.Paths.Name)
 		}
-		return certs[0].SerialNumber, nil
+		return certs[0].SerialNumber, path, nil
 	}
 	n, serr := ca.ParseSerial(c.Ref)
 	if serr != nil {
-		return nil, usagef("%q is neither a certificate in store %s nor a serial number", c.Ref, storeName(e))
+		return nil, "", usagef("%q is neither a certificate in store %s nor a serial number", c.Ref, storeName(e))
 	}
-	return n, nil
+	return n, "", nil
 }
 
 // CACRLCmd is `ca crl CA`.
