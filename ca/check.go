@@ -3,6 +3,8 @@ package ca
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/keywright/keywright/internal/fault"
@@ -59,7 +61,51 @@ func CheckRecord(ctx context.Context, st *store.Store, now time.Time) ([]store.F
 	for _, p := range problems {
 		out = append(out, store.Finding{Kind: store.FindingUnreadable, Detail: fault.Text(p)})
 	}
-	return out, err
+	return confirmed(st.Dir, out), err
+}
+
+// confirmed keeps the findings that still hold under the store directory's
+// lock. A write in progress (a batch, a renewal) makes a file look missing,
+// a pending file look stuck or a chain look stale between its steps, and
+// holds that lock until it is done; so what a check finds while others
+// write is looked at again, and only what is still wrong is reported. The
+// lock is taken only when there is something to confirm, and held only for
+// that.
+func confirmed(dir string, findings []store.Finding) []store.Finding {
+	if !slices.ContainsFunc(findings, transient) {
+		return findings
+	}
+	l, err := store.LockDir(dir)
+	if err != nil {
+		return findings // cannot confirm: reported as found
+	}
+	defer l.Unlock()
+	return slices.DeleteFunc(findings, func(f store.Finding) bool { return transient(f) && !stillHolds(f) })
+}
+
+// transient: a finding a write in progress can cause for a moment.
+func transient(f store.Finding) bool {
+	switch f.Kind {
+	case store.FindingMissing, store.FindingPending:
+		return true
+	case store.FindingChain:
+		return strings.HasSuffix(f.Path, store.Chain.Suffix)
+	}
+	return false
+}
+
+// stillHolds looks at a transient finding again.
+func stillHolds(f store.Finding) bool {
+	switch f.Kind {
+	case store.FindingMissing:
+		return !store.Exists(f.Path)
+	case store.FindingPending:
+		return store.Exists(f.Path) && !store.WriterAlive(f.Path)
+	}
+	crt := strings.TrimSuffix(f.Path, store.Chain.Suffix) + store.Cert.Suffix
+	certs, err := ReadCerts(crt)
+	chain, cerr := ReadCerts(f.Path)
+	return err != nil || cerr != nil || !chain[0].Equal(certs[0])
 }
 
 // integrity runs SQLite's quick_check.

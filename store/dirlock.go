@@ -32,6 +32,11 @@ const DirLockName = ".keywright.dirlock"
 // milliseconds, so a longer wait means a hung process.
 const dirLockWait = 30 * time.Second
 
+// LockDir takes dir's lock, as a writer into dir does, for a reader that
+// must see no write half done (store check confirming what it found); dir
+// exists. Unlock it soon: every writer into dir waits meanwhile.
+func LockDir(dir string) (*Lock, error) { return lockDir(dir) }
+
 // lockDir takes dir's lock; dir exists.
 func lockDir(dir string) (*Lock, error) {
 	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), dirLockWait)
