@@ -152,4 +152,27 @@ func TestRenewalsAtOnceConverge(t *testing.T) {
 	if out, err := kwCommand(exe, "--store", dir, "store", "check").CombinedOutput(); err != nil {
 		t.Fatalf("store check: %v\n%s", err, out)
 	}
+	// A renewal still within the window is due again: a batch and a
+	// renew --expiring at once each renew, as one after the other would,
+	// and neither fails.
+	if err := os.WriteFile(manifest, []byte(m.String()), 0o644); err != nil { // days: 20 again
+		t.Fatal(err)
+	}
+	cmds := []*exec.Cmd{kwLoud(exe, "--store", dir, "batch", manifest, "--renew-within", "100d"),
+		kwLoud(exe, "--store", dir, "renew", "--expiring", "100d")}
+	outs := make([]strings.Builder, 2)
+	for i, c := range cmds {
+		c.Stdout, c.Stderr = &outs[i], &outs[i]
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("batch and renew at once, %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`batch: 0 issued, %d renewed, 0 skipped, 0 failed`, n)).MatchString(outs[0].String()) {
+		t.Fatalf("the batch did not renew all %d again:\n%s", n, outs[0].String())
+	}
 }

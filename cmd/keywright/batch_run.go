@@ -216,7 +216,7 @@ func (b *batch) runCerts() bool {
 		if store.Interrupted() {
 			return true
 		}
-		b.commitGroup(g)
+		b.commitGroup(g, true)
 	}
 	return store.Interrupted()
 }
@@ -353,8 +353,11 @@ func (b *batch) request(ent *CertEntry, pl certPlan) (ca.IssueRequest, error) {
 }
 
 // commitGroup signs, writes and records a group as one group commit, and
-// reports each entry.
-func (b *batch) commitGroup(g certGroup) {
+// reports each entry. With retry, the entries whose certificate another
+// keywright renewed meanwhile and that are due again (their renewal is
+// still within --renew-within) are renewed again, once, as a later run
+// would: with renewals at once as one after the other, nothing fails.
+func (b *batch) commitGroup(g certGroup, retry bool) {
 	var ready []certJob
 	var reqs []ca.IssueRequest
 	for k, job := range g.jobs {
@@ -370,18 +373,37 @@ func (b *batch) commitGroup(g certGroup) {
 	}
 	results := g.a.IssueGroup(b.e.Ctx, reqs, b.c.LockTimeout)
 	issuedMeanwhile := b.replanner(g.a, results)
-	defer issuedMeanwhile.close()
+	var again []certJob
 	for k, res := range results {
 		job := ready[k]
 		switch {
 		case res.Err == nil:
 			b.rep.cert(job.ref, job.pl, res.Issued, res.Issued.Warnings)
 		case writtenMeanwhile(res.Err):
-			b.rep.cert(job.ref, issuedMeanwhile.cert(job, res.Err), nil, nil)
+			pl := issuedMeanwhile.cert(job, res.Err)
+			if pl.action == actRenewed && retry {
+				again = append(again, certJob{ref: job.ref, ent: job.ent, pl: pl})
+				continue
+			}
+			if pl.action == actRenewed {
+				pl = job.pl.fail(res.Err)
+			}
+			b.rep.cert(job.ref, pl, nil, nil)
 		default:
 			b.rep.cert(job.ref, job.pl.fail(busyHint(res.Err)), nil, nil)
 		}
 	}
+	issuedMeanwhile.close() // the CA's lock, which the renewals again take
+	if len(again) == 0 {
+		return
+	}
+	if store.Interrupted() {
+		for _, job := range again {
+			b.rep.cert(job.ref, job.pl.fail(errorf("%w; interrupted before renewing it again", ca.ErrRenewedMeanwhile)), nil, nil)
+		}
+		return
+	}
+	b.commitGroup(b.prepareGroup(g.a.Paths.Name, again), false)
 }
 
 // writtenMeanwhile: an entry's files appeared, or the certificate it
@@ -421,8 +443,12 @@ func (r *replan) planner() *planner {
 }
 
 func (r *replan) cert(job certJob, err error) certPlan {
-	if pl := r.planner().cert(&job.ent); pl.action == actSkipped || pl.action == actFailed {
+	pl := r.planner().cert(&job.ent)
+	switch {
+	case pl.action == actSkipped || pl.action == actFailed:
 		return pl
+	case pl.action == actRenewed && errors.Is(err, ca.ErrRenewedMeanwhile):
+		return pl // due again: renewing what is in place now is the caller's
 	}
 	return job.pl.fail(err)
 }
