@@ -45,6 +45,21 @@ func batchFixture(t *testing.T, exe string, done, fresh int, freshFields string)
 	return dir, manifest
 }
 
+// startPiped starts cmd with its stdout a pipe to read and its stderr kept.
+func startPiped(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, io.ReadCloser, *strings.Builder) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout, stderr
+}
+
 // A reader of batch --json that goes away does not stop the work: every
 // entry is done, batch says the report could not be written, the summary
 // is still the last line, exit 1 (instead of a SIGPIPE death after the
@@ -52,18 +67,9 @@ func batchFixture(t *testing.T, exe string, done, fresh int, freshFields string)
 func TestBatchJSONReaderGone(t *testing.T) {
 	exe := keywrightExe(t)
 	dir, manifest := batchFixture(t, exe, 300, 300, "")
-	cmd := kwLoud(exe, "--store", dir, "--json", "batch", manifest)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startPiped(t, kwLoud(exe, "--store", dir, "--json", "batch", manifest))
 	stdout.Close() // the reader is gone before the first byte
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("batch with its reader gone: %v, want exit 1\n%s", err, stderr.String())
@@ -84,16 +90,7 @@ func TestBatchJSONReaderGone(t *testing.T) {
 func TestBatchJSONInterruptedAtOnce(t *testing.T) {
 	exe := keywrightExe(t)
 	dir, manifest := batchFixture(t, exe, 400, 8, "    type: rsa\n    bits: 4096\n")
-	cmd := kwLoud(exe, "--store", dir, "--json", "batch", manifest, "--jobs", "1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startPiped(t, kwLoud(exe, "--store", dir, "--json", "batch", manifest, "--jobs", "1"))
 	r := bufio.NewReader(stdout)
 	head, err := r.Peek(1) // entries are on stdout: the skipped ones, planned
 	if err != nil || len(head) == 0 {
