@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +191,28 @@ func TestRenewGroupOfSeveralCAs(t *testing.T) {
 			out.Issued.Entry.Renews != plans[i].Entry.Serial {
 			t.Errorf("outcome %d: %+v, want %s renewed by %s", i, out, names[i], plans[i].Entry.CA)
 		}
+	}
+}
+
+// renew --reuse-key of a certificate another keywright renewed (with a new
+// key) after it was planned says so, instead of calling the store damaged
+// ("the key does not match the certificate").
+func TestReuseKeyAfterARenewalMeanwhile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	now := time.Now()
+	mustRun(t, now, "--store", dir, "-q", "ca", "init", "root", "--no-passphrase")
+	mustRun(t, now, "--store", dir, "-q", "issue", "web", "--ca", "root", "--san", "web.example.test")
+	var errOut bytes.Buffer
+	e := &Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: &errOut, Stderr: &errOut,
+		Getenv: func(string) string { return "" }, Now: time.Now, UI: &UI{Err: &errOut}, Globals: &Globals{Store: dir}}
+	p, err := ca.FindRenewal(e.Ctx, e.Store(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, now, "--store", dir, "-q", "renew", "web") // a new key, meanwhile
+	r := newRenewer(e, renewOptions{ReuseKey: true, CAKeys: CAKeyFlags{LockTimeout: time.Second}})
+	out := r.renewGroup([]*ca.Renewal{p})[0]
+	if !errors.Is(out.Err, ca.ErrRenewedMeanwhile) {
+		t.Fatalf("renew --reuse-key after a renewal meanwhile: %v, want ErrRenewedMeanwhile", out.Err)
 	}
 }
