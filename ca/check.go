@@ -138,7 +138,7 @@ func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
 	var group []*Entry // the entries of one NAME, in the order recorded
 	flush := func() {
 		for i, e := range group {
-			if v.newestOfFile(group, i) {
+			if newestOfFile(group, i) {
 				out = append(out, v.missingFile(e)...)
 			}
 		}
@@ -161,7 +161,7 @@ func (v *storeView) missingFiles(ctx context.Context) ([]store.Finding, error) {
 }
 
 // newestOfFile reports whether no entry after group[i] has its file.
-func (v *storeView) newestOfFile(group []*Entry, i int) bool {
+func newestOfFile(group []*Entry, i int) bool {
 	for _, later := range group[i+1:] {
 		if later.File == group[i].File {
 			return false

@@ -170,8 +170,7 @@ func (a *Authority) checkRenewable(ctx context.Context, db *DB, r IssueRequest) 
 	}
 	if r.RenewsSHA256 != "" {
 		if certs, err := ReadCerts(r.CertPath); err != nil || fingerprint(certs[0]) != r.RenewsSHA256 {
-			return errorf("%w: %s no longer holds serial %s, the certificate being renewed (another keywright renewed or replaced it)",
-				ErrRenewedMeanwhile, filepath.Base(r.CertPath), r.Renews)
+			return notInPlace(r.Renews) // the caller names the file
 		}
 	}
 	e, err := db.Lookup(ctx, a.Paths.Name, r.Renews)
@@ -181,6 +180,24 @@ func (a *Authority) checkRenewable(ctx context.Context, db *DB, r IssueRequest) 
 	if e != nil && e.Revoked {
 		return errorf("%w: serial %s was revoked while it was being renewed; a revoked certificate is not renewed",
 			ErrRevokedMeanwhile, r.Renews)
+	}
+	return nil
+}
+
+// notInPlace: a certificate file no longer holds serial (ErrRenewedMeanwhile).
+func notInPlace(serial string) error {
+	return errorf("%w: it no longer holds serial %s (another keywright renewed or replaced it)", ErrRenewedMeanwhile, serial)
+}
+
+// InPlace checks, once any write in progress in its directory is done (a
+// renewal places NAME.key and NAME.crt under that directory's lock), that
+// NAME.crt still holds the certificate r renews.
+func (r *Renewal) InPlace() error {
+	if l, err := store.LockDir(filepath.Dir(r.Paths.Cert)); err == nil {
+		l.Unlock()
+	}
+	if certs, err := ReadCerts(r.Paths.Cert); err == nil && !certs[0].Equal(r.Cert) {
+		return errorf("%s: %w", r.Paths.Cert, notInPlace(r.Entry.Serial))
 	}
 	return nil
 }

@@ -99,8 +99,8 @@ func (a *Authority) Revoke(ctx context.Context, r RevokeRequest) (*Entry, error)
 	defer done()
 	if r.File != "" {
 		if certs, err := ReadCerts(r.File); err != nil || certs[0].SerialNumber.Cmp(r.Serial) != 0 {
-			return nil, errorf("%s: %w: it no longer holds serial %s; nothing was revoked (run revoke again for the certificate now in place)",
-				r.File, ErrRenewedMeanwhile, FormatSerial(r.Serial))
+			return nil, errorf("%s: %w; nothing was revoked (run revoke again for the certificate now in place)",
+				r.File, notInPlace(FormatSerial(r.Serial)))
 		}
 	}
 	var e *Entry

@@ -37,8 +37,12 @@ func newJSONStream(w io.Writer) *jsonStream {
 	return &jsonStream{w: bufio.NewWriter(w), held: map[int]fleetEntry{}}
 }
 
-// add takes entry pos, and writes every entry now in order.
+// add takes entry pos, and writes every entry now in order (none once the
+// document is finished).
 func (j *jsonStream) add(pos int, fe fleetEntry) {
+	if j.done {
+		return
+	}
 	j.held[pos] = fe
 	j.maxHeld = max(j.maxHeld, len(j.held))
 	for {
@@ -90,12 +94,11 @@ func (j *jsonStream) finish(doc fleetReport) error {
 		return j.err
 	}
 	j.done = true
-	for len(j.held) > 0 {
-		if _, ok := j.held[j.next]; !ok {
-			j.next++
-			continue
+	for ; len(j.held) > 0; j.next++ {
+		if fe, ok := j.held[j.next]; ok {
+			delete(j.held, j.next)
+			j.write(fe)
 		}
-		j.add(j.next, j.held[j.next])
 	}
 	if j.err == nil {
 		if j.written == 0 {

@@ -169,15 +169,28 @@ func (r *batchReport) finish(stop error) error {
 }
 
 // closeJSON ends the --json document of a batch the signal handler is
-// stopping at once, so that what was printed is whole; unless a write
-// holds the report (a reader that stopped reading), which leaves it cut.
+// stopping at once, so that what was printed is whole: once the entry being
+// written is out, or after closeWait if a write stays blocked (a reader
+// that stopped reading), which leaves it cut.
 func (r *batchReport) closeJSON() {
-	if r.json == nil || !r.mu.TryLock() {
+	if r.json == nil {
 		return
 	}
-	defer r.mu.Unlock()
-	_ = r.json.finish(r.doc)
+	locked := make(chan struct{})
+	go func() {
+		r.mu.Lock() // not released when the wait below gives up: the process is ending
+		close(locked)
+	}()
+	select {
+	case <-locked:
+		defer r.mu.Unlock()
+		_ = r.json.finish(r.doc)
+	case <-time.After(closeWait):
+	}
 }
+
+// closeWait bounds closeJSON's wait for a write in progress.
+const closeWait = time.Second
 
 // reportedError is an error finish has printed already: nothing more is
 // printed, and the exit code is 1.

@@ -232,6 +232,10 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 		q.sendLagging(pos)
 		ref := certRef(pos, ent)
 		pl := p.cert(ent)
+		if store.Interrupted() { // no new entry, nor one whose plan the interrupt cut short
+			q.stopped = true
+			return
+		}
 		if p.dbErr != nil {
 			pl = pl.fail(busyHint(p.dbErr))
 		}
@@ -500,6 +504,10 @@ func (b *batch) runSSH() bool {
 			flush() // the --json report waits for it (groupQueue)
 		}
 		pl := p.ssh(ent)
+		if store.Interrupted() {
+			stopped = true
+			return
+		}
 		if c := ent.Cert; pl.sign && c != nil && pl.action != actFailed {
 			if err := b.sshCA(c.CA); err != nil {
 				pl = pl.fail(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto"
 	"errors"
-	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -224,26 +223,13 @@ func (r *renewer) oldKey(p *ca.Renewal) (crypto.Signer, error) {
 	}
 	pub, ok := k.Key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(p.Cert.PublicKey) {
-		if replacedMeanwhile(p) {
-			return nil, errorf("%s: %w: it no longer holds serial %s, the certificate being renewed (another keywright renewed or replaced it)",
-				p.Paths.Cert, ca.ErrRenewedMeanwhile, p.Entry.Serial)
+		// The new key of another renewal, rather than a damaged store?
+		if err := p.InPlace(); err != nil {
+			return nil, err
 		}
 		return nil, errorf("%s and %s: %w", p.Paths.Key, p.Paths.Cert, ca.ErrKeyMismatch)
 	}
 	return k.Key, nil
-}
-
-// replacedMeanwhile reports whether NAME.crt no longer holds the
-// certificate p renews, once any write in progress in its directory is
-// done: another renewal places NAME.key and NAME.crt under that directory's
-// lock, so a key that does not match the planned certificate may be its
-// new key, not a damaged store.
-func replacedMeanwhile(p *ca.Renewal) bool {
-	if l, err := store.LockDir(filepath.Dir(p.Paths.Cert)); err == nil {
-		l.Unlock()
-	}
-	certs, err := ca.ReadCerts(p.Paths.Cert)
-	return err == nil && !certs[0].Equal(p.Cert)
 }
 
 // newPassphrase is the passphrase of a new key whose predecessor at path

@@ -163,6 +163,13 @@ func TestRenewShortensToTheCA(t *testing.T) {
 	}
 }
 
+// storeEnv is an Env on store dir for calling a command's parts directly.
+func storeEnv(dir string) *Env {
+	var out bytes.Buffer
+	return &Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out,
+		Getenv: func(string) string { return "" }, Now: time.Now, UI: &UI{Err: &out}, Globals: &Globals{Store: dir}}
+}
+
 // renewGroup (batch's entry point) takes plans of several CAs: one group
 // commit per CA, the outcomes in the order of the plans.
 func TestRenewGroupOfSeveralCAs(t *testing.T) {
@@ -174,9 +181,7 @@ func TestRenewGroupOfSeveralCAs(t *testing.T) {
 	for i, n := range names {
 		mustRun(t, now, "--store", dir, "-q", "issue", n, "--ca", []string{"root", "int"}[i%2], "--san", n+".example.test")
 	}
-	var errOut bytes.Buffer
-	e := &Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: &errOut, Stderr: &errOut,
-		Getenv: func(string) string { return "" }, Now: time.Now, UI: &UI{Err: &errOut}, Globals: &Globals{Store: dir}}
+	e := storeEnv(dir)
 	var plans []*ca.Renewal
 	for _, n := range names {
 		p, err := ca.FindRenewal(e.Ctx, e.Store(), n)
@@ -202,9 +207,7 @@ func TestReuseKeyAfterARenewalMeanwhile(t *testing.T) {
 	now := time.Now()
 	mustRun(t, now, "--store", dir, "-q", "ca", "init", "root", "--no-passphrase")
 	mustRun(t, now, "--store", dir, "-q", "issue", "web", "--ca", "root", "--san", "web.example.test")
-	var errOut bytes.Buffer
-	e := &Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: &errOut, Stderr: &errOut,
-		Getenv: func(string) string { return "" }, Now: time.Now, UI: &UI{Err: &errOut}, Globals: &Globals{Store: dir}}
+	e := storeEnv(dir)
 	p, err := ca.FindRenewal(e.Ctx, e.Store(), "web")
 	if err != nil {
 		t.Fatal(err)
