@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // A Tx with a Record step (a certificate and its record, package ca) must
@@ -177,6 +178,14 @@ func finishRecorded(dirs []string) error {
 	return nil
 }
 
+// Settle has the record put in place, in dir, what a killed writer
+// recorded but did not place, when the directory's mark says a writer may
+// have left files there: one stat when it says none. Commands run it
+// before they read the store, so a read never sees the files from before a
+// change the record already holds (a key "missing" while it waits under a
+// pending name, a renewal's new certificate beside its old key).
+func Settle(dir string) error { return finishRecorded([]string{dir}) }
+
 // Dirty reports whether a writer into dir may have died leaving files (the
 // mark of its lock file), without taking the lock: one stat.
 func Dirty(dir string) bool {
@@ -192,8 +201,8 @@ func Dirty(dir string) bool {
 // files wait for a later look.
 func SweepPending(dir string, keep func(path string) bool) error {
 	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), 0)
-	if errors.Is(err, ErrBusy) {
-		return nil
+	if errors.Is(err, ErrBusy) || readOnly(err) {
+		return nil // a read-only store is read as it is; a writer sweeps later
 	}
 	if err != nil {
 		return err
@@ -223,4 +232,10 @@ func SweepPending(dir string, keep func(path string) bool) error {
 		return err
 	}
 	return l.setDirty(false)
+}
+
+// readOnly reports whether err says this process may not write here: a
+// read-only file system, or a directory or lock file it may only read.
+func readOnly(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
 }

@@ -149,6 +149,12 @@ func restoreTrustStore(t *testing.T) {
 		if java != nil && !bytes.Equal(readBytes(t, debianJava), java) {
 			_ = os.WriteFile(debianJava, java, 0o644) // rewritten by the hooks; its entries are checked above
 		}
+		// A machine whose bundle is not what update-ca-certificates makes
+		// of its anchors (another order, a certificate added by hand) gets
+		// its own bundle back, byte for byte.
+		if listDir(t, debianAnchors) == anchors && !bytes.Equal(readBytes(t, debianBundle), bundle) {
+			_ = os.WriteFile(debianBundle, bundle, 0o644)
+		}
 		if listDir(t, debianAnchors) != anchors || listDir(t, debianCerts) != links || !bytes.Equal(readBytes(t, debianBundle), bundle) {
 			t.Errorf("the system trust store is not as the test found it")
 		}

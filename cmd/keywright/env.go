@@ -120,6 +120,12 @@ func (e *Env) begin(ctx *kong.Context) error {
 	for _, w := range warnings {
 		e.UI.Warnf("%s", w)
 	}
+	// What a killed keywright recorded goes in place before this command
+	// reads the store; if it cannot (a store this user may only read), the
+	// command reads what is there, and the next writer finishes it.
+	if err := store.Settle(e.Globals.Store); err != nil {
+		e.UI.Warnf("%v", err)
+	}
 	return nil
 }
 
