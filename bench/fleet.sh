@@ -109,3 +109,32 @@ echo "(ratio: the cost at $big certificates over the cost at 10; ms is wall, cpu
 echo
 echo "list at $big / list at 1000: wall $(ratio "${ms[list,$big]}" "${ms[list,1000]}"), cpu $(ratio "${cpu[list,$big]}" "${cpu[list,1000]}") (linear: $(ratio "$big" 1000))"
 echo "issue --ca / openssl req -x509 -new -CA at $big: wall $(ratio "${ms[issue_ca,$big]}" "${ms[openssl_ca,$big]}"), cpu $(ratio "${cpu[issue_ca,$big]}" "${cpu[openssl_ca,$big]}")"
+
+# Every other command, once, on the largest store: its peak memory.
+printf 'defaults:\n  ca: root\ncertificates:\n' >small.yaml
+for i in $(seq 10); do printf '  - name: m%d\n    sans: [m%d.example.test]\n' "$i" "$i" >>small.yaml; done
+others=(
+	"store check|./keywright --store pki store check"
+	"ca log|./keywright --store pki ca log root"
+	"ca log --json|./keywright --store pki --json ca log root"
+	"ca crl|./keywright --store pki ca crl root"
+	"renew --expiring|./keywright --store pki renew --expiring 30d"
+	"list --json|./keywright --store pki --json list"
+	"inspect|./keywright --store pki inspect f000001"
+	"key new|./keywright --store pki key new k1"
+	"csr new|./keywright --store pki csr new k1 --san k1.example.test"
+	"cert self-sign|./keywright --store pki cert self-sign k1"
+	"export p12|./keywright --store pki export p12 f000001 --passout env:P12PASS"
+	"ssh keygen|./keywright --store pki ssh keygen s1"
+	"batch (10 new)|./keywright --store pki batch small.yaml"
+)
+echo
+echo "peak memory at $big certificates, MiB:"
+export P12PASS=bench-only-passphrase
+for o in "${others[@]}"; do
+	read -r -a cmd <<<"${o#*|}"
+	# each must succeed: a command that failed early is not a small one
+	/usr/bin/time -f %M -o rss.txt "${cmd[@]}" >/dev/null 2>err.txt ||
+		{ echo "${o%%|*} failed:" >&2; cat err.txt >&2; exit 1; }
+	printf '  %-18s %6s\n' "${o%%|*}" "$(awk '{ printf "%.1f", $1 / 1024 }' rss.txt)"
+done

@@ -60,14 +60,17 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 	}
 	// WAL is set once, when the schema is made (it is kept in the file);
 	// synchronous=FULL syncs the WAL at every commit, so a commit is on
-	// disk when it returns. A 512 KiB page cache: a command reads the
-	// record once, through its indexes, and keeps a small footprint.
+	// disk when it returns. A 64 KiB page cache: a command reads the
+	// record once, through its indexes, and a page it needs again comes
+	// back from the kernel's cache. A larger one cost readers of a
+	// 10,000-certificate record about 1 MiB each and made nothing faster,
+	// not even a batch's group commits (README "Performance").
 	// journal_size_limit(0) empties the WAL after each checkpoint (the last
 	// connection's close makes one): a WAL left full of checkpointed frames
 	// is read whole by the next process to open the record, a cost that
 	// grew with the size of the last batch (bench/fleet.sh found it).
 	dsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)"+
-		"&_pragma=cache_size(-512)&_pragma=journal_size_limit(0)", path, timeout.Milliseconds())
+		"&_pragma=cache_size(-64)&_pragma=journal_size_limit(0)", path, timeout.Milliseconds())
 	registerDriver()
 	conn, err := sql.Open(driverName, dsn)
 	if err != nil {
