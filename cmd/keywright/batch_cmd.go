@@ -9,6 +9,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ func (c *BatchCmd) Run(e *Env) error {
 		}
 		return joinManifestErrors(err, caErr)
 	}
+	if c.RenewWithin != nil {
+		warnRenewedEveryRun(e, m, window, *c.RenewWithin)
+	}
 	b := newBatch(e, c, m, cas, window, now, start)
 	onStopping.Store(b.rep.closeJSON)
 	if c.DryRun {
@@ -81,6 +85,36 @@ func (c *BatchCmd) check() (time.Duration, error) {
 		return 0, nil
 	}
 	return durationFlag("--renew-within", *c.RenewWithin)
+}
+
+// warnRenewedEveryRun warns when the --renew-within window is at least the
+// lifetime of some entries: a certificate of theirs is inside the window
+// the moment it is issued, so every run renews it (a cron job would re-key
+// it daily). The first such entry is named, with how many there are.
+func warnRenewedEveryRun(e *Env, m *Manifest, window time.Duration, given string) {
+	if window <= 0 {
+		return
+	}
+	var first lifetimeTally
+	days, n := 0, 0
+	for d, t := range m.Lifetimes {
+		if time.Duration(d)*24*time.Hour > window {
+			continue
+		}
+		n += t.N
+		if first.N == 0 || t.Line < first.Line {
+			first, days = t, d
+		}
+	}
+	if n == 0 {
+		return
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (and %d more entries)", n-1)
+	}
+	e.UI.Warnf("%s:%d: %s: %d days is not longer than --renew-within %s: it is renewed on every run%s",
+		m.File, first.Line, first.Name, days, given, more)
 }
 
 // batchCAs are the CAs of a manifest, checked: every CA and SSH CA it

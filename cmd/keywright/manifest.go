@@ -69,10 +69,38 @@ type Manifest struct {
 	NCerts, NSSH int // the entries that passed the check
 	NoCA         int // certificate entries that name no CA (with defaults applied)
 	NoCALine     int // the first of them
+	// Lifetimes tallies the certificate entries by lifetime in days (the
+	// default when left out), so batch can say which a --renew-within
+	// window renews on every run. Few keys: days run from 1 to 825.
+	Lifetimes map[int]lifetimeTally
 
 	src   *manifestSource // the file, for forEachEntry
 	split *yamlSplit      // where the chunked YAML reader found the items
 	whole bool            // a YAML document the chunked reader could not take
+}
+
+// lifetimeTally is how many entries have one lifetime, and the first.
+type lifetimeTally struct {
+	N    int
+	Line int
+	Name string
+}
+
+// tallyLifetime counts e under its lifetime.
+func (m *Manifest) tallyLifetime(e *CertEntry) {
+	days := e.Days
+	if days == 0 {
+		days = csr.DefaultDays
+	}
+	if m.Lifetimes == nil {
+		m.Lifetimes = map[int]lifetimeTally{}
+	}
+	t := m.Lifetimes[days]
+	if t.N == 0 {
+		t.Line, t.Name = e.Line, e.Name
+	}
+	t.N++
+	m.Lifetimes[days] = t
 }
 
 // Close closes the manifest's file.

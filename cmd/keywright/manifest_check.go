@@ -59,6 +59,7 @@ func (c *manifestChecker) cert(f certFields, where string) {
 		}
 		c.m.NoCA++
 	}
+	c.m.tallyLifetime(&e)
 	if c.sink.cert != nil {
 		c.sink.cert(c.m.NCerts, &e)
 	}
