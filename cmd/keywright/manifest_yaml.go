@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -78,7 +79,9 @@ func readYAMLManifest(c *manifestChecker, data []byte) {
 }
 
 // yamlLine finds the line in the parser's errors ("yaml: line 3: ...").
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// It is compiled when a manifest first fails to parse, not at start-up:
+// every command would pay for it (issue 8).
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // yamlParserProblems are the errors of yaml.v3's parser (parserc.go), as
 // opposed to its scanner's. The parser's give the line counted from 0, and
@@ -96,7 +99,7 @@ func yamlSyntaxProblem(err error) manifestProblem {
 	// The YAML library's messages are "yaml: [line N: ]PROBLEM" strings:
 	// read as that format, and said in keywright's words.
 	problem, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLine().FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		problem = m[2]
 	}
