@@ -84,7 +84,7 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 		conn.Close()
 		return nil, err
 	}
-	if err := db.finishPending(ctx); err != nil {
+	if err := db.finishPending(ctx, timeout); err != nil {
 		conn.Close()
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/keywright/keywright/store"
@@ -125,45 +126,71 @@ func (db *DB) dropPending(pending []store.Pending) {
 
 func init() { store.SetPendingFinisher(finishPendingIn) }
 
-// finishPendingTimeout bounds finishPendingIn's wait for the record.
-const finishPendingTimeout = 30 * time.Second
-
-// finishPendingIn opens dir's record, if it has one: opening it puts in
+// finishPendingIn opens the record that covers dir: opening it puts in
 // place what a killed writer recorded (finishPending), before a write of
-// another kind goes into dir (store.Tx).
-func finishPendingIn(dir string) error {
-	if !ExistsDB(dir) {
-		return nil
+// another kind goes into dir (store.Tx) or a command reads it
+// (store.Settle). The record is dir's own, or for a directory without one
+// (issue ./out/web), the store's (RecordFilesOutside). It waits at most
+// wait for the record and the directory.
+func finishPendingIn(dir string, wait time.Duration) error {
+	rd := dir
+	if !ExistsDB(rd) {
+		if rd = outsideRecord.Load().(string); rd == "" || !ExistsDB(rd) {
+			return nil
+		}
 	}
-	db, err := OpenDB(context.Background(), dir, finishPendingTimeout)
+	db, err := OpenDB(context.Background(), rd, wait)
 	if err != nil {
 		return err
 	}
-	return db.Close()
+	if rd != dir && store.Dirty(dir) {
+		// Files staged here get their pending name just before the Record
+		// step: one no row names was never recorded.
+		err = store.SweepPending(dir, func(p string) bool { return db.namesPending(context.Background(), p) })
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
+// outsideRecord is the store directory whose record covers the files a
+// command writes outside any store (RecordFilesOutside).
+var outsideRecord atomic.Value
+
+func init() { outsideRecord.Store("") }
+
+// RecordFilesOutside says that storeDir's record covers the files this
+// process writes or reads outside any store directory (issue ./out/web
+// records the certificate in the store's record): what a killed keywright
+// left pending there is put in place from it (store.Settle, store.Tx).
+func RecordFilesOutside(storeDir string) { outsideRecord.Store(storeDir) }
+
 // finishPending puts in place the files a killed command recorded but did
-// not place, and drops their rows. A file whose writer is still running is
-// left to it; a file that cannot be placed (its target was made meanwhile)
-// keeps its row, and store check reports it.
-func (db *DB) finishPending(ctx context.Context) error {
+// not place, and drops their rows. It waits at most wait for a writer
+// holding a directory's lock (the record's busy timeout), once per
+// directory, then leaves that directory's files for a later look. A file
+// whose writer is still running is left to it; a file that cannot be
+// placed (its target was made meanwhile) keeps its row, and store check
+// reports it.
+func (db *DB) finishPending(ctx context.Context, wait time.Duration) error {
 	pending, err := db.pendingRows(ctx)
 	if err != nil {
 		return err
 	}
-	var done []store.Pending
-	named := map[string]bool{}
+	done := store.FinishPending(pending, wait)
+	named := make(map[string]bool, len(pending))
 	for _, p := range pending {
-		if ok, err := store.FinishPending(p); ok && err == nil {
-			done = append(done, p)
-		} else {
-			named[p.File] = true
-		}
+		named[p.File] = true
+	}
+	for _, p := range done {
+		delete(named, p.File)
 	}
 	if len(done) > 0 {
-		if err := db.inTx(ctx, func(tx *sql.Tx) error { return db.deletePending(ctx, tx, done) }); err != nil {
-			return err
-		}
+		// Dropping the rows of files in place tidies; it promises nothing:
+		// a row left (the record busy, read-only, or on a full disk) names
+		// a file that is placed or gone, and a later look drops it.
+		_ = db.inTx(ctx, func(tx *sql.Tx) error { return db.deletePending(ctx, tx, done) })
 	}
 	// A writer killed after naming its files pending but before the record
 	// committed left files no row names: they go (one stat when none).

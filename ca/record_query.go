@@ -50,15 +50,17 @@ func (db *DB) caAt(ctx context.Context, certPath string) (string, error) {
 }
 
 // Expiring calls fn with every certificate of every CA that is not revoked
-// and ends before t, soonest first. An entry whose not-after cannot be read
-// is among them, last, and an entry that cannot be read completely comes
-// with Damaged set (its status is unknown).
+// and ends before t, soonest first. An entry whose not-after is not a
+// number (text, a blob) or a number past every integer is among them,
+// last, and an entry that cannot be read completely comes with Damaged set
+// (its status is unknown).
 //
 // Two searches of the not_after index, so the cost is what they find, not
-// the record's size: the not-afters before t, then those past every
-// integer (SQLite orders text and blobs after all numbers: a not-after
-// that is not an integer of seconds). One query with OR scanned the whole
-// index, row by row, to keep its ORDER BY.
+// the record's size: the not-afters before t, then those past the largest
+// integer (SQLite orders text and blobs after all numbers). One query with
+// OR scanned the whole index, row by row, to keep its ORDER BY. The second
+// search finds only values keywright never writes, so that it reads a
+// later snapshot of the record than the first changes nothing.
 func (db *DB) Expiring(ctx context.Context, t time.Time, fn func(*Entry) error) error {
 	if err := db.scanEntries(ctx, true, fn, expiringBefore, t.Unix()); err != nil {
 		return err

@@ -38,8 +38,11 @@ const dirLockWait = 30 * time.Second
 func LockDir(dir string) (*Lock, error) { return lockDir(dir) }
 
 // lockDir takes dir's lock; dir exists.
-func lockDir(dir string) (*Lock, error) {
-	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), dirLockWait)
+func lockDir(dir string) (*Lock, error) { return lockDirWaiting(dir, dirLockWait) }
+
+// lockDirWaiting takes dir's lock, waiting at most wait (0: tries once).
+func lockDirWaiting(dir string, wait time.Duration) (*Lock, error) {
+	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), wait)
 	if err != nil {
 		return nil, err
 	}

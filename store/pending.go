@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // A Tx with a Record step (a certificate and its record, package ca) must
@@ -36,7 +37,7 @@ type Pending struct {
 	Force  bool // rename over an existing Target; else link, never clobbering
 }
 
-// ErrPendingBusy is returned by FinishPending while the writer of a pending
+// ErrPendingBusy is returned by RemovePending while the writer of a pending
 // file is alive (it holds its flock): it is placing the file itself.
 var ErrPendingBusy = newError("the writer of a pending file is still running")
 
@@ -62,35 +63,65 @@ func markPending(files []*staged, force bool) ([]Pending, error) {
 	return out, nil
 }
 
-// FinishPending places a pending file a killed writer left: it is renamed
-// (Force) or linked (never over an existing file) to its target, under the
-// directory's lock. done is true when the pending file is gone, placed now
-// or before; ErrPendingBusy while its writer lives.
-func FinishPending(p Pending) (done bool, err error) {
-	if !strings.HasPrefix(filepath.Base(p.File), pendingPrefix) || filepath.Dir(p.File) != filepath.Dir(p.Target) {
-		return false, errorf("%s: not a pending file of %s", p.File, p.Target)
+// FinishPending places the pending files a killed writer left (ps, as the
+// record lists them): each is renamed (Force) or linked (never over an
+// existing file) to its target, under its directory's lock, which is taken
+// once per directory. It waits at most wait for a writer that holds that
+// lock (0: tries once); while it is still held, that directory's files
+// wait for a later look. It returns the files now in place (placed now or
+// before, or gone); a file whose writer lives (it places the file itself)
+// or that cannot be placed (its target was made meanwhile) is not among
+// them, and neither is anything that is not a pending file of its target.
+func FinishPending(ps []Pending, wait time.Duration) []Pending {
+	var done []Pending
+	var dirs []string
+	byDir := map[string][]Pending{}
+	for _, p := range ps {
+		if !strings.HasPrefix(filepath.Base(p.File), pendingPrefix) || filepath.Dir(p.File) != filepath.Dir(p.Target) {
+			continue
+		}
+		if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
+			done = append(done, p) // placed before its writer died
+			continue
+		}
+		d := filepath.Dir(p.File)
+		if byDir[d] == nil {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], p)
 	}
-	dir := filepath.Dir(p.File)
-	if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
-		return true, nil
+	for _, d := range dirs {
+		done = append(done, finishInDir(d, byDir[d], wait)...)
 	}
-	l, err := lockDir(dir)
+	return done
+}
+
+// finishInDir is FinishPending for the files of one directory, in their
+// order (a key before its certificate).
+func finishInDir(dir string, ps []Pending, wait time.Duration) []Pending {
+	l, err := lockDirWaiting(dir, wait)
 	if err != nil {
-		return false, err
+		return nil // a writer at work, a read-only store: a later look
 	}
 	defer l.Unlock()
-	f := claimStale(p.File)
-	if f == nil {
-		if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
-			return true, nil // placed by its writer meanwhile
+	var gone, placed []Pending
+	for _, p := range ps {
+		f := claimStale(p.File)
+		if f == nil {
+			if _, err := os.Lstat(p.File); errors.Is(err, fs.ErrNotExist) {
+				gone = append(gone, p) // placed by its writer meanwhile
+			}
+			continue
 		}
-		return false, ErrPendingBusy
+		if placePending(p) == nil {
+			placed = append(placed, p)
+		}
+		f.Close()
 	}
-	defer f.Close()
-	if err := placePending(p); err != nil {
-		return false, errorf("finishing %s: %w", p.Target, err)
+	if len(placed) > 0 && syncDir(dir) != nil {
+		return gone // their rows stay; the next look finds them placed
 	}
-	return true, syncDir(dir)
+	return append(gone, placed...)
 }
 
 func placePending(p Pending) error {
@@ -154,23 +185,26 @@ func RemovePending(path string) error {
 }
 
 // pendingFinisher is set by the package that keeps the record (ca): it puts
-// in place, in dir, the files a killed writer recorded but did not place.
-var pendingFinisher func(dir string) error
+// in place, in dir, the files a killed writer recorded but did not place,
+// waiting at most wait for the record and the directory's lock (0: tries
+// once).
+var pendingFinisher func(dir string, wait time.Duration) error
 
 // SetPendingFinisher registers f: package ca, at init.
-func SetPendingFinisher(f func(dir string) error) { pendingFinisher = f }
+func SetPendingFinisher(f func(dir string, wait time.Duration) error) { pendingFinisher = f }
 
 // finishRecorded has the record put in place what a killed writer left
 // recorded in dirs (those the mark says a writer may have left files in),
-// before a write that no record covers (key new, csr new) takes a name a
-// recorded file is waiting for.
+// before a write that no record covers (key new, csr new, a key's new
+// passphrase) takes a name a recorded file is waiting for. It waits for a
+// writer at work there, as the write itself will.
 func finishRecorded(dirs []string) error {
 	if pendingFinisher == nil {
 		return nil
 	}
 	for _, d := range uniqueCleaned(dirs) {
 		if Dirty(d) {
-			if err := pendingFinisher(d); err != nil {
+			if err := pendingFinisher(d, dirLockWait); err != nil {
 				return errorf("%s: what a killed keywright recorded here could not be put in place first: %w", d, err)
 			}
 		}
@@ -178,13 +212,30 @@ func finishRecorded(dirs []string) error {
 	return nil
 }
 
-// Settle has the record put in place, in dir, what a killed writer
-// recorded but did not place, when the directory's mark says a writer may
-// have left files there: one stat when it says none. Commands run it
-// before they read the store, so a read never sees the files from before a
-// change the record already holds (a key "missing" while it waits under a
-// pending name, a renewal's new certificate beside its old key).
-func Settle(dir string) error { return finishRecorded([]string{dir}) }
+// Settle puts in place, in the store directory dir, what a killed writer
+// recorded but did not place, before a command reads the store: so no
+// command sees it as it was before a change the record holds (a key
+// "missing" while it waits under a pending name, a renewal's new
+// certificate beside its old key). It never waits: on a store whose mark
+// is clear it is one stat; while a writer holds the directory's lock it
+// does nothing (that writer, or the next command, finishes); on a store
+// this user may only read, what is there is read.
+func Settle(dir string) error {
+	if pendingFinisher == nil || !Dirty(dir) {
+		return nil
+	}
+	l, err := lockFile(context.Background(), filepath.Join(dir, DirLockName), 0)
+	if errors.Is(err, ErrBusy) {
+		return nil // a writer at work: its mark, or one it will look at
+	}
+	if err == nil {
+		l.Unlock() // free: the finisher takes it again, without waiting
+	}
+	if err := pendingFinisher(dir, 0); err != nil && !errors.Is(err, ErrBusy) {
+		return errorf("%s: files a killed keywright left could not be put in place yet: %w", dir, err)
+	}
+	return nil
+}
 
 // Dirty reports whether a writer into dir may have died leaving files (the
 // mark of its lock file), without taking the lock: one stat.
@@ -234,8 +285,7 @@ func SweepPending(dir string, keep func(path string) bool) error {
 	return l.setDirty(false)
 }
 
-// readOnly reports whether err says this process may not write here: a
-// read-only file system, or a directory or lock file it may only read.
-func readOnly(err error) bool {
-	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
-}
+// readOnly reports whether err says the file system is mounted read-only.
+// (A lock file this user may not open is not: the writer that needs it says
+// how to mend its mode.)
+func readOnly(err error) bool { return errors.Is(err, syscall.EROFS) }

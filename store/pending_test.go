@@ -1,10 +1,12 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FinishPending places a dead writer's pending file (link or rename), and
@@ -46,9 +48,8 @@ func TestFinishPending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := tt.setup()
-			done, err := FinishPending(p)
-			if err != nil || !done {
-				t.Fatalf("FinishPending: %v, done %v", err, done)
+			if done := FinishPending([]Pending{p}, 0); len(done) != 1 {
+				t.Fatalf("FinishPending: done %v", done)
 			}
 			if got, _ := os.ReadFile(p.Target); string(got) != tt.want {
 				t.Errorf("target holds %q, want %q", got, tt.want)
@@ -58,8 +59,42 @@ func TestFinishPending(t *testing.T) {
 			}
 		})
 	}
-	if _, err := FinishPending(Pending{File: filepath.Join(dir, "x"), Target: filepath.Join(dir, "y")}); err == nil {
-		t.Error("a file without the pending prefix was accepted")
+	x := write("x", "not pending")
+	if done := FinishPending([]Pending{{File: x, Target: filepath.Join(dir, "y")}}, 0); len(done) != 0 || Exists(filepath.Join(dir, "y")) {
+		t.Error("a file without the pending prefix was placed")
+	}
+}
+
+// While another writer holds the directory's lock, FinishPending with no
+// wait leaves the directory's files at once (a reader settling the store
+// never waits behind a writer), and places them once the lock is free.
+func TestFinishPendingLeavesALockedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var ps []Pending
+	for i, name := range []string{"a.key", "a.crt"} {
+		f := filepath.Join(dir, fmt.Sprintf("%s%d", pendingPrefix, i))
+		if err := os.WriteFile(f, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, Pending{File: f, Target: filepath.Join(dir, name)})
+	}
+	held, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []Pending, 1)
+	go func() { done <- FinishPending(ps, 0) }()
+	select {
+	case got := <-done:
+		if len(got) != 0 || Exists(filepath.Join(dir, "a.key")) {
+			t.Fatalf("placed %v under another writer's lock", got)
+		}
+	case <-time.After(10 * time.Second): // a bound on a hang, not a timing
+		t.Fatal("FinishPending waited for the lock")
+	}
+	held.Unlock()
+	if got := FinishPending(ps, 0); len(got) != 2 || !Exists(filepath.Join(dir, "a.key")) || !Exists(filepath.Join(dir, "a.crt")) {
+		t.Fatalf("after the lock was freed: placed %v", got)
 	}
 }
 

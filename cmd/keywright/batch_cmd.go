@@ -110,7 +110,10 @@ func warnRenewedEveryRun(e *Env, m *Manifest, window time.Duration, given string
 		return
 	}
 	more := ""
-	if n > 1 {
+	switch {
+	case n == 2:
+		more = " (and 1 more entry)"
+	case n > 2:
 		more = fmt.Sprintf(" (and %d more entries)", n-1)
 	}
 	e.UI.Warnf("%s:%d: %s: %d days is not longer than --renew-within %s: it is renewed on every run%s",

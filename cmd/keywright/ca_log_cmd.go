@@ -19,7 +19,7 @@ func (c *CALogCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	walkingWholeRecord()
+	defer lowerHeapGoal()()
 	// --json: JSON Lines, one event per line, as the record was kept before
 	// it became a database (README "The record"), so pipelines read it with
 	// jq -c or line by line.

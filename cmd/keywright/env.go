@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
+	"github.com/keywright/keywright/ca"
 	"github.com/keywright/keywright/store"
 )
 
@@ -120,13 +122,42 @@ func (e *Env) begin(ctx *kong.Context) error {
 	for _, w := range warnings {
 		e.UI.Warnf("%s", w)
 	}
-	// What a killed keywright recorded goes in place before this command
-	// reads the store; if it cannot (a store this user may only read), the
-	// command reads what is there, and the next writer finishes it.
-	if err := store.Settle(e.Globals.Store); err != nil {
-		e.UI.Warnf("%v", err)
-	}
+	e.settle(ctx.Args)
 	return nil
+}
+
+// settle puts in place what a killed keywright recorded but did not place,
+// before the command reads anything: in the store, and in the directory of
+// each file the arguments name (issue ./out/web recorded its files in the
+// store's record). It never waits: while a writer holds a directory, or on
+// a read-only one, the command reads what is there, and a later command
+// finishes it. On a clean directory it is one stat.
+func (e *Env) settle(args []string) {
+	ca.RecordFilesOutside(e.Globals.Store)
+	dirs := []string{e.Globals.Store}
+	for _, a := range args {
+		if a != "-" && !strings.HasPrefix(a, "-") && store.IsPath(a) {
+			dirs = append(dirs, filepath.Dir(a))
+		}
+	}
+	for _, d := range uniqueDirs(dirs) {
+		if err := store.Settle(d); err != nil {
+			e.UI.Warnf("%v", err)
+		}
+	}
+}
+
+// uniqueDirs is dirs cleaned, each once, in order.
+func uniqueDirs(dirs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range dirs {
+		if d = filepath.Clean(d); !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // ReadStore is the store for a command that only reads one (list, verify,

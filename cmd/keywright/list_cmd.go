@@ -55,7 +55,7 @@ func (c *ListCmd) Run(e *Env) error {
 	if err != nil {
 		return err
 	}
-	walkingWholeRecord()
+	defer lowerHeapGoal()()
 	out := newListWriter(e, names)
 	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.item(it, now) })
 	return c.finish(e, out, problems, err)

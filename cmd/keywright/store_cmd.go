@@ -29,7 +29,7 @@ func (c *StoreCheckCmd) Run(e *Env) error {
 	if _, err := st.Check(true); err != nil && !errors.Is(err, store.ErrStoreMode) {
 		return e.storeError(err) // missing or not a directory; modes are findings below
 	}
-	walkingWholeRecord()
+	defer lowerHeapGoal()()
 	findings, err := st.CheckFiles(c.Fix)
 	if err != nil {
 		return err
