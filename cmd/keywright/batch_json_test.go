@@ -91,14 +91,35 @@ func TestBatchJSONHoldsAWindow(t *testing.T) {
 		name        string
 		certs, keys []string
 		first       string
+		slowRare    bool // its commit outlasts the planning of the rest
 	}{
-		{"all new, a rare CA first", append([]string{"r0@rare"}, certs...), keys, "r0"},
-		{"one new entry of a rare CA, then entries done", append([]string{"r1@rare"}, certs...), append([]string{"snew"}, keys...), "r1"},
+		{"all new, a rare CA first", append([]string{"r0@rare"}, certs...), keys, "r0", false},
+		{"one new entry of a rare CA, then entries done", append([]string{"r1@rare"}, certs...), append([]string{"snew"}, keys...), "r1", false},
+		{"the same, its commit slow", append([]string{"r2@rare"}, certs...), append([]string{"snew2"}, keys...), "r2", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			held := -1
 			testHookJSONHeld = func(n int) { held = n }
 			defer func() { testHookJSONHeld = nil }()
+			if tc.slowRare {
+				// The rare CA's commit waits until the planner, which
+				// reports the skipped entries at once, is held by the
+				// window or has planned everything: as a commit slower
+				// than all the planning would.
+				planned := make(chan struct{}, 1)
+				testHookPlannerHeld = func() {
+					select {
+					case planned <- struct{}{}:
+					default:
+					}
+				}
+				testHookCommit = func(ca string) {
+					if ca == "rare" {
+						<-planned
+					}
+				}
+				defer func() { testHookPlannerHeld, testHookCommit = nil, nil }()
+			}
 			code, out, errOut := runInProcess(t, "", map[string]string{"KEYWRIGHT_TEST_ITERATIONS": "2048"},
 				"--store", dir, "--json", "batch", manifest(tc.certs, tc.keys))
 			if code != 0 {

@@ -23,6 +23,7 @@ type batchReport struct {
 	dryRun bool
 
 	mu      sync.Mutex
+	moved   *sync.Cond  // on mu: an entry was added (waitWindow)
 	doc     fleetReport // the counts; its entries go to json
 	json    *jsonStream // nil without --json
 	prog    progress
@@ -31,6 +32,7 @@ type batchReport struct {
 
 func newBatchReport(e *Env, m *Manifest, start time.Time, dryRun bool) *batchReport {
 	r := &batchReport{e: e, m: m, start: start, dryRun: dryRun, prog: noProgress{}, printed: map[error]bool{}}
+	r.moved = sync.NewCond(&r.mu)
 	if e.Globals.JSON {
 		r.json = newJSONStream(e.Stdout)
 	}
@@ -100,6 +102,7 @@ func (r *batchReport) add(ref entryRef, fe fleetEntry, err error, warnings []str
 	}
 	if r.json != nil {
 		r.json.add(pos, fe)
+		r.moved.Broadcast()
 	}
 	printErr := err != nil && !r.dryRun && !r.printed[err]
 	printPlan := r.dryRun && !r.e.Globals.JSON
@@ -117,6 +120,43 @@ func (r *batchReport) add(ref entryRef, fe fleetEntry, err error, warnings []str
 		})
 	}
 	r.prog.add(1)
+}
+
+// waitWindow holds the planner before entry pos while the --json report
+// holds more than window entries done after one not done yet: that one is
+// in a group already sent, and the planner, which reports the entries with
+// nothing to write at once, would otherwise run ahead of a slow commit
+// without bound. It returns at once without --json, and when stop is
+// closed (the commits ended: an interrupt).
+func (r *batchReport) waitWindow(pos, window int, stop <-chan struct{}) {
+	if r.json == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pos-r.json.next > window && !r.json.done && !isClosed(stop) {
+		if testHookPlannerHeld != nil {
+			testHookPlannerHeld()
+		}
+		r.moved.Wait()
+	}
+}
+
+// wakeOn wakes waitWindow's waiters when stop is closed.
+func (r *batchReport) wakeOn(stop <-chan struct{}) {
+	<-stop
+	r.mu.Lock()
+	r.moved.Broadcast()
+	r.mu.Unlock()
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // dryRunLine says what batch would do with an entry.

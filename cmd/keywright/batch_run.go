@@ -216,10 +216,21 @@ func (b *batch) runCerts() bool {
 		if store.Interrupted() {
 			return true
 		}
+		if testHookCommit != nil && len(g.jobs) > 0 {
+			testHookCommit(g.jobs[0].pl.ca)
+		}
 		b.commitGroup(g, true)
 	}
 	return store.Interrupted()
 }
+
+// Test hooks: testHookCommit runs before a group of CA ca is committed;
+// testHookPlannerHeld when the planner waits for the --json window, and
+// when it has planned every certificate entry.
+var (
+	testHookCommit      func(ca string)
+	testHookPlannerHeld func()
+)
 
 // prepareGroups plans the certificate entries in manifest order, reports
 // those with nothing to write, and sends the others as groups of one CA
@@ -228,8 +239,12 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 	p := b.planner()
 	defer p.close()
 	q := &groupQueue{b: b, out: out, quit: quit, pending: map[string][]certJob{}}
+	go b.rep.wakeOn(quit)
 	b.readEntries(manifestSink{stop: func() bool { return q.stopped || store.Interrupted() }, cert: func(pos int, ent *CertEntry) {
 		q.sendLagging(pos)
+		// The group of the earliest entry not done was sent (sendLagging),
+		// so this wait ends when it is committed.
+		b.rep.waitWindow(pos, batchLag+2*batchChunk, quit)
 		ref := certRef(pos, ent)
 		pl := p.cert(ent)
 		if store.Interrupted() { // no new entry, nor one whose plan the interrupt cut short
@@ -249,6 +264,9 @@ func (b *batch) prepareGroups(out chan<- certGroup, quit <-chan struct{}) {
 		q.add(certJob{ref: ref, ent: *ent, pl: pl})
 	}})
 	q.sendAll()
+	if testHookPlannerHeld != nil {
+		testHookPlannerHeld()
+	}
 }
 
 // groupQueue fills a group per CA and sends each when it has batchChunk
