@@ -118,7 +118,8 @@ others=(
 	"ca log|./keywright --store pki ca log root"
 	"ca log --json|./keywright --store pki --json ca log root"
 	"ca crl|./keywright --store pki ca crl root"
-	"renew --expiring|./keywright --store pki renew --expiring 30d"
+	"renew --expiring (none due)|./keywright --store pki renew --expiring 30d"
+	"list --expiring (all)|./keywright --store pki list --expiring 1000d"
 	"list --json|./keywright --store pki --json list"
 	"inspect|./keywright --store pki inspect f000001"
 	"key new|./keywright --store pki key new k1"
@@ -133,8 +134,11 @@ echo "peak memory at $big certificates, MiB:"
 export P12PASS=bench-only-passphrase
 for o in "${others[@]}"; do
 	read -r -a cmd <<<"${o#*|}"
-	# each must succeed: a command that failed early is not a small one
-	/usr/bin/time -f %M -o rss.txt "${cmd[@]}" >/dev/null 2>err.txt ||
-		{ echo "${o%%|*} failed:" >&2; cat err.txt >&2; exit 1; }
-	printf '  %-18s %6s\n' "${o%%|*}" "$(awk '{ printf "%.1f", $1 / 1024 }' rss.txt)"
+	# each must succeed (list --expiring exits 3 when it lists any): a
+	# command that failed early is not a small one
+	code=0
+	/usr/bin/time -f %M -o rss.txt "${cmd[@]}" >/dev/null 2>err.txt || code=$?
+	[ "$code" -eq 0 ] || { [ "$code" -eq 3 ] && [ "${cmd[3]}" = list ]; } ||
+		{ echo "${o%%|*} failed (exit $code):" >&2; cat err.txt >&2; exit 1; }
+	printf '  %-28s %6s\n' "${o%%|*}" "$(tail -n 1 rss.txt | awk '{ printf "%.1f", $1 / 1024 }')"
 done

@@ -83,38 +83,49 @@ func InventoryOf(ctx context.Context, st *store.Store, names []string, now time.
 // read, and a file that now holds another certificate (renewed, replaced)
 // is passed over.
 func Expiring(ctx context.Context, st *store.Store, now time.Time, window time.Duration, fn func(Item) error) ([]error, error) {
+	return ExpiringTable(ctx, st, now, window, nil, fn)
+}
+
+// ExpiringTable is Expiring for a table printed as it goes: head, when not
+// nil, is called first with the width of its NAME and CA columns (the
+// longest NAME the window holds, and CA name), which the record's
+// not-after index answers without reading a certificate.
+func ExpiringTable(ctx context.Context, st *store.Store, now time.Time, window time.Duration,
+	head func(width int) error, fn func(Item) error) ([]error, error) {
 	v, err := newStoreView(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	defer v.db.Close()
-	var entries []*Entry
-	err = v.db.Expiring(ctx, now.Add(window), func(e *Entry) error {
-		entries = append(entries, e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if head != nil {
+		width, err := v.db.expiringWidth(ctx, now.Add(window))
+		for _, s := range v.issuers.all {
+			width = max(width, len(s.Name))
+		}
+		if err == nil {
+			err = head(width)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	var problems []error
-	for _, e := range entries {
+	err = v.db.Expiring(ctx, now.Add(window), func(e *Entry) error {
 		certs, err := ReadCerts(v.db.PathOf(e))
 		switch {
 		case err != nil:
 			problems = append(problems, err)
-			continue
+			return nil
 		case e.Damaged == nil && fingerprint(certs[0]) != e.SHA256:
-			continue
+			return nil
 		}
 		it := v.item(Stored{Name: e.Name, Path: v.db.PathOf(e), Cert: certs[0]}, e, now)
 		if it.Status == StatusRevoked || it.Status == StatusIssuerRevoked {
-			continue
+			return nil
 		}
-		if err := fn(it); err != nil {
-			return problems, err
-		}
-	}
-	return problems, nil
+		return fn(it)
+	})
+	return problems, err
 }
 
 // storeView is what listing needs to know about a store's CAs and record.

@@ -58,22 +58,114 @@ func (db *DB) caAt(ctx context.Context, certPath string) (string, error) {
 // Two searches of the not_after index, so the cost is what they find, not
 // the record's size: the not-afters before t, then those past the largest
 // integer (SQLite orders text and blobs after all numbers). One query with
-// OR scanned the whole index, row by row, to keep its ORDER BY. The second
-// search finds only values keywright never writes, so that it reads a
-// later snapshot of the record than the first changes nothing.
+// OR scanned the whole index, row by row, to keep its ORDER BY. Each reads
+// expiringPage entries at a time and calls fn with them after the read
+// ends: memory stays a page whatever the window holds, and no read of the
+// record stays open while fn works (renew --expiring writes a renewal per
+// entry; an open read would keep the WAL from being checkpointed).
+//
+// Only the entries recorded when it starts are passed: a renewal recorded
+// while it runs (renew --expiring renews what it is given) may end inside
+// the window too, and must not be renewed again.
 func (db *DB) Expiring(ctx context.Context, t time.Time, fn func(*Entry) error) error {
-	if err := db.scanEntries(ctx, true, fn, expiringBefore, t.Unix()); err != nil {
+	var last int64
+	if err := db.sql.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM certificates").Scan(&last); err != nil {
+		return db.err(err)
+	}
+	if err := db.entryPages(ctx, expiringBefore, t.Unix(), last, fn); err != nil {
 		return err
 	}
-	return db.scanEntries(ctx, true, fn, expiringUnreadable, int64(math.MaxInt64))
+	return db.entryPages(ctx, expiringUnreadable, int64(math.MaxInt64), last, fn)
 }
 
-// Expiring's two searches (TestExpiringSearchesTheIndex checks SQLite's
-// plan for them).
+// expiringWidth is the length of the longest NAME Expiring(t) would pass.
+func (db *DB) expiringWidth(ctx context.Context, t time.Time) (int, error) {
+	width := 0
+	for _, b := range []struct {
+		cond  string
+		bound any
+	}{{expiringBefore, t.Unix()}, {expiringUnreadable, int64(math.MaxInt64)}} {
+		var n sql.NullInt64
+		q := "SELECT max(length(c.name)) FROM certificates c WHERE " + b.cond + " AND c.revoked_at IS NULL"
+		if err := db.sql.QueryRowContext(ctx, q, b.bound).Scan(&n); err != nil {
+			return 0, db.err(err)
+		}
+		width = max(width, int(n.Int64))
+	}
+	return width, nil
+}
+
+// expiringPage is how many entries Expiring reads at a time.
+var expiringPage = 256
+
+// Expiring's two searches, each ordered by not_after then id
+// (TestExpiringSearchesTheIndex checks SQLite's plan for them).
 const (
-	expiringBefore     = "WHERE c.not_after < ? AND c.revoked_at IS NULL ORDER BY c.not_after, c.id"
-	expiringUnreadable = "WHERE c.not_after > ? AND c.revoked_at IS NULL ORDER BY c.not_after, c.id"
+	expiringBefore     = "c.not_after < ?"
+	expiringUnreadable = "c.not_after > ?"
 )
+
+// entryPages calls fn with the entries up to id lastID whose not_after
+// meets cond (with bound), soonest first, a page at a time: each page
+// starts after the last entry of the one before, by (not_after, id).
+func (db *DB) entryPages(ctx context.Context, cond string, bound any, lastID int64, fn func(*Entry) error) error {
+	var after []any
+	for {
+		page, last, err := db.entryPage(ctx, cond, bound, lastID, after)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < expiringPage {
+			return nil
+		}
+		after = last
+	}
+}
+
+// entryPage reads one page of entryPages, and the key of its last entry.
+func (db *DB) entryPage(ctx context.Context, cond string, bound any, lastID int64, after []any) ([]*Entry, []any, error) {
+	args := append(append([]any{bound, lastID}, after...), expiringPage)
+	rows, err := db.sql.QueryContext(ctx, entryPageQuery(cond, after != nil), args...)
+	if err != nil {
+		return nil, nil, db.err(err)
+	}
+	defer rows.Close()
+	var page []*Entry
+	var at any // as stored: an integer, or a damaged entry's text, blob or real
+	var id int64
+	for rows.Next() {
+		e, err := db.tolerate(scanEntry(keyThen{rows, []any{&at, &id}}))
+		if err != nil {
+			return nil, nil, err
+		}
+		page = append(page, e)
+	}
+	return page, []any{at, id}, db.err(rows.Err())
+}
+
+// entryPageQuery is entryPage's query: the entries meeting cond, up to an
+// id, after the key given as two more arguments when paged, at most a page.
+func entryPageQuery(cond string, paged bool) string {
+	q := "SELECT c.not_after, c.id, " + entryColumns + " WHERE " + cond + " AND c.id <= ? AND c.revoked_at IS NULL"
+	if paged {
+		q += " AND (c.not_after, c.id) > (?, ?)"
+	}
+	return q + " ORDER BY c.not_after, c.id LIMIT ?"
+}
+
+// keyThen scans a row's leading key columns into key, then the rest as
+// asked.
+type keyThen struct {
+	rows *sql.Rows
+	key  []any
+}
+
+func (k keyThen) Scan(dst ...any) error { return k.rows.Scan(append(k.key, dst...)...) }
 
 // ByName calls fn with every certificate recorded under NAME (by any CA),
 // oldest first.

@@ -267,6 +267,52 @@ func TestExpiring(t *testing.T) {
 	}
 }
 
+// Expiring reads the record a page at a time: across pages the order is
+// not_after then issue order (equal not-afters included, as certificates
+// issued in one second have), nothing twice, nothing revoked, and the
+// entries whose not-after is not an integer come last, in SQLite's order:
+// a huge real, then text, then a blob.
+func TestExpiringInPages(t *testing.T) {
+	defer func(n int) { expiringPage = n }(expiringPage)
+	expiringPage = 2
+	st := newStore(t)
+	root := testCA(t, st, "root", nil, nil)
+	var want []string
+	for _, name := range []string{"a", "b", "c", "d", "e", "huge", "text", "blob"} {
+		issueLeaf(t, st, root, name)
+		if name != "c" {
+			want = append(want, name)
+		}
+	}
+	ctx := context.Background()
+	db, err := OpenDB(ctx, st.Dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		"UPDATE certificates SET not_after = 1e30 WHERE name = 'huge'",
+		"UPDATE certificates SET not_after = 'soon' WHERE name = 'text'",
+		"UPDATE certificates SET not_after = x'00' WHERE name = 'blob'",
+		"UPDATE certificates SET revoked_at = 1, reason = 'superseded' WHERE name = 'c'",
+	} {
+		if _, err := db.sql.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err = db.Expiring(ctx, testNow.Add(1000*24*time.Hour), func(e *Entry) error {
+		got = append(got, e.Name)
+		if e.Name == "a" { // as renew --expiring records a renewal
+			issueLeaf(t, st, root, "late")
+		}
+		return nil
+	})
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("expiring in pages of 2: %v %v, want %v (nothing recorded meanwhile)", got, err, want)
+	}
+}
+
 // Expiring's queries are searches of the not_after index, whatever the
 // record holds: a plan that scans (an OR of the two ranges did, to keep
 // the order) makes list --expiring cost grow with the store.
@@ -278,8 +324,9 @@ func TestExpiringSearchesTheIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, where := range []string{expiringBefore, expiringUnreadable} {
-		rows, err := db.sql.Query("EXPLAIN QUERY PLAN SELECT "+entryColumns+" "+where, int64(0))
+	for _, q := range []string{entryPageQuery(expiringBefore, false), entryPageQuery(expiringBefore, true),
+		entryPageQuery(expiringUnreadable, false), entryPageQuery(expiringUnreadable, true)} {
+		rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+q, int64(0), int64(0), int64(0), int64(0), int64(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +342,7 @@ func TestExpiringSearchesTheIndex(t *testing.T) {
 		rows.Close()
 		got := strings.Join(plan, "; ")
 		if !strings.Contains(got, "SEARCH c USING INDEX certificates_by_not_after") || strings.Contains(got, "SCAN c") {
-			t.Errorf("%s: plan %q, want a search of certificates_by_not_after", where, got)
+			t.Errorf("%s: plan %q, want a search of certificates_by_not_after", q, got)
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -151,14 +153,61 @@ func restoreTrustStore(t *testing.T) {
 		}
 		// A machine whose bundle is not what update-ca-certificates makes
 		// of its anchors (another order, a certificate added by hand) gets
-		// its own bundle back, byte for byte.
-		if listDir(t, debianAnchors) == anchors && !bytes.Equal(readBytes(t, debianBundle), bundle) {
-			_ = os.WriteFile(debianBundle, bundle, 0o644)
+		// its own bundle back, byte for byte; but a certificate the bundle
+		// did not hold is an error first (what install added stayed).
+		if now := readBytes(t, debianBundle); listDir(t, debianAnchors) == anchors && !bytes.Equal(now, bundle) {
+			for _, extra := range certsNotIn(now, bundle) {
+				t.Errorf("the system bundle holds a certificate it did not: %s", extra)
+			}
+			restoreFile(t, debianBundle, bundle)
 		}
 		if listDir(t, debianAnchors) != anchors || listDir(t, debianCerts) != links || !bytes.Equal(readBytes(t, debianBundle), bundle) {
 			t.Errorf("the system trust store is not as the test found it")
 		}
 	})
+}
+
+// certsNotIn lists the subjects of the certificates of PEM bundle a that
+// bundle b does not hold.
+func certsNotIn(a, b []byte) []string {
+	held := map[string]bool{}
+	for rest := b; ; {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		held[string(blk.Bytes)] = true
+	}
+	var out []string
+	for rest := a; ; {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		if !held[string(blk.Bytes)] {
+			subject := "(unparsable)"
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				subject = c.Subject.String()
+			}
+			out = append(out, subject)
+		}
+	}
+	return out
+}
+
+// restoreFile puts data back at path through a new file renamed over it,
+// so no reader of the system bundle ever sees it half written.
+func restoreFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	tmp := path + ".keywright-test-restore"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Errorf("restoring %s: %v", path, err)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		t.Errorf("restoring %s: %v", path, err)
+	}
 }
 
 // listDir is the names in dir, with the targets of links.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/keywright/keywright/ca"
@@ -46,16 +45,17 @@ func (c *ListCmd) Run(e *Env) error {
 	now := e.Now()
 	var problems []error
 	var err error
+	defer lowerHeapGoal()()
 	if c.Expiring != nil {
-		out := newListWriter(e, nil)
-		problems, err = ca.Expiring(e.Ctx, e.Store(), now, window, func(it ca.Item) error { return out.item(it, now) })
+		out := &listWriter{e: e}
+		head := func(width int) error { out.width = max(len("NAME"), width); return nil }
+		problems, err = ca.ExpiringTable(e.Ctx, e.Store(), now, window, head, func(it ca.Item) error { return out.item(it, now) })
 		return c.finish(e, out, problems, err)
 	}
 	names, err := ca.CertNames(e.Store().Dir)
 	if err != nil {
 		return err
 	}
-	defer lowerHeapGoal()()
 	out := newListWriter(e, names)
 	problems, err = ca.InventoryOf(e.Ctx, e.Store(), names, now, func(it ca.Item) error { return out.item(it, now) })
 	return c.finish(e, out, problems, err)
@@ -118,14 +118,13 @@ func rowOf(it ca.Item, now time.Time) listRow {
 }
 
 // listWriter prints list's rows as they come: JSON row by row (the same
-// document writeJSON would make), or a table. The table's columns are as
-// wide as the store's longest NAME (for NAME and CA) when the names are
-// known beforehand, so rows go out at once; otherwise (list --expiring, a
-// few rows) a tabwriter sizes them.
+// document writeJSON would make), or a table whose NAME and CA columns are
+// as wide as the longest NAME it will print (the store's for list, the
+// window's for list --expiring: ca.ExpiringTable), so rows go out at once
+// and nothing is held.
 type listWriter struct {
 	e        *Env
-	tw       *tabwriter.Writer
-	width    int // the NAME and CA columns; 0: tabwriter
+	width    int // the NAME and CA columns
 	n        int
 	record   []error // record entries that could not be read, once each
 	seen     map[string]bool
@@ -139,10 +138,6 @@ const serialWidth = 40
 
 func newListWriter(e *Env, names []string) *listWriter {
 	w := &listWriter{e: e}
-	if names == nil {
-		w.tw = tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
-		return w
-	}
 	w.width = len("NAME")
 	for _, n := range names {
 		w.width = max(w.width, len(n))
@@ -152,10 +147,6 @@ func newListWriter(e *Env, names []string) *listWriter {
 
 // line prints one row of the table.
 func (w *listWriter) line(name, ca, serial, notAfter, status string) error {
-	if w.tw != nil {
-		_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\n", name, ca, serial, notAfter, status)
-		return err
-	}
 	_, err := fmt.Fprintf(w.e.Stdout, "%-*s  %-*s  %-*s  %-16s  %s\n", w.width, name, w.width, ca, serialWidth, serial, notAfter, status)
 	return err
 }
@@ -207,8 +198,6 @@ func (w *listWriter) jsonRow(r listRow) error {
 
 func (w *listWriter) close() error {
 	switch {
-	case !w.e.Globals.JSON && w.tw != nil:
-		return w.tw.Flush()
 	case !w.e.Globals.JSON:
 		return nil
 	case w.n == 0:
