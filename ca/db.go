@@ -49,7 +49,17 @@ type DB struct {
 // importing the JSON Lines records an earlier keywright kept there. A
 // writer that finds the database locked waits at most timeout, then fails
 // with store.ErrBusy; 0 tries once.
+//
+// What a killed writer left pending is put in place on the way: a
+// directory another writer holds is waited for, at most timeout, once
+// (store.Settle, which must never wait, opens it with 0).
 func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error) {
+	return openDB(ctx, dir, timeout, timeout)
+}
+
+// openDB is OpenDB, waiting at most settle for a directory whose pending
+// files it puts in place.
+func openDB(ctx context.Context, dir string, timeout, settle time.Duration) (*DB, error) {
 	path := filepath.Join(dir, DBFile)
 	if strings.ContainsAny(path, "?#") {
 		return nil, errorf("%w %s: the path may not contain '?' or '#'", ErrRecord, path)
@@ -84,7 +94,7 @@ func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error)
 		conn.Close()
 		return nil, err
 	}
-	if err := db.finishPending(ctx, timeout); err != nil {
+	if err := db.finishPending(ctx, settle); err != nil {
 		conn.Close()
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func finishPendingIn(dir string, wait time.Duration) error {
 			return nil
 		}
 	}
-	db, err := OpenDB(context.Background(), rd, wait)
+	db, err := openDB(context.Background(), rd, wait, wait)
 	if err != nil {
 		return err
 	}
@@ -168,8 +168,8 @@ func RecordFilesOutside(storeDir string) { outsideRecord.Store(storeDir) }
 
 // finishPending puts in place the files a killed command recorded but did
 // not place, and drops their rows. It waits at most wait for a writer
-// holding a directory's lock (the record's busy timeout), once per
-// directory, then leaves that directory's files for a later look. A file
+// holding a directory's lock, once per directory, then leaves that
+// directory's files for a later look. A file
 // whose writer is still running is left to it; a file that cannot be
 // placed (its target was made meanwhile) keeps its row, and store check
 // reports it.
