@@ -212,15 +212,26 @@ func finishRecorded(dirs []string) error {
 	return nil
 }
 
-// Settle puts in place, in the store directory dir, what a killed writer
-// recorded but did not place, before a command reads the store: so no
-// command sees it as it was before a change the record holds (a key
-// "missing" while it waits under a pending name, a renewal's new
-// certificate beside its old key). It never waits: on a store whose mark
-// is clear it is one stat; while a writer holds the directory's lock it
-// does nothing (that writer, or the next command, finishes); on a store
-// this user may only read, what is there is read.
-func Settle(dir string) error {
+// Settle puts in place, in each of dirs (the store, and the directories of
+// the files a command names), what a killed writer recorded but did not
+// place, before a command reads them: so no command sees the store as it
+// was before a change the record holds (a key "missing" while it waits
+// under a pending name, a renewal's new certificate beside its old key).
+// It never waits: in a directory whose mark is clear it is one stat; while
+// a writer holds the directory's lock it does nothing (that writer, or the
+// next command, finishes); on a read-only one, what is there is read. It
+// returns what could not be done, a directory each.
+func Settle(dirs ...string) []error {
+	var errs []error
+	for _, d := range uniqueCleaned(dirs) {
+		if err := settle(d); err != nil {
+			errs = append(errs, errorf("%s: files a killed keywright left could not be put in place yet: %w", d, err))
+		}
+	}
+	return errs
+}
+
+func settle(dir string) error {
 	if pendingFinisher == nil || !Dirty(dir) {
 		return nil
 	}
@@ -231,8 +242,8 @@ func Settle(dir string) error {
 	if err == nil {
 		l.Unlock() // free: the finisher takes it again, without waiting
 	}
-	if err := pendingFinisher(dir, 0); err != nil && !errors.Is(err, ErrBusy) {
-		return errorf("%s: files a killed keywright left could not be put in place yet: %w", dir, err)
+	if err := pendingFinisher(dir, 0); !errors.Is(err, ErrBusy) {
+		return err
 	}
 	return nil
 }

@@ -140,24 +140,9 @@ func (e *Env) settle(args []string) {
 			dirs = append(dirs, filepath.Dir(a))
 		}
 	}
-	for _, d := range uniqueDirs(dirs) {
-		if err := store.Settle(d); err != nil {
-			e.UI.Warnf("%v", err)
-		}
+	for _, err := range store.Settle(dirs...) {
+		e.UI.Warnf("%v", err)
 	}
-}
-
-// uniqueDirs is dirs cleaned, each once, in order.
-func uniqueDirs(dirs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, d := range dirs {
-		if d = filepath.Clean(d); !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // ReadStore is the store for a command that only reads one (list, verify,
