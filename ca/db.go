@@ -51,11 +51,16 @@ type DB struct {
 // with store.ErrBusy; 0 tries once.
 //
 // What a killed writer left pending is put in place on the way: a
-// directory another writer holds is waited for, at most timeout, once
-// (store.Settle, which must never wait, opens it with 0).
+// directory another writer holds is waited for once, at most a second (a
+// writer holds it for milliseconds; one that is stopped must not stall
+// every reader), then left for a later look. store.Settle, which must
+// never wait, opens it with 0.
 func OpenDB(ctx context.Context, dir string, timeout time.Duration) (*DB, error) {
-	return openDB(ctx, dir, timeout, timeout)
+	return openDB(ctx, dir, timeout, min(timeout, openSettleWait))
 }
+
+// openSettleWait bounds OpenDB's wait for a directory another writer holds.
+const openSettleWait = time.Second
 
 // openDB is OpenDB, waiting at most settle for a directory whose pending
 // files it puts in place.
